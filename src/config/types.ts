@@ -1,0 +1,39 @@
+// The validated, frozen operator configuration (SPEC §2). Paths are absolute; durations are ms.
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ToolConfig {
+  readonly name: string;
+  /** Base URL without a trailing slash; the normalised path below /tools/{name} is appended. */
+  readonly upstream: URL;
+  readonly protocol: 'http' | 'mcp';
+  /** Injected on every forwarded request (lower-case names); values never logged or audited. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly forwardCookies: boolean;
+}
+
+export type StoreConfig =
+  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal' }
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'memory' };
+
+export interface GatewayConfig {
+  /** Absolute path of the config file ('' when built in code). */
+  readonly file: string;
+  readonly listen: { readonly data: ListenAddress; readonly control: ListenAddress };
+  /** How agents reach the data plane; null = the data listener's bound URL. No trailing slash. */
+  readonly publicUrl: string | null;
+  readonly tokens: { readonly issuer: string; readonly audience: string; readonly keysPath: string };
+  readonly store: StoreConfig;
+  readonly policiesDir: string;
+  /** '-' = stdout, else an absolute file path appended to. */
+  readonly audit: { readonly path: string };
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  readonly limits: { readonly maxHeaderBytes: number; readonly requestTimeoutMs: number; readonly shutdownGraceMs: number };
+  readonly tools: ReadonlyMap<string, ToolConfig>;
+}

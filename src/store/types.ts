@@ -1,0 +1,112 @@
+// The one storage seam (DESIGN rule 7). Every backend (sqlite, memory, later redis) implements this
+// interface and passes test/contract/store-contract.ts. Anything that fences is a single atomic operation
+// inside the backend (DESIGN rule 10): callers never read-modify-write an epoch themselves.
+//
+// Failures of the backend itself (I/O, corruption, connection) are thrown as
+// GatewayError('store_unavailable'): callers fail closed without inspecting backend errors.
+
+export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
+export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
+export const FINAL_STATES: readonly SessionState[] = ['closed', 'revoked'];
+
+export interface SessionRecord {
+  readonly sessionId: string;
+  readonly taskId: string;
+  readonly agentId: string;
+  readonly state: SessionState;
+  readonly stateReason: string | null;
+  /** Fencing token: 1 at creation, +1 per successful resume. */
+  readonly epoch: number;
+  /** Current scope (tool names), recomputed on every resume. */
+  readonly scope: readonly string[];
+  /** Scope granted at creation; resume intersects with it so scope never widens. */
+  readonly originalScope: readonly string[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly leaseExpiresAt: number;
+  readonly resumes: number;
+  /** Caller-supplied JSON object from session creation, or null. */
+  readonly metadata: Record<string, unknown> | null;
+}
+
+export type CreateSessionResult = { ok: true; session: SessionRecord } | { ok: false; existingSessionId: string };
+
+export interface ResumeUpdate {
+  /** Compare-and-set: the epoch the caller validated against. */
+  readonly expectedEpoch: number;
+  readonly scope: readonly string[];
+  readonly now: number;
+  readonly leaseExpiresAt: number;
+  /** The bump happens only while resumes < maxResumes. */
+  readonly maxResumes: number;
+}
+
+export interface TransitionRequest {
+  /** States the session may be in for the transition to apply. */
+  readonly from: readonly SessionState[];
+  readonly to: SessionState;
+  readonly reason: string | null;
+  readonly now: number;
+}
+
+/** Result of a conditional write: either the new record, or what the record is now (null: no such session). */
+export type ConditionalResult = { ok: true; session: SessionRecord } | { ok: false; current: SessionRecord | null };
+
+export interface NewCheckpoint {
+  readonly checkpointId: string;
+  readonly sessionId: string;
+  /** Written only while the session is active at this epoch (a fenced worker cannot checkpoint). */
+  readonly epoch: number;
+  readonly label: string | null;
+  /** Serialised JSON state, or null. */
+  readonly state: string | null;
+  readonly stateDigest: string;
+  readonly createdAt: number;
+}
+
+export interface CheckpointRecord extends NewCheckpoint {
+  /** 1, 2, 3 … per session. */
+  readonly seq: number;
+}
+
+export interface SessionFilter {
+  readonly state?: SessionState;
+  readonly agentId?: string;
+  readonly taskId?: string;
+  readonly limit?: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'memory' | 'redis';
+
+  /** Insert, unless the agent already has a non-final session with this task id. */
+  createSession(session: SessionRecord): Promise<CreateSessionResult>;
+  /** One primary-key read; never cached by callers (epochs are not cached in process memory). */
+  getSession(sessionId: string): Promise<SessionRecord | null>;
+  listSessions(filter: SessionFilter): Promise<SessionRecord[]>;
+  countSessionsByState(): Promise<Record<SessionState, number>>;
+
+  /** Atomic epoch bump: epoch+1, state active, scope, lease, resumes+1 — iff epoch = expectedEpoch,
+   *  state ∈ {active, suspended} and resumes < maxResumes. */
+  resumeSession(sessionId: string, update: ResumeUpdate): Promise<ConditionalResult>;
+  /** Atomic state change iff the current state is one of `from`. */
+  transitionSession(sessionId: string, change: TransitionRequest): Promise<ConditionalResult>;
+  /** Sets lease_expires_at iff the session is active at `epoch`. False when fenced or not active. */
+  renewLease(sessionId: string, epoch: number, leaseExpiresAt: number, now: number): Promise<boolean>;
+  /** Suspends (reason lease_expired) every active session whose lease is at or before `now`; returns them. */
+  suspendExpiredLeases(now: number): Promise<SessionRecord[]>;
+  /** Closes (reason max_age) every non-final session created at or before `createdAtOrBefore`; returns them. */
+  closeAgedSessions(createdAtOrBefore: number, now: number): Promise<SessionRecord[]>;
+
+  /** Appends with seq = previous + 1, iff the session is active at checkpoint.epoch; null when fenced. */
+  appendCheckpoint(checkpoint: NewCheckpoint): Promise<CheckpointRecord | null>;
+  latestCheckpoint(sessionId: string): Promise<CheckpointRecord | null>;
+
+  /** Insert-if-absent of a used client-assertion id. True on first use; false if already used.
+   *  Entries may be forgotten after expiresAt (the assertion itself is expired by then). */
+  useAssertionId(key: string, expiresAt: number, now: number): Promise<boolean>;
+
+  /** Cheap liveness probe for /readyz; throws store_unavailable when the backend does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
