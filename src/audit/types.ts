@@ -38,7 +38,9 @@ export interface AuditEvent {
   /** X-Request-Id of the request the event belongs to (OCSF correlation_uid); absent for background events. */
   readonly requestId?: string;
   /** 'ok' or the catalogue code that decided the outcome. */
-  readonly status: 'ok' | ErrorCode;
+  /** 'ok', the catalogue code that decided the outcome, or policy_invalid (a refused policy revision:
+   *  an operator event with no client-visible error). */
+  readonly status: 'ok' | ErrorCode | 'policy_invalid';
   readonly detail?: string;
   readonly disposition?: Disposition;
   readonly actor?: { readonly id: string; readonly type: 'agent' | 'person' | 'system' };

@@ -1,0 +1,163 @@
+// Composition root: builds every module once, wires them, starts both listeners. Wiring only, no logic.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { openAuditLog } from './audit/file-audit-log.js';
+import type { AuditLog } from './audit/types.js';
+import type { GatewayConfig, ListenAddress } from './config/types.js';
+import { serveHealth, type Readiness } from './control/health.js';
+import { handleControl } from './control/server.js';
+import { GatewayMetrics } from './metrics/metrics.js';
+import { runDataPlane } from './pipeline/run.js';
+import { PolicyHolder } from './policy/holder.js';
+import { watchPolicyDir } from './policy/watch.js';
+import { createAgentAuthenticator } from './sessions/agent-auth.js';
+import { SessionLifecycle } from './sessions/lifecycle.js';
+import { SessionActions } from './sessions/session-actions.js';
+import { SessionService } from './sessions/session-service.js';
+import { loadOrCreateSigningKeys } from './sessions/signing-keys.js';
+import { createTokenVerifier } from './sessions/token-verify.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/types.js';
+import { createDispatchers } from './upstream/dispatchers.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { PRODUCT_VERSION } from './version.js';
+import { policyAuditHooks } from './policy-audit.js';
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** How often idle sessions are checked for lease expiry and max_age (default 1 s). */
+  readonly sweepIntervalMs?: number;
+  /** Watch the policy directory for changes (default true). */
+  readonly watchPolicies?: boolean;
+  /** An audit log to use instead of the configured one (tests). */
+  readonly audit?: AuditLog;
+}
+
+export interface RunningGateway {
+  readonly dataUrl: string;
+  readonly controlUrl: string;
+  readonly store: Store;
+  readonly policy: PolicyHolder;
+  /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
+  reloadPolicy(): Promise<boolean>;
+  sweep(): Promise<number>;
+  /** Readiness off at once, in-flight requests finish within graceMs, then everything closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const readiness: Readiness = { ready: false };
+  const store = await openStore(config.store);
+  const cleanup: (() => unknown)[] = [() => store.close()];
+  try {
+    const keys = await loadOrCreateSigningKeys(config.tokens.keysPath, clock);
+    const audit = options.audit ?? openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
+    if (!options.audit) cleanup.push(() => audit.close());
+    const metrics = new GatewayMetrics(store);
+    const toolNames = new Set(config.tools.keys());
+    const policy = await PolicyHolder.create({
+      dir: config.policiesDir,
+      toolNames,
+      clock,
+      ...policyAuditHooks(audit, metrics, logger, clock),
+    });
+    const lifecycle = new SessionLifecycle(store, clock, audit);
+    const verifier = createTokenVerifier({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, clock });
+    const dispatchers = createDispatchers(config.tools);
+    cleanup.push(() => dispatchers.close());
+    const agentAuth = createAgentAuthenticator({ store, issuer: config.tokens.issuer, clock });
+
+    let publicUrl = config.publicUrl ?? '';
+    const sessions = new SessionService({
+      store, clock, policy, agentAuth, keys, lifecycle, metrics,
+      tokens: { issuer: config.tokens.issuer, audience: config.tokens.audience },
+      publicUrl: () => publicUrl,
+    });
+    const actions = new SessionActions(store, clock);
+    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger };
+    const controlDeps = { store, policy, sessions, actions, keys, metrics, verifier, lifecycle, audit, clock, logger };
+
+    const serverOptions = {
+      maxHeaderSize: config.limits.maxHeaderBytes,
+      requestTimeout: config.limits.requestTimeoutMs,
+      headersTimeout: Math.min(config.limits.requestTimeoutMs, 60_000),
+    };
+    const dataServer = createServer(serverOptions, (req, res) => {
+      if (serveHealth(req, res, store, readiness)) return;
+      void runDataPlane(pipelineDeps, req, res);
+    });
+    const controlServer = createServer(serverOptions, (req, res) => {
+      if (serveHealth(req, res, store, readiness)) return;
+      void handleControl(controlDeps, req, res);
+    });
+    const dataUrl = await listen(dataServer, config.listen.data);
+    cleanup.push(() => closeServer(dataServer, 0));
+    const controlUrl = await listen(controlServer, config.listen.control);
+    cleanup.push(() => closeServer(controlServer, 0));
+    publicUrl ||= dataUrl;
+
+    const sweep = () => lifecycle.sweep(policy.current());
+    const sweepTimer = setInterval(() => {
+      sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
+    }, options.sweepIntervalMs ?? 1000);
+    sweepTimer.unref();
+    const stopWatching = options.watchPolicies === false ? () => {} : watchPolicyDir(config.policiesDir, () => void policy.reload());
+
+    audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' }, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
+    readiness.ready = true;
+
+    let closing: Promise<void> | undefined;
+    return {
+      dataUrl,
+      controlUrl,
+      store,
+      policy,
+      reloadPolicy: async () => (await policy.reload()).ok,
+      sweep,
+      close: (graceMs = config.limits.shutdownGraceMs) =>
+        (closing ??= (async () => {
+          readiness.ready = false;
+          clearInterval(sweepTimer);
+          stopWatching();
+          await Promise.all([closeServer(dataServer, graceMs), closeServer(controlServer, graceMs)]);
+          audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' } });
+          await dispatchers.close();
+          if (!options.audit) audit.close();
+          await store.close();
+        })()),
+    };
+  } catch (err) {
+    for (const undo of cleanup.reverse()) await Promise.resolve(undo()).catch(() => {});
+    throw err;
+  }
+}
+
+function listen(server: Server, address: ListenAddress): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      const bound = server.address() as AddressInfo;
+      const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+      resolve(`http://${host}:${bound.port}`);
+    });
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish for up to graceMs, then cuts what is left. */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

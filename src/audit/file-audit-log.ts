@@ -1,0 +1,147 @@
+// The audit writer (SPEC §13). Durability: every record is written with write(2) (fs.writeSync) before
+// write() returns, one whole line per call, with no async buffer in between, so a crash after the response
+// cannot lose its record. A failed write throws: the gateway turns that into a 500 and fails closed
+// (SPEC §14) rather than answering a request it could not record.
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { newEventId, newId } from '../util/ids.js';
+import type { Clock } from '../util/clock.js';
+import { HashChain, ZERO_HASH, sealedHashOf } from './hash-chain.js';
+import { toOcsf } from './ocsf-record.js';
+import type { AuditEvent, AuditLog } from './types.js';
+
+export interface AuditLogOptions {
+  /** '-' for stdout, else a file appended to (created with its parent directory). */
+  readonly path: string;
+  readonly productVersion: string;
+  /** Stamps metadata.logged_time (OCSF: when the record was written, next to the event's own time). */
+  readonly clock?: Clock;
+  /** Injected ids (DESIGN rule 8): the chain uid of this process start and the per-record event uid. */
+  readonly chainUid?: string;
+  readonly eventUid?: () => string;
+}
+
+const STDOUT_FD = 1;
+const NEWLINE = 0x0a;
+const TAIL_CHUNK = 64 * 1024;
+/** How long a write to a full non-blocking stdout pipe may wait for the reader before it fails loudly. */
+const EAGAIN_GIVE_UP_MS = 10_000;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Opens the audit stream. Throws if the file cannot be created or read: the gateway must not start. */
+export function openAuditLog(options: AuditLogOptions): AuditLog {
+  const eventUid = options.eventUid ?? newEventId;
+  const chainUid = options.chainUid ?? newId('chn', 12);
+  let fd: number;
+  let prevHash = ZERO_HASH;
+  let ownsFd = false;
+  if (options.path === '-') {
+    // A stream has no earlier records to read back: each process start begins from 64 zeros.
+    fd = STDOUT_FD;
+  } else {
+    // The config loader resolves paths against the config file; whatever is still relative is cwd-relative.
+    const file = resolve(options.path);
+    mkdirSync(dirname(file), { recursive: true });
+    // 'a+': O_APPEND for every write, and the tail can be read through the same descriptor (no reopen race).
+    fd = openSync(file, 'a+', 0o640);
+    ownsFd = true;
+    try {
+      const tail = readTail(fd);
+      prevHash = tail.lastHash ?? ZERO_HASH;
+      // A line cut short by a crash has no newline. Terminate it so the new chain starts on a line of its own;
+      // the new chain links to the last complete line, so `audit verify` still reports the cut line.
+      if (tail.unterminated) writeAll(fd, Buffer.from('\n'), false);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  }
+  const chain = new HashChain(chainUid, prevHash);
+  let closed = false;
+  let danglingFragment = false;
+
+  return {
+    write(event: AuditEvent): void {
+      if (closed) throw new Error('audit write after close');
+      const record = toOcsf(event, { productVersion: options.productVersion, sequence: chain.nextSequence, eventUid: eventUid() });
+      if (options.clock) (record.metadata as Record<string, unknown>).logged_time = options.clock.now();
+      const sealed = chain.seal(record);
+      // After a short write failed midway, end that fragment first so this record gets a line of its own.
+      const text = `${danglingFragment ? '\n' : ''}${sealed.line}\n`;
+      try {
+        writeAll(fd, Buffer.from(text, 'utf8'), fd === STDOUT_FD);
+        danglingFragment = false;
+      } catch (err) {
+        if ((err as PartialWrite).partial) danglingFragment = true;
+        throw new Error(`audit write failed (${(err as NodeJS.ErrnoException).code ?? 'error'}): failing closed`, {
+          cause: err,
+        });
+      }
+      // Only a written line moves the chain on: after a failure the next record links to the last one on disk.
+      chain.advance(sealed);
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      if (ownsFd) closeSync(fd);
+    },
+  };
+}
+
+/** One write(2) per line in the normal case; loops only on a short write (pipes). */
+function writeAll(fd: number, data: Buffer, retryEagain: boolean): void {
+  let offset = 0;
+  let deadline = 0;
+  while (offset < data.length) {
+    try {
+      offset += writeSync(fd, data, offset, data.length - offset);
+    } catch (err) {
+      if (offset > 0) (err as PartialWrite).partial = true;
+      // stdout may be a non-blocking pipe: EAGAIN means the reader is behind. Wait synchronously (the record
+      // must be out before the response) in 1 ms steps, but not forever: a dead reader must fail loudly.
+      if (!retryEagain || (err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      const now = Date.now();
+      if (deadline === 0) deadline = now + EAGAIN_GIVE_UP_MS;
+      else if (now > deadline) throw err;
+      Atomics.wait(sleepCell, 0, 0, 1);
+    }
+  }
+}
+
+type PartialWrite = NodeJS.ErrnoException & { partial?: boolean };
+
+interface Tail {
+  /** chain.hash of the last newline-terminated line, if it carries one. */
+  readonly lastHash: string | undefined;
+  /** The file does not end with a newline (a write was cut short). */
+  readonly unterminated: boolean;
+}
+
+/** Reads backwards from the end until the last complete line is in hand (SPEC §13: chains link across starts). */
+function readTail(fd: number): Tail {
+  const size = fstatSync(fd).size;
+  if (size === 0) return { lastHash: undefined, unterminated: false };
+  let window = Math.min(TAIL_CHUNK, size);
+  for (;;) {
+    const start = size - window;
+    const buf = Buffer.alloc(window);
+    let got = 0;
+    while (got < window) {
+      const n = readSync(fd, buf, got, window - got, start + got);
+      if (n === 0) break;
+      got += n;
+    }
+    const text = buf.subarray(0, got);
+    const unterminated = text[text.length - 1] !== NEWLINE;
+    const end = text.lastIndexOf(NEWLINE);
+    const begin = end < 0 ? -1 : text.lastIndexOf(NEWLINE, end - 1);
+    // Need the newline before the last complete line too, unless the window already reaches the file start.
+    if ((end < 0 || begin < 0) && start > 0) {
+      window = Math.min(window * 2, size);
+      continue;
+    }
+    if (end < 0) return { lastHash: undefined, unterminated };
+    const line = text.subarray(begin + 1, end).toString('utf8');
+    return { lastHash: sealedHashOf(line), unterminated };
+  }
+}

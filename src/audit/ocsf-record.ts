@@ -1,0 +1,214 @@
+// AuditEvent → one OCSF 1.8.0 API Activity record (class_uid 6003, SPEC §13), so SIEMs ingest the stream
+// as is. Every member is built explicitly from a named AuditEvent field: nothing is spread from the event
+// except `extra` into unmapped.epochgate, so a field added to AuditEvent later cannot leak by accident
+// (SPEC §13 "Never in the stream"). Absent optional members are omitted, never written as null.
+import { CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
+import type { AuditEvent, AuditEventName, Disposition } from './types.js';
+
+export const OCSF_VERSION = '1.8.0';
+export const API_ACTIVITY_CLASS_UID = 6003;
+export const APPLICATION_ACTIVITY_CATEGORY_UID = 6;
+
+export type ActivityId = 1 | 2 | 3 | 4 | 99;
+export type SeverityId = 1 | 2 | 3 | 4 | 5;
+
+export interface OcsfMeta {
+  readonly productVersion: string;
+  /** Position in the hash chain, from 1 per chain (SPEC §13). */
+  readonly sequence: number;
+  readonly eventUid: string;
+}
+
+/** SPEC §13: 1 Create (POST), 2 Read (GET, HEAD), 3 Update (PUT, PATCH), 4 Delete (DELETE), else 99 Other. */
+export function activityFromMethod(method: string | undefined): ActivityId {
+  switch (method?.toUpperCase()) {
+    case 'POST':
+      return 1;
+    case 'GET':
+    case 'HEAD':
+      return 2;
+    case 'PUT':
+    case 'PATCH':
+      return 3;
+    case 'DELETE':
+      return 4;
+    default:
+      return 99;
+  }
+}
+
+// SPEC §13 activity per event. 'method': the HTTP method decides (data-plane calls, generic control requests).
+// Beyond the SPEC's list: token refresh, heartbeat and lease expiry change the session's credential, lease or
+// state, so they are Update like resume/suspend; approval.request creates an approval (Create), and its
+// consume/expire are state changes (Update); ledger, policy and gateway events are none of CRUD (Other).
+const ACTIVITY_BY_EVENT = {
+  'tool.call': 'method',
+  'control.request': 'method',
+  'session.create': 1,
+  'session.read': 2,
+  'session.resume': 3,
+  'session.token': 3,
+  'session.checkpoint': 3,
+  'session.suspend': 3,
+  'session.close': 3,
+  'session.revoke': 3,
+  'session.lease_expired': 3,
+  'session.heartbeat': 3,
+  'approval.request': 1,
+  'approval.approve': 3,
+  'approval.deny': 3,
+  'approval.consume': 3,
+  'approval.expire': 3,
+  'ledger.replay': 99,
+  'ledger.unknown': 99,
+  'ledger.resolve': 99,
+  'policy.load': 99,
+  'policy.reload_failed': 99,
+  'gateway.start': 99,
+  'gateway.stop': 99,
+} as const satisfies Record<AuditEventName, ActivityId | 'method'>;
+
+export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): ActivityId {
+  const mapped = ACTIVITY_BY_EVENT[event.event];
+  return mapped === 'method' ? activityFromMethod(event.method) : mapped;
+}
+
+/**
+ * SPEC §13 severity, the one table for every status (the `satisfies` makes a new catalogue code a compile
+ * error here until it is classified). 1 success; 2 client errors that are not denials (upstream failures
+ * too: not the caller's fault, but nothing security-relevant either, and 5 is reserved by the SPEC for the
+ * gateway's own failures); 3 policy and approval denials (policy_invalid: a refused policy revision needs
+ * an operator's attention but denies nobody); 4 fencing, replay and credential failures (all idempotency_*
+ * codes, as replay protection); 5 store_unavailable and internal_error.
+ */
+export const SEVERITY_BY_STATUS = {
+  ok: 1,
+  bad_request: 2,
+  invalid_request: 2,
+  route_not_found: 2,
+  session_not_found: 2,
+  approval_not_found: 2,
+  session_exists: 2,
+  approval_not_pending: 2,
+  payload_too_large: 2,
+  upstream_unreachable: 2,
+  upstream_timeout: 2,
+  policy_denied: 3,
+  approval_required: 3,
+  approval_denied: 3,
+  scope_exceeded: 3,
+  forbidden: 3,
+  agent_disabled: 3,
+  resume_limit: 3,
+  scope_empty: 3,
+  policy_invalid: 3,
+  token_missing: 4,
+  token_invalid: 4,
+  token_expired: 4,
+  token_revoked: 4,
+  session_unknown: 4,
+  session_stale_epoch: 4,
+  session_suspended: 4,
+  session_closed: 4,
+  session_revoked: 4,
+  credential_invalid: 4,
+  assertion_replayed: 4,
+  epoch_conflict: 4,
+  idempotency_key_missing: 4,
+  idempotency_in_progress: 4,
+  idempotency_key_reused: 4,
+  outcome_unknown: 4,
+  store_unavailable: 5,
+  internal_error: 5,
+} as const satisfies Record<AuditEvent['status'], SeverityId>;
+
+// SPEC §13: 1 allowed, 2 blocked, 8 approved, 14 delayed, 25 rejected.
+const DISPOSITION_IDS = { allowed: 1, blocked: 2, approved: 8, delayed: 14, rejected: 25 } as const satisfies Record<
+  Disposition,
+  number
+>;
+
+function statusDetail(event: AuditEvent): string {
+  if (event.detail !== undefined) return event.detail;
+  if (event.status === 'ok') return 'OK';
+  if (event.status === 'policy_invalid') return 'The policy revision was refused';
+  return CATALOGUE[event.status as ErrorCode].title;
+}
+
+/** action_id 1 allowed / 2 denied: the gateway's decision, which an upstream failure after an allow does not undo. */
+function actionId(event: AuditEvent): 1 | 2 {
+  if (event.disposition !== undefined) return event.disposition === 'allowed' || event.disposition === 'approved' ? 1 : 2;
+  return event.status === 'ok' ? 1 : 2;
+}
+
+/** Builds the record. `unmapped` is the last member and `chain` is added by hash-chain.ts as the last of it. */
+export function toOcsf(event: AuditEvent, meta: OcsfMeta): Record<string, unknown> {
+  const activity = activityId(event);
+  const record: Record<string, unknown> = {
+    class_uid: API_ACTIVITY_CLASS_UID,
+    category_uid: APPLICATION_ACTIVITY_CATEGORY_UID,
+    activity_id: activity,
+    type_uid: API_ACTIVITY_CLASS_UID * 100 + activity,
+    time: event.time,
+    severity_id: SEVERITY_BY_STATUS[event.status],
+    status_id: event.status === 'ok' ? 1 : 2,
+    status_code: event.status,
+    status_detail: statusDetail(event),
+    action_id: actionId(event),
+    disposition_id: event.disposition !== undefined ? DISPOSITION_IDS[event.disposition] : event.status === 'ok' ? 1 : 2,
+    metadata: {
+      version: OCSF_VERSION,
+      uid: meta.eventUid,
+      ...(event.requestId !== undefined && { correlation_uid: event.requestId }),
+      sequence: meta.sequence,
+      product: { name: 'epochgate', version: meta.productVersion },
+    },
+  };
+
+  const actor: Record<string, unknown> = {};
+  if (event.actor) actor.user = { uid: event.actor.id, type: event.actor.type };
+  if (event.sessionId !== undefined || event.tokenJti !== undefined) {
+    actor.session = {
+      ...(event.sessionId !== undefined && { uid: event.sessionId }),
+      ...(event.tokenJti !== undefined && { credential_uid: event.tokenJti }),
+    };
+  }
+  if (event.authorizations && event.authorizations.length > 0) {
+    actor.authorizations = event.authorizations.map((a) => ({
+      decision: a.decision,
+      // OCSF policy.is_applied: false for shadow rules, which were evaluated but did not decide.
+      policy: {
+        ...(a.ruleId !== null && { uid: a.ruleId }),
+        ...(event.policyRevision !== undefined && { version: event.policyRevision }),
+        is_applied: a.shadow !== true,
+      },
+    }));
+  }
+  if (Object.keys(actor).length > 0) record.actor = actor;
+
+  record.api = { operation: event.event, ...(event.tool !== undefined && { service: { name: event.tool } }) };
+  if (event.srcIp !== undefined) record.src_endpoint = { ip: event.srcIp };
+  if (event.method !== undefined || event.path !== undefined) {
+    record.http_request = {
+      ...(event.method !== undefined && { http_method: event.method }),
+      ...(event.path !== undefined && { url: { path: event.path } }),
+    };
+  }
+  if (event.httpStatus !== undefined) record.http_response = { code: event.httpStatus };
+  if (event.durationMs !== undefined) record.duration = event.durationMs;
+  if (event.traceId !== undefined) record.trace = { uid: event.traceId };
+
+  // Named members first; `extra` cannot override them, and `chain` belongs to hash-chain.ts alone (SPEC §13).
+  const epochgate: Record<string, unknown> = { event: event.event };
+  if (event.epoch !== undefined) epochgate.epoch = event.epoch;
+  if (event.taskId !== undefined) epochgate.task_id = event.taskId;
+  // Without authorizations (policy.load, gateway.start) the revision has no OCSF home; keep it here.
+  if (event.policyRevision !== undefined && !actor.authorizations) epochgate.policy_revision = event.policyRevision;
+  for (const [key, value] of Object.entries(event.extra ?? {})) {
+    if (key === 'chain' || value === undefined || Object.hasOwn(epochgate, key)) continue;
+    // defineProperty: a key named __proto__ stays data instead of changing the object's prototype.
+    Object.defineProperty(epochgate, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  record.unmapped = { epochgate };
+  return record;
+}

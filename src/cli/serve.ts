@@ -1,0 +1,82 @@
+// `epochgate serve`: load config, start both listeners, handle SIGTERM (drain) and SIGHUP (reload).
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { startGateway } from '../app.js';
+import { loadConfig } from '../config/load.js';
+import { configPath } from './config-path.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+
+export const SERVE_HELP = `Usage: epochgate serve [--config PATH] [--listen-data HOST:PORT] [--listen-control HOST:PORT]
+
+Runs the gateway: the data plane (agents → tools) and the control plane (sessions, approvals, admin).
+  --config PATH              operator config (default: $EPOCHGATE_CONFIG or config/epochgate.yaml)
+  --listen-data HOST:PORT    overrides listen.data (port 0 = chosen by the OS)
+  --listen-control HOST:PORT overrides listen.control
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the policy directory.
+`;
+
+export async function runServe(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        'listen-data': { type: 'string' },
+        'listen-control': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    io.stderr(`epochgate serve: ${(err as Error).message}\n\n${SERVE_HELP}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    io.stdout(SERVE_HELP);
+    return EXIT_OK;
+  }
+  let config;
+  try {
+    config = loadConfig(configPath(values.config), {
+      ...(values['listen-data'] ? { listenData: values['listen-data'] } : {}),
+      ...(values['listen-control'] ? { listenControl: values['listen-control'] } : {}),
+    });
+  } catch (err) {
+    io.stderr(`epochgate serve: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+  // Operational log: JSON on stderr, written synchronously so the "listening" line is never lost.
+  const stderr = pino.destination({ fd: 2, sync: true });
+  const logger = pino({ level: config.log.level, base: { service: 'epochgate' } }, stderr);
+  let gateway;
+  try {
+    gateway = await startGateway({ config, logger });
+  } catch (err) {
+    logger.fatal({ error: (err as Error).message }, 'start-up failed');
+    return EXIT_FAILED;
+  }
+  const running = gateway;
+  // SPEC §1: the "listening" line is printed whatever the configured level (short of silent), because
+  // supervisors and tests read the bound URLs from it when ports are 0.
+  const announce = config.log.level === 'silent' ? logger : pino({ level: 'info', base: { service: 'epochgate' } }, stderr);
+  announce.info({ data_url: running.dataUrl, control_url: running.controlUrl }, 'listening');
+  return new Promise<number>((resolveExit) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      running.close().then(
+        () => resolveExit(EXIT_OK),
+        (err: unknown) => {
+          logger.error({ error: (err as Error).message }, 'shutdown failed');
+          resolveExit(EXIT_FAILED);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      void running.reloadPolicy().then((ok) => logger.info({ ok }, 'policy reload on SIGHUP'));
+    });
+  });
+}

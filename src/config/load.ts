@@ -1,0 +1,97 @@
+// Operator config loader (SPEC §2): YAML (with lines) → ${NAME} substitution → strict zod validation →
+// absolute paths → frozen GatewayConfig. Every problem is collected and reported at once.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConfigError } from './config-error.js';
+import { substituteEnv, type EnvIssue } from './env.js';
+import { at, zodIssues, type FileIssue } from './file-issues.js';
+import { deepFreeze, FrozenMap } from './freeze.js';
+import { parseListen } from './listen.js';
+import { configFileSchema, type ConfigFile } from './schema.js';
+import type { GatewayConfig, ListenAddress, StoreConfig, ToolConfig } from './types.js';
+import { parseYaml } from './yaml-source.js';
+
+export { ConfigError } from './config-error.js';
+
+export interface ListenOverrides {
+  /** --listen-data HOST:PORT */
+  readonly listenData?: string;
+  /** --listen-control HOST:PORT */
+  readonly listenControl?: string;
+}
+
+export function loadConfig(file: string, overrides: ListenOverrides = {}, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const absolute = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file, path: '', message: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
+  }
+  const source = parseYaml(file, text);
+  if (source.issues.length > 0) throw new ConfigError(source.issues);
+  if (source.value === null || source.value === undefined) throw new ConfigError([{ file, path: '', message: 'the config file is empty' }]);
+
+  const envIssues: EnvIssue[] = [];
+  const substituted = substituteEnv(source.value, env, envIssues);
+  const issues: FileIssue[] = envIssues.map((issue) => at(file, issue.path, source.locate, issue.message));
+  const parsed = configFileSchema.safeParse(substituted);
+  if (!parsed.success) {
+    // A value whose variable was missing already has its issue; its schema complaint would be noise.
+    const envPaths = new Set(issues.map((issue) => issue.path));
+    issues.push(...zodIssues(file, parsed.error, source.locate).filter((issue) => !envPaths.has(issue.path)));
+  }
+  const listenData = override('--listen-data', overrides.listenData, issues);
+  const listenControl = override('--listen-control', overrides.listenControl, issues);
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
+
+  return deepFreeze(build(absolute, parsed.data, listenData, listenControl));
+}
+
+function override(flag: string, value: string | undefined, issues: FileIssue[]): ListenAddress | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseListen(value);
+  if (parsed.ok) return parsed.address;
+  issues.push({ file: flag, path: '', message: parsed.error });
+  return undefined;
+}
+
+function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listenControl?: ListenAddress): GatewayConfig {
+  // SPEC §2: relative paths resolve against the config file's directory, not the working directory.
+  const base = dirname(file);
+  const path = (p: string) => resolve(base, p);
+  const store: StoreConfig =
+    raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous }
+    : raw.store.kind === 'redis' ? { kind: 'redis', url: raw.store.url }
+    : { kind: 'memory' };
+  const tools = new FrozenMap<string, ToolConfig>(
+    Object.entries(raw.tools).map(([name, tool]) => [
+      name,
+      {
+        name,
+        upstream: tool.upstream,
+        protocol: tool.protocol,
+        headers: tool.headers,
+        timeoutMs: tool.timeout_ms,
+        maxBodyBytes: tool.max_body_bytes,
+        forwardCookies: tool.forward_cookies,
+      },
+    ]),
+  );
+  return {
+    file,
+    listen: { data: listenData ?? raw.listen.data, control: listenControl ?? raw.listen.control },
+    publicUrl: raw.public_url === undefined ? null : raw.public_url.href.replace(/\/+$/, ''),
+    tokens: { issuer: raw.tokens.issuer, audience: raw.tokens.audience, keysPath: path(raw.tokens.keys) },
+    store,
+    policiesDir: path(raw.policies),
+    audit: { path: raw.audit.path === '-' ? '-' : path(raw.audit.path) },
+    log: { level: raw.log.level },
+    limits: {
+      maxHeaderBytes: raw.limits.max_header_bytes,
+      requestTimeoutMs: raw.limits.request_timeout_ms,
+      shutdownGraceMs: raw.limits.shutdown_grace_ms,
+    },
+    tools,
+  };
+}

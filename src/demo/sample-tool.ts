@@ -1,0 +1,37 @@
+// A tiny billing API for the demo and the benchmark: invoices to read, refunds to create.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SampleTool {
+  readonly url: string;
+  readonly server: Server;
+  /** How many requests reached the tool (to show what the gateway kept away). */
+  calls: number;
+  close(): Promise<void>;
+}
+
+export async function startSampleTool(): Promise<SampleTool> {
+  const tool = { calls: 0 } as SampleTool & { calls: number };
+  const server = createServer((req, res) => {
+    tool.calls++;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const invoice = /^\/api\/invoices\/([^/?]+)/.exec(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      if (invoice) {
+        res.end(JSON.stringify({ invoice: invoice[1], amount_cents: 12_500, seen_epoch: req.headers['x-epochgate-epoch'] }));
+      } else {
+        res.statusCode = req.method === 'POST' ? 201 : 404;
+        res.end(JSON.stringify({ path: req.url, bytes: Buffer.concat(chunks).length }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(tool, {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}

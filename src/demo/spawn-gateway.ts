@@ -1,0 +1,58 @@
+// Runs the built CLI (`dist/main.js serve`) as a child process and waits for its "listening" line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export interface SpawnedGateway {
+  readonly child: ChildProcess;
+  readonly dataUrl: string;
+  readonly controlUrl: string;
+  /** Operational log lines seen so far (stderr). */
+  readonly logLines: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+// Always the built CLI: from dist/demo/ and from src/demo/ (tests) alike.
+export const MAIN_JS = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export function spawnGateway(configFile: string, extraArgs: string[] = [], timeoutMs = 15_000): Promise<SpawnedGateway> {
+  const child = spawn(process.execPath, [MAIN_JS, 'serve', '--config', configFile, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logLines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`gateway did not start in ${timeoutMs} ms:\n${logLines.join('\n')}`));
+    }, timeoutMs);
+    const onEarlyExit = (code: number | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code} before listening:\n${logLines.join('\n')}`));
+    };
+    child.once('exit', onEarlyExit);
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      logLines.push(line);
+      let entry: { msg?: string; data_url?: string; control_url?: string };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry.msg !== 'listening' || !entry.data_url || !entry.control_url) return;
+      clearTimeout(timer);
+      child.off('exit', onEarlyExit);
+      resolve({
+        child,
+        dataUrl: entry.data_url,
+        controlUrl: entry.control_url,
+        logLines,
+        stop: (signal = 'SIGTERM') => {
+          if (child.exitCode !== null || child.signalCode !== null) return exited;
+          child.kill(signal);
+          return exited;
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,31 @@
+// Minimal JSON-RPC classification of an MCP Streamable HTTP POST (SPEC §11): which tool a tools/call
+// names, so policy `mcp_tools` globs can match it. Batches are refused (SPEC §11).
+import { GatewayError } from '../errors/gateway-error.js';
+
+export interface McpMessage {
+  readonly method: string | undefined;
+  /** params.name of a tools/call request. */
+  readonly toolName: string | undefined;
+}
+
+export function classifyMcpBody(body: Buffer | null): McpMessage {
+  if (body === null) throw new GatewayError('bad_request', { detail: 'An MCP POST needs a JSON-RPC message body' });
+  let message: unknown;
+  try {
+    message = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new GatewayError('bad_request', { detail: 'The MCP message is not valid JSON' });
+  }
+  if (Array.isArray(message)) throw new GatewayError('bad_request', { detail: 'JSON-RPC batches are not accepted' });
+  if (typeof message !== 'object' || message === null) {
+    throw new GatewayError('bad_request', { detail: 'The MCP message is not a JSON-RPC object' });
+  }
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  if (method !== undefined && typeof method !== 'string') throw new GatewayError('bad_request', { detail: 'JSON-RPC method must be a string' });
+  if (method !== 'tools/call') return { method, toolName: undefined };
+  const name = typeof params === 'object' && params !== null ? (params as { name?: unknown }).name : undefined;
+  if (typeof name !== 'string' || name === '') {
+    throw new GatewayError('bad_request', { detail: 'tools/call needs params.name' });
+  }
+  return { method, toolName: name };
+}

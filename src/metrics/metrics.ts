@@ -1,0 +1,58 @@
+// Prometheus series of SPEC §14. Labels never carry session or agent ids (unbounded cardinality, and
+// they would leak identities to whoever can scrape).
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SessionState, Store } from '../store/types.js';
+import { SESSION_STATES } from '../store/types.js';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'epochgate_requests_total',
+    help: 'Data-plane requests by tool and outcome code',
+    labelNames: ['tool', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'epochgate_request_duration_seconds',
+    help: 'Data-plane request duration, gateway receipt to response end',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly upstreamDuration = new Histogram({
+    name: 'epochgate_upstream_duration_seconds',
+    help: 'Time from forwarding to the upstream response headers',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly resumes = new Counter({
+    name: 'epochgate_resumes_total',
+    help: 'Successful session resumes',
+    registers: [this.registry],
+  });
+  readonly policyReloads = new Counter({
+    name: 'epochgate_policy_reloads_total',
+    help: 'Policy reloads by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly storeErrors = new Counter({
+    name: 'epochgate_store_errors_total',
+    help: 'Store operations that failed (the gateway failed closed)',
+    registers: [this.registry],
+  });
+
+  constructor(store: Store) {
+    const sessions = new Gauge({
+      name: 'epochgate_sessions',
+      help: 'Sessions by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      // Read at scrape time from the store, so every replica reports the shared truth.
+      async collect() {
+        const counts: Record<SessionState, number> = await store.countSessionsByState();
+        for (const state of SESSION_STATES) this.set({ state }, counts[state]);
+      },
+    });
+    void sessions;
+  }
+}

@@ -1,0 +1,67 @@
+// One typed context per data-plane request. Each stage owns one field; later stages read earlier fields
+// through need(), which fails loudly (internal_error) if the stage order in stages.ts is ever wrong.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ToolConfig } from '../config/types.js';
+import type { AgentDef, Decision, PolicySnapshot } from '../policy/types.js';
+import type { VerifiedToken } from '../sessions/token-verify.js';
+import type { SessionRecord } from '../store/types.js';
+import type { AuditEvent } from '../audit/types.js';
+
+export interface RouteInfo {
+  readonly tool: ToolConfig;
+  /** Decoded, validated segments below the tool. */
+  readonly segments: readonly string[];
+  /** Normalised path below the tool ("/" when empty). */
+  readonly path: string;
+  /** Raw query including "?", or "". */
+  readonly query: string;
+  /** Token from the /s/{token}/ path form; never logged. */
+  readonly pathToken: string | undefined;
+}
+
+export interface ActionInfo {
+  readonly method: string;
+  readonly path: string;
+  /** Buffered request body (bounded by the tool's max_body_bytes); null when there is none. */
+  readonly body: Buffer | null;
+  readonly bodySha256: string | undefined;
+  /** MCP tools/call params.name, when the message is one. */
+  readonly mcpTool: string | undefined;
+}
+
+export interface ForwardOutcome {
+  readonly status: number;
+  readonly upstreamMs: number;
+  readonly aborted: boolean;
+}
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** The one policy revision this request is evaluated against (SPEC §3 reload). */
+  readonly policy: PolicySnapshot;
+  /** Path as audited: never contains a token. */
+  auditPath: string;
+  traceId: string | undefined;
+  route?: RouteInfo;
+  token?: VerifiedToken;
+  session?: SessionRecord;
+  agent?: AgentDef;
+  action?: ActionInfo;
+  decision?: Decision;
+  forwarded?: ForwardOutcome;
+  /** Lifecycle records (approval.request, ledger.replay, …) written alongside the tool.call record. */
+  readonly sideEvents: AuditEvent[];
+  /** Extra members for the tool.call record's unmapped.epochgate. */
+  readonly auditExtra: Record<string, unknown>;
+}
+
+type Staged = 'route' | 'token' | 'session' | 'agent' | 'action' | 'decision';
+
+export function need<K extends Staged>(ctx: RequestContext, field: K): NonNullable<RequestContext[K]> {
+  const value = ctx[field];
+  if (value === undefined) throw new Error(`pipeline order bug: ${field} read before it was set`);
+  return value as NonNullable<RequestContext[K]>;
+}

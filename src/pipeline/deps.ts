@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/types.js';
+import type { GatewayConfig } from '../config/types.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
+import type { PolicyHolder } from '../policy/holder.js';
+import type { SessionLifecycle } from '../sessions/lifecycle.js';
+import type { TokenVerifier } from '../sessions/token-verify.js';
+import type { Store } from '../store/types.js';
+import type { ToolDispatchers } from '../upstream/dispatchers.js';
+import type { Clock } from '../util/clock.js';
+
+/** Everything the data plane needs, built once at start (DESIGN rule 3). */
+export interface PipelineDeps {
+  readonly config: GatewayConfig;
+  readonly policy: PolicyHolder;
+  readonly verifier: TokenVerifier;
+  readonly lifecycle: SessionLifecycle;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly audit: AuditLog;
+  readonly metrics: GatewayMetrics;
+  readonly dispatchers: ToolDispatchers;
+  readonly logger: Logger;
+}

@@ -1,0 +1,29 @@
+// THE ordered list of data-plane stages. Each constraint on the order is stated next to the stage.
+import type { RequestContext } from './context.js';
+import type { PipelineDeps } from './deps.js';
+import { routeStage } from './stage-route.js';
+import { authenticateStage } from './stage-authenticate.js';
+import { fenceStage } from './stage-fence.js';
+import { classifyStage } from './stage-classify.js';
+import { authorizeStage } from './stage-authorize.js';
+import { approvalStage } from './stage-approval.js';
+import { forwardStage } from './stage-forward.js';
+
+export type Stage = (deps: PipelineDeps, ctx: RequestContext) => void | Promise<void>;
+
+export const STAGES: readonly Stage[] = [
+  // SPEC §6: target and path checks and routing come before any credential is looked at.
+  routeStage,
+  // Steps 1–4: cheap, CPU-only (verified claims are cached); no store read for a bad token.
+  authenticateStage,
+  // Steps 5–8: one store read of the session; state and epoch fence before anything else happens.
+  fenceStage,
+  // Reads the body: only fenced callers get this far.
+  classifyStage,
+  // Step 9: needs the action (method, path, MCP tool) from classify.
+  authorizeStage,
+  // Needs the decision; must come before forward so require_approval never reaches the tool.
+  approvalStage,
+  // Last: the only stage with an upstream side effect.
+  forwardStage,
+];

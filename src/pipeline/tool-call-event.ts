@@ -1,0 +1,33 @@
+import type { AuditEvent } from '../audit/types.js';
+import type { ErrorCode } from '../errors/catalogue.js';
+import type { RequestContext } from './context.js';
+
+/** The tool.call record for one data-plane request. Ids, codes and digests only: never a token or body. */
+export function toolCallEvent(ctx: RequestContext, status: 'ok' | ErrorCode, httpStatus: number, now: number): AuditEvent {
+  const { session, token, decision, route } = ctx;
+  const authorizations = decision
+    ? [
+        { decision: decision.effect, ruleId: decision.rule?.id ?? null },
+        ...decision.shadow.map((rule) => ({ decision: rule.effect, ruleId: rule.id, shadow: true })),
+      ]
+    : undefined;
+  return {
+    event: 'tool.call',
+    time: now,
+    requestId: ctx.requestId,
+    status,
+    disposition: status === 'ok' ? 'allowed' : 'blocked',
+    ...(token ? { actor: { id: token.agentId, type: 'agent' as const }, tokenJti: token.jti } : {}),
+    ...(session ? { sessionId: session.sessionId, epoch: session.epoch, taskId: session.taskId } : {}),
+    ...(authorizations ? { authorizations } : {}),
+    policyRevision: ctx.policy.revision,
+    ...(route ? { tool: route.tool.name } : {}),
+    method: ctx.req.method ?? 'GET',
+    path: ctx.auditPath,
+    httpStatus,
+    durationMs: now - ctx.startedAt,
+    srcIp: ctx.req.socket.remoteAddress ?? '',
+    ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
+    extra: ctx.auditExtra,
+  };
+}

@@ -1,0 +1,187 @@
+// Validated policy files → one frozen PolicySnapshot (SPEC §3). Cross-file checks (duplicates, tool
+// names, roles nobody holds) run here over every file at once; globs become matchers exactly once.
+import type { JWTVerifyGetKey } from 'jose';
+import { at, type FileIssue, type KeyPath, type LineLocator } from '../config/file-issues.js';
+import { deepFreeze, FrozenMap } from '../config/freeze.js';
+import { TOOL_NAME } from '../config/schema.js';
+import { compileNameGlob, compilePathGlob, type GlobResult, type Matcher } from '../util/glob.js';
+import { evaluateRules, reachableTools, type RuleMatcher } from './evaluate.js';
+import type { PolicyFile, PolicyRuleInput } from './schema.js';
+import type { AgentCredential, AgentDef, CompiledRule, PersonDef, PolicySnapshot, SessionDefaults } from './types.js';
+
+export interface ValidPolicyFile {
+  /** Base name, e.g. "billing.yaml" (snapshot.files, rule.file). */
+  readonly name: string;
+  /** How issues name the file (the path as the operator would type it). */
+  readonly display: string;
+  readonly locate: LineLocator;
+  readonly data: PolicyFile;
+}
+
+export interface CheckResult {
+  readonly issues: FileIssue[];
+  readonly warnings: FileIssue[];
+}
+
+// SPEC §3 sessions block: the defaults shown there.
+export const DEFAULT_SESSIONS: SessionDefaults = Object.freeze({ tokenTtlMs: 15 * 60_000, leaseTtlMs: 5 * 60_000, maxAgeMs: 86_400_000, maxResumes: 100 });
+
+interface Seen {
+  readonly display: string;
+  readonly line: number | undefined;
+}
+
+function where(seen: Seen): string {
+  return seen.line === undefined ? seen.display : `${seen.display}:${seen.line}`;
+}
+
+/** Checks that need every file: duplicates, `sessions` at most once, tool names, unheld roles. */
+export function checkPolicyFiles(files: readonly ValidPolicyFile[], toolNames?: ReadonlySet<string>): CheckResult {
+  const issues: FileIssue[] = [];
+  const warnings: FileIssue[] = [];
+  const names = new Map<string, Seen & { kind: string }>();
+  const ruleIds = new Map<string, Seen>();
+  let sessions: Seen | undefined;
+  const agentRoles = new Set<string>();
+  const personRoles = new Set<string>();
+  for (const file of files) {
+    const issue = (path: KeyPath, message: string) => issues.push(at(file.display, path, file.locate, message));
+    // Agents and people share one namespace: an id names one identity in tokens and audit records.
+    for (const [kind, entries] of [['agent', file.data.agents], ['person', file.data.people]] as const) {
+      for (const [id, def] of Object.entries(entries ?? {})) {
+        const path = [kind === 'agent' ? 'agents' : 'people', id];
+        const first = names.get(id);
+        if (first) issue(path, `duplicate ${kind} name "${id}" (already defined as ${first.kind} at ${where(first)})`);
+        else names.set(id, { display: file.display, line: file.locate(path), kind });
+        for (const role of def.roles) (kind === 'agent' ? agentRoles : personRoles).add(role);
+      }
+    }
+    file.data.rules?.forEach((rule, i) => {
+      const first = ruleIds.get(rule.id);
+      if (first) issue(['rules', i, 'id'], `duplicate rule id "${rule.id}" (first at ${where(first)})`);
+      else ruleIds.set(rule.id, { display: file.display, line: file.locate(['rules', i, 'id']) });
+      rule.tools?.forEach((tool, j) => {
+        if (toolNames !== undefined && !toolNames.has(tool)) issue(['rules', i, 'tools', j], `tool "${tool}" is not defined in the operator config`);
+        else if (toolNames === undefined && !TOOL_NAME.test(tool)) issue(['rules', i, 'tools', j], `"${tool}" is not a valid tool name`);
+      });
+    });
+    if (file.data.sessions !== undefined) {
+      if (sessions) issue(['sessions'], `the sessions block is already set at ${where(sessions)} (at most one file may set it)`);
+      else sessions = { display: file.display, line: file.locate(['sessions']) };
+    }
+  }
+  // Warnings need the complete set of roles and names, so they come after every file was read.
+  for (const file of files) {
+    const warn = (path: KeyPath, message: string) => warnings.push(at(file.display, path, file.locate, message));
+    file.data.rules?.forEach((rule, i) => {
+      rule.roles?.forEach((role, j) => {
+        if (!agentRoles.has(role)) warn(['rules', i, 'roles', j], `role "${role}" is held by no agent`);
+      });
+      rule.agents?.forEach((agent, j) => {
+        if (names.get(agent)?.kind !== 'agent') warn(['rules', i, 'agents', j], `agent "${agent}" is not defined`);
+      });
+      rule.approval?.approvers.forEach((role, j) => {
+        if (!personRoles.has(role)) warn(['rules', i, 'approval', 'approvers', j], `approver role "${role}" is held by no person`);
+      });
+    });
+  }
+  return { issues, warnings };
+}
+
+export interface SnapshotInput {
+  readonly files: readonly ValidPolicyFile[];
+  readonly revision: string;
+  readonly loadedAt: number;
+  /** Key resolvers built by the loader, keyed by the jwt credential object they belong to. */
+  readonly jwtKeys: ReadonlyMap<object, JWTVerifyGetKey>;
+  readonly toolNames?: ReadonlySet<string>;
+  readonly warnings: readonly string[];
+}
+
+/** Builds the frozen snapshot. Callers run checkPolicyFiles first and only build when it found nothing. */
+export function buildSnapshot(input: SnapshotInput): PolicySnapshot {
+  const agents: [string, AgentDef][] = [];
+  const people: [string, PersonDef][] = [];
+  const matchers: RuleMatcher[] = [];
+  let sessions = DEFAULT_SESSIONS;
+  for (const file of input.files) {
+    for (const [id, raw] of Object.entries(file.data.agents ?? {})) {
+      const credentials = raw.credentials.map((cred): AgentCredential => {
+        if (cred.type === 'secret') return { type: 'secret', sha256: cred.sha256 };
+        const keys = input.jwtKeys.get(cred);
+        if (!keys) throw new Error(`internal: no key resolver for agent ${id}`);
+        return { type: 'jwt', issuer: cred.issuer, subject: cred.subject, keys };
+      });
+      const notBefore = raw.not_before === undefined ? null : Date.parse(raw.not_before);
+      agents.push([id, { id, enabled: raw.enabled, roles: unique(raw.roles), notBefore, credentials }]);
+    }
+    for (const [id, raw] of Object.entries(file.data.people ?? {})) {
+      people.push([id, { id, roles: unique(raw.roles), secretSha256: raw.credentials.map((cred) => cred.sha256) }]);
+    }
+    for (const rule of file.data.rules ?? []) matchers.push(compileRule(rule, file.name));
+    const s = file.data.sessions;
+    if (s) {
+      sessions = {
+        tokenTtlMs: s.token_ttl ?? DEFAULT_SESSIONS.tokenTtlMs,
+        leaseTtlMs: s.lease_ttl ?? DEFAULT_SESSIONS.leaseTtlMs,
+        maxAgeMs: s.max_age ?? DEFAULT_SESSIONS.maxAgeMs,
+        maxResumes: s.max_resumes ?? DEFAULT_SESSIONS.maxResumes,
+      };
+    }
+  }
+  // Without the operator's tool list (policy check with no config), "every tool" means every tool a rule names.
+  const universe: ReadonlySet<string> = input.toolNames ?? new Set(matchers.flatMap((m) => [...(m.tools ?? [])]));
+  const frozenMatchers = Object.freeze(matchers);
+  const snapshot: PolicySnapshot = {
+    revision: input.revision,
+    loadedAt: input.loadedAt,
+    files: input.files.map((file) => file.name),
+    agents: new FrozenMap(agents),
+    people: new FrozenMap(people),
+    rules: matchers.map((m) => m.rule),
+    sessions,
+    warnings: [...input.warnings],
+    evaluate: (facts) => evaluateRules(frozenMatchers, facts),
+    reachableTools: (agent) => reachableTools(frozenMatchers, agent, universe),
+  };
+  return deepFreeze(snapshot);
+}
+
+/** One rule → its CompiledRule (plain data) and matchers. Globs were validated by the schema. */
+export function compileRule(raw: PolicyRuleInput, file: string): RuleMatcher {
+  const methods = raw.methods && unique(raw.methods.map((m) => m.toUpperCase()));
+  const rule: CompiledRule = {
+    id: raw.id,
+    effect: raw.effect,
+    mode: raw.mode,
+    file,
+    ...(raw.roles && { roles: unique(raw.roles) }),
+    ...(raw.agents && { agents: unique(raw.agents) }),
+    ...(raw.tools && { tools: unique(raw.tools) }),
+    ...(methods && { methods }),
+    ...(raw.paths && { paths: [...raw.paths] }),
+    ...(raw.mcp_tools && { mcpTools: [...raw.mcp_tools] }),
+    ...(raw.approval && { approval: { approvers: unique(raw.approval.approvers), ttlMs: raw.approval.ttl, holdMs: raw.approval.hold } }),
+    ...(raw.side_effects !== undefined && { sideEffects: raw.side_effects }),
+    idempotency: raw.idempotency,
+  };
+  return {
+    rule,
+    ...(rule.roles && { roles: new Set(rule.roles) }),
+    ...(rule.agents && { agents: new Set(rule.agents) }),
+    ...(rule.tools && { tools: new Set(rule.tools) }),
+    ...(rule.methods && { methods: new Set(rule.methods) }),
+    ...(rule.paths && { paths: rule.paths.map((p) => matcherOf(compilePathGlob(p))) }),
+    ...(rule.mcpTools && { mcpTools: rule.mcpTools.map((p) => matcherOf(compileNameGlob(p))) }),
+  };
+}
+
+function matcherOf(result: GlobResult): Matcher {
+  // The schema rejected bad globs; reaching this is a bug, and failing loudly beats matching nothing.
+  if (!result.ok) throw new Error(`internal: glob not validated: ${result.error}`);
+  return result.match;
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,50 @@
+// SPEC §6 steps 5–7, shared by the data plane and the control plane (§7: "a session token is accepted on
+// the control plane only under the same checks as on the data plane (steps 1–7)").
+// The session is read from the store on every call: epochs and states are never cached (DESIGN rule 10).
+import { GatewayError } from '../errors/gateway-error.js';
+import type { AgentDef, PolicySnapshot } from '../policy/types.js';
+import type { SessionRecord } from '../store/types.js';
+import type { VerifiedToken } from './token-verify.js';
+import type { SessionLifecycle } from './lifecycle.js';
+
+export interface AdmittedSession {
+  readonly session: SessionRecord;
+  readonly agent: AgentDef;
+}
+
+export async function admitSession(
+  lifecycle: SessionLifecycle,
+  policy: PolicySnapshot,
+  token: VerifiedToken,
+  requestId: string | undefined,
+): Promise<AdmittedSession> {
+  // Step 5: the session exists and is active (lease and max_age enforced here, on access).
+  const found = await lifecycle.store.getSession(token.sessionId);
+  if (!found || found.agentId !== token.agentId) throw new GatewayError('session_unknown', { bearer: true });
+  const session = await lifecycle.enforceTimeLimits(found, policy, requestId);
+  switch (session.state) {
+    case 'active':
+      break;
+    case 'suspended':
+      throw new GatewayError('session_suspended', { bearer: true, detail: 'The session is suspended; resume it to get a new token' });
+    case 'closed':
+      throw new GatewayError('session_closed', { bearer: true });
+    case 'revoked':
+      throw new GatewayError('session_revoked', { bearer: true });
+  }
+  // Step 6: the epoch is the fencing token.
+  if (token.epoch !== session.epoch) {
+    throw new GatewayError('session_stale_epoch', {
+      bearer: true,
+      detail: `The token is for epoch ${token.epoch}; the session is at epoch ${session.epoch}`,
+      fields: { resume_required: true },
+    });
+  }
+  // Step 7: the agent is still present and enabled, and the token is not older than a rotation.
+  const agent = policy.agents.get(token.agentId);
+  if (!agent || !agent.enabled) throw new GatewayError('agent_disabled', { bearer: true });
+  if (agent.notBefore !== null && token.iat * 1000 < agent.notBefore) {
+    throw new GatewayError('token_revoked', { bearer: true });
+  }
+  return { session, agent };
+}

@@ -1,0 +1,8 @@
+import { GatewayError } from '../errors/gateway-error.js';
+import type { SessionRecord } from '../store/types.js';
+
+/** A control-plane action found the session in a state that does not allow it (SPEC §7: 409). */
+export function stateConflict(session: SessionRecord): GatewayError {
+  const code = session.state === 'revoked' ? 'session_revoked' : session.state === 'closed' ? 'session_closed' : 'session_suspended';
+  return new GatewayError(code, { conflict: true, detail: `The session is ${session.state}` });
+}

@@ -1,0 +1,23 @@
+// The one place that turns operator store config into a Store (SPEC §1). Open failures are plain Errors
+// naming the file: they stop start-up (SPEC §14), they are not request-time store_unavailable.
+import type { StoreConfig } from '../config/types.js';
+import { MemoryStore } from './memory/memory-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './types.js';
+
+export interface OpenStoreOptions {
+  /** Sees every backend failure before it is thrown as store_unavailable (e.g. epochgate_store_errors_total). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
+  const observer = options.onError ? { onError: options.onError } : {};
+  switch (config.kind) {
+    case 'sqlite':
+      return new SqliteStore({ path: config.path, synchronous: config.synchronous, ...observer });
+    case 'memory':
+      return new MemoryStore(observer);
+    case 'redis':
+      throw new Error('redis store is not available yet');
+  }
+}

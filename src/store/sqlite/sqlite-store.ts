@@ -1,0 +1,205 @@
+// The embedded Store (SPEC §1, §14). Statements are prepared once at open (sqlite-statements.ts); each
+// method runs one of them synchronously, so between its epoch check and its write nothing else in this
+// process runs, and SQLite's write lock keeps other connections and processes out too.
+import type Database from 'better-sqlite3';
+import { GatewayError } from '../../errors/gateway-error.js';
+import {
+  SESSION_STATES,
+  type CheckpointRecord,
+  type ConditionalResult,
+  type CreateSessionResult,
+  type NewCheckpoint,
+  type ResumeUpdate,
+  type SessionFilter,
+  type SessionRecord,
+  type SessionState,
+  type Store,
+  type TransitionRequest,
+} from '../types.js';
+import { openSqliteDatabase, type SqliteSynchronous } from './sqlite-connection.js';
+import { sessionParams, toCheckpoint, toSession, type SessionRow } from './sqlite-rows.js';
+import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
+
+export interface SqliteStoreOptions {
+  readonly path: string;
+  readonly synchronous: SqliteSynchronous;
+  /** Called with the raw backend error before it is thrown as store_unavailable (metrics, logs). */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** Connection settings as SQLite reports them (diagnostics and tests). */
+export interface SqliteSettings {
+  readonly journalMode: string;
+  readonly synchronous: number;
+  readonly foreignKeys: number;
+  readonly busyTimeout: number;
+}
+
+/** Expired assertion ids are purged at most this often (a cheap indexed delete folded into one insert). */
+const ASSERTION_PURGE_INTERVAL_MS = 60_000;
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly onError: ((err: unknown) => void) | undefined;
+  private nextAssertionPurge = 0;
+  private readonly sql: SqliteStatements;
+
+  /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
+  constructor(options: SqliteStoreOptions) {
+    const db = openSqliteDatabase(options.path, options.synchronous);
+    this.db = db;
+    try {
+      this.sql = prepareStatements(db);
+    } catch (err) {
+      db.close();
+      throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });
+    }
+    this.onError = options.onError;
+  }
+
+  createSession(session: SessionRecord): Promise<CreateSessionResult> {
+    // IMMEDIATE: take the write lock before reading, so the fallback read sees the row that conflicted.
+    return this.guard(() => this.sql.createTx.immediate(sessionParams(session)));
+  }
+
+  getSession(sessionId: string): Promise<SessionRecord | null> {
+    return this.guard(() => {
+      const row = this.sql.selectSession.get(sessionId);
+      return row === undefined ? null : toSession(row);
+    });
+  }
+
+  listSessions(filter: SessionFilter): Promise<SessionRecord[]> {
+    return this.guard(() => {
+      const mask = (filter.state !== undefined ? 1 : 0) | (filter.agentId !== undefined ? 2 : 0) | (filter.taskId !== undefined ? 4 : 0);
+      const params: Record<string, unknown> = { limit: filter.limit ?? -1 };
+      if (filter.state !== undefined) params.state = filter.state;
+      if (filter.agentId !== undefined) params.agent_id = filter.agentId;
+      if (filter.taskId !== undefined) params.task_id = filter.taskId;
+      return this.sql.listByFilter.get(mask)!.all(params).map(toSession);
+    });
+  }
+
+  countSessionsByState(): Promise<Record<SessionState, number>> {
+    return this.guard(() => {
+      const counts = Object.fromEntries(SESSION_STATES.map((s) => [s, 0])) as Record<SessionState, number>;
+      for (const { state, n } of this.sql.countByState.all()) counts[state] = n;
+      return counts;
+    });
+  }
+
+  resumeSession(sessionId: string, update: ResumeUpdate): Promise<ConditionalResult> {
+    return this.guard(() => {
+      const row = this.sql.resume.get({
+        session_id: sessionId,
+        expected_epoch: update.expectedEpoch,
+        scope: JSON.stringify(update.scope),
+        lease_expires_at: update.leaseExpiresAt,
+        now: update.now,
+        max_resumes: update.maxResumes,
+      });
+      return row !== undefined ? { ok: true, session: toSession(row) } : { ok: false, current: this.current(sessionId) };
+    });
+  }
+
+  transitionSession(sessionId: string, change: TransitionRequest): Promise<ConditionalResult> {
+    return this.guard(() => {
+      let row: SessionRow | undefined;
+      try {
+        row = this.sql.transition.get({
+          session_id: sessionId,
+          from: JSON.stringify(change.from),
+          to: change.to,
+          reason: change.reason,
+          now: change.now,
+        });
+      } catch (err) {
+        // Re-opening a final session while the agent has another open one for the task: refused, like
+        // any other transition whose precondition does not hold.
+        if ((err as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+      }
+      return row !== undefined ? { ok: true, session: toSession(row) } : { ok: false, current: this.current(sessionId) };
+    });
+  }
+
+  renewLease(sessionId: string, epoch: number, leaseExpiresAt: number, now: number): Promise<boolean> {
+    return this.guard(() => this.sql.renew.run(leaseExpiresAt, now, sessionId, epoch).changes === 1);
+  }
+
+  suspendExpiredLeases(now: number): Promise<SessionRecord[]> {
+    return this.guard(() => this.sql.suspendExpired.all({ now }).map(toSession));
+  }
+
+  closeAgedSessions(createdAtOrBefore: number, now: number): Promise<SessionRecord[]> {
+    return this.guard(() => this.sql.closeAged.all({ created_at: createdAtOrBefore, now }).map(toSession));
+  }
+
+  appendCheckpoint(checkpoint: NewCheckpoint): Promise<CheckpointRecord | null> {
+    return this.guard(() => {
+      const row = this.sql.insertCheckpoint.get({
+        checkpoint_id: checkpoint.checkpointId,
+        session_id: checkpoint.sessionId,
+        epoch: checkpoint.epoch,
+        label: checkpoint.label,
+        state: checkpoint.state,
+        state_digest: checkpoint.stateDigest,
+        created_at: checkpoint.createdAt,
+      });
+      return row === undefined ? null : toCheckpoint(row);
+    });
+  }
+
+  latestCheckpoint(sessionId: string): Promise<CheckpointRecord | null> {
+    return this.guard(() => {
+      const row = this.sql.selectLatestCheckpoint.get(sessionId);
+      return row === undefined ? null : toCheckpoint(row);
+    });
+  }
+
+  useAssertionId(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.guard(() => {
+      const purge = now >= this.nextAssertionPurge;
+      const fresh = this.sql.useAssertionTx.immediate(key, expiresAt, now, purge);
+      // Advanced only after the commit: a failed purge is retried on the next call.
+      if (purge) this.nextAssertionPurge = now + ASSERTION_PURGE_INTERVAL_MS;
+      return fresh;
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.guard(() => {
+      this.sql.selectOne.get();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  /** The connection's effective pragmas, as SQLite reports them. */
+  settings(): SqliteSettings {
+    const [journalMode, synchronous, foreignKeys, busyTimeout] = this.sql.pragmaStatements.map((s) => s.get());
+    return { journalMode: String(journalMode), synchronous: Number(synchronous), foreignKeys: Number(foreignKeys), busyTimeout: Number(busyTimeout) };
+  }
+
+  private current(sessionId: string): SessionRecord | null {
+    const row = this.sql.selectSession.get(sessionId);
+    return row === undefined ? null : toSession(row);
+  }
+
+  /** Runs one synchronous backend operation; any failure of it becomes store_unavailable (fail closed). */
+  private guard<T>(operation: () => T): Promise<T> {
+    try {
+      return Promise.resolve(operation());
+    } catch (err) {
+      try {
+        this.onError?.(err);
+      } catch {
+        // A failing observer must not replace the store error the caller needs to see.
+      }
+      return Promise.reject(new GatewayError('store_unavailable', { cause: err }));
+    }
+  }
+}

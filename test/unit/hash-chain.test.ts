@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { HashChain, ZERO_HASH, chainHash, unsealLine } from '../../src/audit/hash-chain.js';
+import { toOcsf } from '../../src/audit/ocsf-record.js';
+import type { AuditEvent } from '../../src/audit/types.js';
+
+const T = Date.UTC(2026, 10, 24, 12, 0, 0);
+const event = (n: number): AuditEvent => ({ event: 'tool.call', time: T + n, status: 'ok', method: 'GET', tool: 't', extra: { n } });
+
+/** The SPEC §13 rule, written out independently of the implementation. */
+function expectedHash(prevHash: string, line: string): string {
+  const hex = /"hash":"([0-9a-f]{64})"\}\}\}\}$/.exec(line)?.[1];
+  if (hex === undefined) throw new Error('line does not end with its hash');
+  const withoutHash = `${line.slice(0, line.length - `${hex}"}}}}`.length)}"}}}}`;
+  return createHash('sha256').update(`${prevHash}\n${withoutHash}`, 'utf8').digest('hex');
+}
+
+function sealNext(chain: HashChain, n: number): { line: string; hash: string } {
+  const sealed = chain.seal(toOcsf(event(n), { productVersion: '0.1.0', sequence: chain.nextSequence, eventUid: `evt_${n}` }));
+  chain.advance(sealed);
+  return sealed;
+}
+
+describe('HashChain', () => {
+  it('writes chain {uid, prev_hash, hash} last, with hash last and once, so the line ends with the hash', () => {
+    const chain = new HashChain('chn_a');
+    const { line, hash } = sealNext(chain, 1);
+    expect(line).toMatch(/"chain":\{"uid":"chn_a","prev_hash":"0{64}","hash":"[0-9a-f]{64}"\}\}\}\}$/);
+    expect(line.match(/"hash":/g)).toHaveLength(1);
+    const parsed = JSON.parse(line) as { unmapped: { epochgate: Record<string, unknown> } };
+    expect(Object.keys(parsed).at(-1)).toBe('unmapped');
+    expect(Object.keys(parsed.unmapped.epochgate).at(-1)).toBe('chain');
+    expect(parsed.unmapped.epochgate.chain).toEqual({ uid: 'chn_a', prev_hash: ZERO_HASH, hash });
+  });
+
+  it('hashes the previous hash, a newline and the line with an empty hash value (checked independently)', () => {
+    const chain = new HashChain('chn_a');
+    const first = sealNext(chain, 1);
+    const second = sealNext(chain, 2);
+    expect(first.hash).toBe(expectedHash(ZERO_HASH, first.line));
+    expect(second.hash).toBe(expectedHash(first.hash, second.line));
+    expect((JSON.parse(second.line) as { unmapped: { epochgate: { chain: { prev_hash: string } } } }).unmapped.epochgate.chain.prev_hash).toBe(first.hash);
+  });
+
+  it('starts from a given prev_hash and counts sequence from 1 per chain', () => {
+    const a = new HashChain('chn_a');
+    sealNext(a, 1);
+    const last = sealNext(a, 2);
+    expect(a.nextSequence).toBe(3);
+    const b = new HashChain('chn_b', last.hash);
+    expect(b.nextSequence).toBe(1);
+    const first = sealNext(b, 3);
+    expect(JSON.parse(first.line)).toMatchObject({ metadata: { sequence: 1 }, unmapped: { epochgate: { chain: { uid: 'chn_b', prev_hash: last.hash } } } });
+  });
+
+  it('does not move on until a sealed line is committed', () => {
+    const chain = new HashChain('chn_a');
+    const record = toOcsf(event(1), { productVersion: '0.1.0', sequence: 1, eventUid: 'e' });
+    expect(chain.seal(record)).toEqual(chain.seal(record));
+    expect(chain.nextSequence).toBe(1);
+    expect(chain.previousHash).toBe(ZERO_HASH);
+  });
+
+  it('puts chain last even when the record was built with unmapped first and a stale chain inside', () => {
+    const chain = new HashChain('chn_a');
+    const { line } = chain.seal({ unmapped: { epochgate: { chain: { hash: 'old' }, event: 'x' }, other: 1 }, class_uid: 6003 });
+    expect(line.startsWith('{"class_uid":6003,"unmapped":{"other":1,"epochgate":{"event":"x","chain":{"uid":"chn_a"')).toBe(true);
+  });
+
+  it('unseals a line back to the hashed text', () => {
+    const chain = new HashChain('chn_a');
+    const { line, hash } = sealNext(chain, 1);
+    const unsealed = unsealLine(line);
+    expect(unsealed?.hash).toBe(hash);
+    expect(chainHash(ZERO_HASH, unsealed?.unsealed ?? '')).toBe(hash);
+    expect(unsealLine(line.slice(0, -1))).toBeUndefined();
+  });
+
+  it('rejects a prev_hash that is not 64 lowercase hex digits', () => {
+    expect(() => new HashChain('c', 'ABC')).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,239 @@
+import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import { loadOrCreateSigningKeys, type SigningKeys } from '../../src/sessions/signing-keys.js';
+import { mintSessionToken } from '../../src/sessions/token-mint.js';
+import { createTokenVerifier, type TokenVerifier } from '../../src/sessions/token-verify.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+let dir: string;
+let keys: SigningKeys;
+let clock: ManualClock;
+let verifier: TokenVerifier;
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+const NOW_S = T0 / 1000;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'epochgate-verify-'));
+  keys = await loadOrCreateSigningKeys(join(dir, 'keys.json'), new ManualClock(T0));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+beforeEach(() => {
+  clock = new ManualClock(T0);
+  verifier = createTokenVerifier({ keys, issuer: 'epochgate', audience: 'gw', clock });
+});
+
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
+const header = () => ({ alg: 'EdDSA', typ: 'at+jwt', kid: keys.signingKey.kid });
+const claims = (over: Record<string, unknown> = {}) => ({
+  iss: 'epochgate', aud: 'gw', sub: 'bot', client_id: 'bot', sid: 'ses_1', epoch: 2, scope: 'billing crm', jti: 'jti_1',
+  iat: NOW_S, nbf: NOW_S, exp: NOW_S + 900, ...over,
+});
+
+/** Signs header and claims TEXT as given (so duplicates and odd shapes survive) with an Ed25519 key. */
+function rawToken(headerText: string, claimsText: string, key: KeyObject = keys.signingKey.privateKey): string {
+  const input = `${b64(headerText)}.${b64(claimsText)}`;
+  return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+}
+const token = (h: Record<string, unknown> = {}, c: Record<string, unknown> = {}) =>
+  rawToken(JSON.stringify({ ...header(), ...h }), JSON.stringify(claims(c)));
+
+function failure(fn: () => unknown): GatewayError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(GatewayError);
+    return err as GatewayError;
+  }
+  throw new Error('expected a GatewayError');
+}
+function expectCode(tok: string, code: 'token_invalid' | 'token_expired'): GatewayError {
+  const err = failure(() => verifier.verify(tok));
+  expect(err.code).toBe(code);
+  expect(err.bearer).toBe(true);
+  // Error details never echo the token or any part of it.
+  for (const part of [tok, ...tok.split('.')].filter((p) => p.length >= 8)) expect(err.message).not.toContain(part);
+  return err;
+}
+
+describe('createTokenVerifier: valid tokens', () => {
+  it('accepts a minted token and returns its claims', async () => {
+    const minted = await mintSessionToken(keys, { issuer: 'epochgate', audience: 'gw', agentId: 'bot', sessionId: 'ses_9', epoch: 4, scope: ['billing', 'crm'], ttlMs: 900_000, now: T0 });
+    expect(verifier.verify(minted.token)).toEqual({ jti: minted.jti, sessionId: 'ses_9', agentId: 'bot', epoch: 4, scope: ['billing', 'crm'], iat: NOW_S, nbf: NOW_S, exp: NOW_S + 900 });
+  });
+
+  it('accepts aud as an array containing the audience', () => {
+    expect(verifier.verify(token({}, { aud: ['other', 'gw'] })).sessionId).toBe('ses_1');
+  });
+
+  it('splits an empty scope into no tools', () => {
+    expect(verifier.verify(token({}, { scope: '' })).scope).toEqual([]);
+  });
+});
+
+describe('step 2: format, algorithm, type, key, signature, header members, duplicates → token_invalid', () => {
+  it('rejects alg none (unsigned)', () => {
+    expectCode(`${b64(JSON.stringify({ ...header(), alg: 'none' }))}.${b64(JSON.stringify(claims()))}.`, 'token_invalid');
+  });
+
+  it('rejects HS256 keyed with the public key bytes (algorithm confusion)', () => {
+    const jwk = keys.jwks().keys[0]!;
+    for (const secret of [Buffer.from(jwk.x, 'base64url'), Buffer.from(JSON.stringify(jwk))]) {
+      const input = `${b64(JSON.stringify({ ...header(), alg: 'HS256' }))}.${b64(JSON.stringify(claims()))}`;
+      expectCode(`${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`, 'token_invalid');
+    }
+  });
+
+  it('rejects a kid that names no gateway key, and a key we do not hold under our kid', () => {
+    expectCode(token({ kid: 'unknown' }), 'token_invalid');
+    expectCode(token({ kid: 7 }), 'token_invalid');
+    const { privateKey } = generateKeyPairSync('ed25519');
+    expectCode(rawToken(JSON.stringify(header()), JSON.stringify(claims()), privateKey), 'token_invalid');
+  });
+
+  it('rejects typ other than exactly at+jwt', () => {
+    for (const typ of ['JWT', 'AT+JWT', 'application/at+jwt', undefined]) expectCode(token({ typ }), 'token_invalid');
+  });
+
+  it.each(['jku', 'jwk', 'x5c', 'x5u', 'crit'])('rejects a header carrying %s (never followed)', (member) => {
+    const value = member === 'crit' ? ['exp'] : member === 'jwk' ? keys.jwks().keys[0] : member === 'x5c' ? ['AAAA'] : 'https://evil.example/k';
+    const err = expectCode(token({ [member]: value }), 'token_invalid');
+    expect(err.message).toContain(member);
+  });
+
+  it('rejects a duplicate "epoch" member in the claims (JSON.parse would keep the last)', () => {
+    const text = JSON.stringify(claims()).replace('"epoch":2', '"epoch":1,"epoch":2');
+    expect(JSON.parse(text).epoch).toBe(2);
+    expect(expectCode(rawToken(JSON.stringify(header()), text), 'token_invalid').message).toMatch(/claims has a duplicate member "epoch"/);
+  });
+
+  it('rejects a duplicate "alg" member in the header', () => {
+    const text = `{"alg":"none","alg":"EdDSA","typ":"at+jwt","kid":${JSON.stringify(keys.signingKey.kid)}}`;
+    expect(expectCode(rawToken(text, JSON.stringify(claims())), 'token_invalid').message).toMatch(/header has a duplicate member "alg"/);
+  });
+
+  it('rejects a token over 8 KiB even when validly signed', () => {
+    const big = token({}, { pad: 'x'.repeat(8 * 1024) });
+    expect(big.length).toBeGreaterThan(8 * 1024);
+    expect(expectCode(big, 'token_invalid').message).toMatch(/too long/);
+    expect(verifier.verify(token({}, { pad: 'x'.repeat(5000) })).jti).toBe('jti_1');
+  });
+
+  it('rejects a tampered signature, payload or header', () => {
+    const good = token();
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const flipped = `${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`;
+    expectCode(`${h}.${p}.${flipped}`, 'token_invalid');
+    expectCode(`${h}.${b64(JSON.stringify(claims({ epoch: 3 })))}.${s}`, 'token_invalid');
+    // A non-canonical spelling of the same signature bytes (last char's unused bits set).
+    const last = s.at(-1)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1]!;
+    expectCode(`${h}.${p}.${s.slice(0, -1)}${sibling}`, 'token_invalid');
+  });
+
+  it('rejects malformed compact serialisations', () => {
+    const good = token();
+    for (const bad of ['', 'abc', `${good}.x`, good.replace('.', '..'), `${good.split('.')[0]}=.${good.split('.').slice(1).join('.')}`, `eyJ.e30.${'A'.repeat(86)}`]) {
+      expectCode(bad, 'token_invalid');
+    }
+  });
+
+  it('rejects a header or payload that is not a JSON object', () => {
+    expectCode(rawToken('[1]', JSON.stringify(claims())), 'token_invalid');
+    expectCode(rawToken(JSON.stringify(header()), '"claims"'), 'token_invalid');
+  });
+});
+
+describe('step 3: issuer, audience, claim types → token_invalid', () => {
+  it('rejects a wrong audience and a wrong issuer', () => {
+    expectCode(token({}, { aud: 'other' }), 'token_invalid');
+    expectCode(token({}, { aud: ['a', 'b'] }), 'token_invalid');
+    expectCode(token({}, { aud: undefined }), 'token_invalid');
+    expectCode(token({}, { iss: 'someone-else' }), 'token_invalid');
+  });
+
+  it.each([[0], ['1'], [1.5], [-1], [null]])('rejects epoch %j', (epoch) => {
+    expect(expectCode(token({}, { epoch }), 'token_invalid').message).toMatch(/epoch/);
+  });
+
+  it('rejects non-string sid, sub or jti and missing/non-numeric times', () => {
+    for (const c of [{ sid: 1 }, { sub: null }, { jti: undefined }, { iat: '1' }, { nbf: undefined }, { exp: undefined }, { scope: ['a'] }]) {
+      expectCode(token({}, c), 'token_invalid');
+    }
+  });
+
+  it('rejects exp − iat over 24h (but accepts exactly 24h)', () => {
+    expectCode(token({}, { exp: NOW_S + 86_401 }), 'token_invalid');
+    expect(verifier.verify(token({}, { exp: NOW_S + 86_400 })).exp).toBe(NOW_S + 86_400);
+  });
+
+  it('decides by the first failing step: a bad issuer on an expired token is token_invalid', () => {
+    expectCode(token({}, { iss: 'x', exp: NOW_S - 3600, iat: NOW_S - 7200, nbf: NOW_S - 7200 }), 'token_invalid');
+  });
+});
+
+describe('step 4: nbf and exp with 5 s leeway → token_expired', () => {
+  it('rejects a token expired beyond the leeway, accepts one within it', () => {
+    const tok = token({}, { iat: NOW_S - 100, nbf: NOW_S - 100, exp: NOW_S - 4 });
+    expect(verifier.verify(tok).exp).toBe(NOW_S - 4);
+    expectCode(token({}, { iat: NOW_S - 100, nbf: NOW_S - 100, exp: NOW_S - 5 }), 'token_expired');
+    expectCode(token({}, { iat: NOW_S - 100, nbf: NOW_S - 100, exp: NOW_S - 60 }), 'token_expired');
+  });
+
+  it('rejects nbf in the future beyond the leeway, accepts it within', () => {
+    expect(verifier.verify(token({}, { nbf: NOW_S + 5 })).nbf).toBe(NOW_S + 5);
+    expectCode(token({}, { nbf: NOW_S + 6 }), 'token_expired');
+  });
+});
+
+describe('cache', () => {
+  it('re-checks time on a cache hit: a cached token is rejected once it expires', () => {
+    const tok = token({}, { exp: NOW_S + 60 });
+    const first = verifier.verify(tok);
+    expect(verifier.verify(tok)).toBe(first); // the same frozen object: a hit
+    clock.advance(64_000);
+    expect(verifier.verify(tok)).toBe(first); // within leeway
+    clock.advance(1_000);
+    expectCode(tok, 'token_expired');
+    clock.set(T0);
+    expect(verifier.verify(tok)).toBe(first);
+  });
+
+  it('re-checks nbf on a cache hit too', () => {
+    const tok = token({}, { nbf: NOW_S + 5 });
+    verifier.verify(tok);
+    clock.advance(-2_000);
+    expectCode(tok, 'token_expired');
+  });
+
+  it('never caches failures', () => {
+    const tok = token({}, { nbf: NOW_S + 30 });
+    expectCode(tok, 'token_expired');
+    clock.advance(30_000);
+    expect(verifier.verify(tok).sessionId).toBe('ses_1');
+  });
+
+  it('works with the cache disabled', () => {
+    const uncached = createTokenVerifier({ keys, issuer: 'epochgate', audience: 'gw', clock, cacheSize: 0 });
+    const tok = token();
+    expect(uncached.verify(tok)).not.toBe(uncached.verify(tok));
+  });
+
+  it('is much cheaper on a hit than cold (prints the measured cost)', () => {
+    const N = 2000;
+    const tokens = Array.from({ length: N }, (_, i) => token({}, { jti: `jti_${i}` }));
+    const cold = createTokenVerifier({ keys, issuer: 'epochgate', audience: 'gw', clock });
+    let start = process.hrtime.bigint();
+    for (const t of tokens) cold.verify(t);
+    const coldNs = Number(process.hrtime.bigint() - start) / N;
+    start = process.hrtime.bigint();
+    for (let round = 0; round < 5; round++) for (const t of tokens) cold.verify(t);
+    const hitNs = Number(process.hrtime.bigint() - start) / (5 * N);
+    console.log(`token verify: cold ${(coldNs / 1000).toFixed(1)} µs, cached ${(hitNs / 1000).toFixed(2)} µs`);
+    expect(hitNs * 5).toBeLessThan(coldNs);
+  });
+});
