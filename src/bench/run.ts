@@ -10,9 +10,12 @@ import { createInterface } from 'node:readline';
 import { startSampleTool } from '../demo/sample-tool.js';
 import { spawnGateway } from '../demo/spawn-gateway.js';
 import { runLoad, type LoadResult } from './load.js';
+import { runWrk, wrkAvailable } from './wrk.js';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+const GENERATOR = process.env.BENCH_GENERATOR ?? (wrkAvailable() ? 'wrk' : 'node');
+const drive = GENERATOR === 'wrk' ? runWrk : runLoad;
 const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
 
 async function startBareProxy(upstream: string) {
@@ -57,12 +60,12 @@ async function main(): Promise<void> {
     const load = { connections: CONNECTIONS, durationMs: DURATION_MS };
     const path = '/invoices/42';
     // Warm every path once so JIT and connection pools are in the same state.
-    for (const url of [`${tool.url}/api${path}`, `${bare.url}${path}`]) await runLoad(url, { ...load, durationMs: 1000 });
-    await runLoad(`${gateway.dataUrl}/tools/billing${path}`, { ...load, durationMs: 1000, headers: { authorization: `Bearer ${token}` } });
-    const direct = await runLoad(`${tool.url}/api${path}`, load);
-    const proxied = await runLoad(`${bare.url}${path}`, load);
-    const gated = await runLoad(`${gateway.dataUrl}/tools/billing${path}`, { ...load, headers: { authorization: `Bearer ${token}` } });
-    process.stdout.write(`epochgate bench: ${CONNECTIONS} connections, ${DURATION_MS / 1000} s each, small JSON responses\n`);
+    for (const url of [`${tool.url}/api${path}`, `${bare.url}${path}`]) await drive(url, { ...load, durationMs: 1000 });
+    await drive(`${gateway.dataUrl}/tools/billing${path}`, { ...load, durationMs: 1000, headers: { authorization: `Bearer ${token}` } });
+    const direct = await drive(`${tool.url}/api${path}`, load);
+    const proxied = await drive(`${bare.url}${path}`, load);
+    const gated = await drive(`${gateway.dataUrl}/tools/billing${path}`, { ...load, headers: { authorization: `Bearer ${token}` } });
+    process.stdout.write(`epochgate bench: ${CONNECTIONS} connections, ${DURATION_MS / 1000} s each, small JSON responses, load from ${GENERATOR}\n`);
     process.stdout.write(`${row('direct', direct)}\n${row('bare proxy', proxied)}\n${row('epochgate', gated)}\n`);
     process.stdout.write(`gateway throughput / bare proxy: ${(gated.rps / proxied.rps).toFixed(2)}x\n`);
     process.stdout.write(`gateway added latency over direct: p50 +${(gated.p50Ms - direct.p50Ms).toFixed(2)} ms, p99 +${(gated.p99Ms - direct.p99Ms).toFixed(2)} ms\n`);

@@ -6,6 +6,7 @@ import type { AgentDef, Decision, PolicySnapshot } from '../policy/types.js';
 import type { VerifiedToken } from '../sessions/token-verify.js';
 import type { SessionRecord } from '../store/types.js';
 import type { AuditEvent } from '../audit/types.js';
+import type { ErrorCode } from '../errors/catalogue.js';
 
 export interface RouteInfo {
   readonly tool: ToolConfig;
@@ -56,6 +57,9 @@ export interface RequestContext {
   readonly sideEvents: AuditEvent[];
   /** Extra members for the tool.call record's unmapped.epochgate. */
   readonly auditExtra: Record<string, unknown>;
+  /** Run by the runner after the request ends, whatever the outcome (e.g. settling a ledger entry).
+   *  Awaited in order; a failure is logged, never thrown to the client (the reply is already decided). */
+  readonly finishers: ((status: 'ok' | ErrorCode) => Promise<void>)[];
 }
 
 type Staged = 'route' | 'token' | 'session' | 'agent' | 'action' | 'decision';

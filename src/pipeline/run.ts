@@ -24,6 +24,7 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
     traceId: typeof traceparent === 'string' ? parseTraceparent(traceparent)?.traceId : undefined,
     sideEvents: [],
     auditExtra: {},
+    finishers: [],
   };
   res.setHeader('x-request-id', requestId);
   let status: 'ok' | ErrorCode = 'ok';
@@ -64,5 +65,8 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
   } finally {
     if (ctx.forwarded?.aborted) ctx.auditExtra.aborted_after_response = true;
     settle();
+    for (const finish of ctx.finishers) {
+      await finish(status).catch((err: unknown) => deps.logger.error({ err, request_id: requestId }, 'request finisher failed'));
+    }
   }
 }

@@ -22,6 +22,9 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
     epoch: session.epoch,
     agentId: session.agentId,
   });
+  // The audit record carries the trace the upstream sees, also when the gateway started it.
+  const traceparent = headers.traceparent;
+  if (ctx.traceId === undefined && typeof traceparent === 'string') ctx.traceId = traceparent.slice(3, 35);
   const result = await forward(
     {
       dispatcher: deps.dispatchers.get(route.tool.name),

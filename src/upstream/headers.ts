@@ -1,7 +1,7 @@
 // Header hygiene between agent, gateway and tool (SPEC §8). Strip first, then inject (DESIGN rule 11):
 // nothing the agent sends can survive under a name the gateway sets, and the agent's credential never
 // reaches a tool.
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from '../util/random-pool.js';
 import type { ToolConfig } from '../config/types.js';
 
 export type HeaderMap = Record<string, string | string[]>;
@@ -201,7 +201,7 @@ export function parseTraceparent(value: string | undefined): { traceId: string; 
 /** A fresh, sampled traceparent: version 00, random 16-byte trace id and 8-byte parent id, flags 01. */
 export function newTraceparent(): string {
   for (;;) {
-    const bytes = randomBytes(24).toString('hex');
+    const bytes = randomBytesPooled(24).toString('hex');
     const traceId = bytes.slice(0, 32);
     const parentId = bytes.slice(32);
     if (traceId !== ZERO_TRACE && parentId !== ZERO_PARENT) return `00-${traceId}-${parentId}-01`;

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesPooled } from './random-pool.js';
 
 /** Prefixed URL-safe random id. 18 bytes = 144 bits (SPEC §5 asks ≥ 128 for session ids). */
 export function newId(prefix: string, bytes = 18): string {
-  return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
+  return `${prefix}_${randomBytesPooled(bytes).toString('base64url')}`;
 }
 
 export const newSessionId = (): string => newId('ses');
