@@ -60,6 +60,8 @@ export interface RequestContext {
   /** Run by the runner after the request ends, whatever the outcome (e.g. settling a ledger entry).
    *  Awaited in order; a failure is logged, never thrown to the client (the reply is already decided). */
   readonly finishers: ((status: 'ok' | ErrorCode) => Promise<void>)[];
+  /** Writes the request's audit records; called once, synchronously, before the response is ended. */
+  readonly beforeEnd: () => void;
 }
 
 type Staged = 'route' | 'token' | 'session' | 'agent' | 'action' | 'decision';

@@ -10,10 +10,24 @@ import type { PipelineDeps } from './deps.js';
 import { STAGES } from './stages.js';
 import { toolCallEvent } from './tool-call-event.js';
 import { safeAuditPath } from './audit-path.js';
+import { declaresBody } from './read-body.js';
 
 export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
   const traceparent = req.headers.traceparent;
+  let status: 'ok' | ErrorCode = 'ok';
+  let audited = false;
+  // Written once, synchronously, before the response is ended (SPEC §13 durability): by forward() just
+  // before the last byte, or here before a local reply; the finally covers responses that never ended.
+  const settle = (): void => {
+    if (audited) return;
+    audited = true;
+    const now = deps.clock.now();
+    for (const event of ctx.sideEvents) deps.audit.write(event);
+    deps.audit.write(toolCallEvent(ctx, status, res.statusCode, now));
+    deps.metrics.requests.inc({ tool: ctx.route?.tool.name ?? '', code: status });
+    deps.metrics.requestDuration.observe((now - ctx.startedAt) / 1000);
+  };
   const ctx: RequestContext = {
     requestId,
     startedAt: deps.clock.now(),
@@ -25,26 +39,9 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
     sideEvents: [],
     auditExtra: {},
     finishers: [],
+    beforeEnd: settle,
   };
   res.setHeader('x-request-id', requestId);
-  let status: 'ok' | ErrorCode = 'ok';
-  let audited = false;
-  const settle = (): void => {
-    if (audited) return;
-    audited = true;
-    const now = deps.clock.now();
-    for (const event of ctx.sideEvents) deps.audit.write(event);
-    deps.audit.write(toolCallEvent(ctx, status, res.statusCode, now));
-    const tool = ctx.route?.tool.name ?? '';
-    deps.metrics.requests.inc({ tool, code: status });
-    deps.metrics.requestDuration.observe((now - ctx.startedAt) / 1000);
-  };
-  // The audit line must be on disk before the last byte of a streamed response is sent.
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.end = ((...args: unknown[]) => {
-    settle();
-    return end(...args);
-  }) as ServerResponse['end'];
 
   try {
     for (const stage of STAGES) await stage(deps, ctx);
@@ -56,8 +53,9 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
     if (!res.headersSent) {
       const reply = problemReply(error, requestId);
       // A body we refused unread must not be drained into the next request on this connection.
-      if (!req.readableEnded) res.setHeader('connection', 'close');
+      if (declaresBody(req) && !req.readableEnded) res.setHeader('connection', 'close');
       res.writeHead(reply.status, reply.headers);
+      settle();
       res.end(reply.body);
     } else {
       res.destroy();

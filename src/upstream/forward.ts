@@ -34,6 +34,9 @@ export interface ForwardOptions {
   readonly capture?: { readonly maxBytes?: number };
   /** Called once with the upstream status and relayed headers, before the first byte goes to the client. */
   readonly onResponse?: (status: number, headers: HeaderMap) => void;
+  /** Called synchronously right before the client response is ended (the audit record is written here,
+   *  SPEC §13: before the response it describes is finished). */
+  readonly beforeEnd?: () => void;
 }
 
 export type ForwardOutcome = 'ok' | 'aborted_after_response' | 'client_closed';
@@ -235,6 +238,7 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
       onResponseEnd() {
         if (phase !== 'streaming') return;
         // Trailers are not relayed: Node only sends them on a chunked response that declared them.
+        options.beforeEnd?.();
         res.end();
         finish('ok');
       },

@@ -1,7 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
+/** One-shot SHA-256 (crypto.hash, Node ≥ 20.12): no Hash object per call, which matters on the audit
+ *  hot path where every record is hashed. */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** Constant-time comparison of two equal-length lowercase hex digests. */
