@@ -15,6 +15,7 @@ import { createAgentAuthenticator } from './sessions/agent-auth.js';
 import { SessionLifecycle } from './sessions/lifecycle.js';
 import { SessionActions } from './sessions/session-actions.js';
 import { SessionService } from './sessions/session-service.js';
+import { ApprovalService } from './approvals/approval-service.js';
 import { loadOrCreateSigningKeys } from './sessions/signing-keys.js';
 import { createTokenVerifier } from './sessions/token-verify.js';
 import { openStore } from './store/open-store.js';
@@ -79,8 +80,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       publicUrl: () => publicUrl,
     });
     const actions = new SessionActions(store, clock);
+    const approvals = new ApprovalService({ store, clock, policy, audit });
     const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger };
-    const controlDeps = { store, policy, sessions, actions, keys, metrics, verifier, lifecycle, audit, clock, logger };
+    const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger };
 
     const serverOptions = {
       maxHeaderSize: config.limits.maxHeaderBytes,
@@ -101,7 +103,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     cleanup.push(() => closeServer(controlServer, 0));
     publicUrl ||= dataUrl;
 
-    const sweep = () => lifecycle.sweep(policy.current());
+    // Approvals past their ttl are expired (and audited) even when no call touches them again (SPEC §9).
+    const sweep = async () => (await lifecycle.sweep(policy.current())) + (await approvals.sweep());
     const sweepTimer = setInterval(() => {
       sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
     }, options.sweepIntervalMs ?? 1000);
@@ -154,8 +157,12 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
   if (!server.listening) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    // A keep-alive connection that goes idle after close() was called would otherwise hold the drain
+    // open until its keep-alive timeout: close idle ones as they appear.
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 25);
     server.close(() => {
       clearTimeout(timer);
+      clearInterval(idleSweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -50,7 +50,9 @@ export async function signWithForeignKey(claims: Record<string, unknown>, kid: s
 export function rawRequest(url: string, text: string): Promise<{ status: number; raw: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(text));
+    // Written, not ended: a half-closed socket is dropped before an asynchronous reply. Callers send
+    // `Connection: close`, so the server ends the exchange.
+    const socket = connect(Number(port), hostname, () => socket.write(text));
     let raw = '';
     socket.on('data', (d: Buffer) => (raw += d.toString('latin1')));
     socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0), raw }));
