@@ -2,13 +2,14 @@
 // Node pass-through proxy, and through the gateway (SQLite store, audit to a file, built CLI).
 // Reports req/s and p50/p99, the gateway's throughput as a ratio of the bare proxy's, and the latency it adds.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { startSampleTool } from '../demo/sample-tool.js';
 import { spawnGateway } from '../demo/spawn-gateway.js';
+import { writeDemoConfig } from '../demo/demo-config.js';
 import { runLoad, type LoadResult } from './load.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
@@ -16,7 +17,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const GENERATOR = process.env.BENCH_GENERATOR ?? (wrkAvailable() ? 'wrk' : 'node');
 const drive = GENERATOR === 'wrk' ? runWrk : runLoad;
-const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
 
 async function startBareProxy(upstream: string) {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-proxy.js', import.meta.url)), upstream], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -32,19 +32,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'epochgate-bench-'));
   const tool = await startSampleTool();
   const bare = await startBareProxy(`${tool.url}/api`);
-  const configFile = join(dir, 'epochgate.yaml');
-  writeFileSync(configFile, [
-    'listen: { data: "127.0.0.1:0", control: "127.0.0.1:0" }',
-    'tokens: { keys: keys.json }',
-    'store: { kind: sqlite, path: bench.db }',
-    `policies: ${JSON.stringify(POLICIES)}`,
-    'audit: { path: audit.log }',
-    'log: { level: warn }',
-    'tools:',
-    `  billing: { upstream: "${tool.url}/api", headers: { X-Api-Key: "bench" } }`,
-    `  crm: { upstream: "${tool.url}/mcp", protocol: mcp }`,
-    '',
-  ].join('\n'));
+  const configFile = writeDemoConfig(dir, tool.url);
   const gateway = await spawnGateway(configFile).catch(async (err: unknown) => {
     bare.stop();
     await tool.close();

@@ -1,17 +1,16 @@
 // `npm run demo`: a sample tool API, the real gateway (built CLI, temporary SQLite file, the shipped
 // policies), and the story of a crash-and-resume, narrated with what is sent and what comes back.
 // Exits 0 only if every step behaved as stated.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSampleTool } from './sample-tool.js';
 import { spawnGateway } from './spawn-gateway.js';
+import { writeDemoConfig } from './demo-config.js';
 
 // Demo-only credentials of the shipped example policy (policies/billing.yaml).
 const AGENT = { agent_id: 'billing-bot', client_secret: 'demo-billing-bot-secret' };
 const ADMIN_SECRET = 'demo-admin-secret';
-const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
 
 interface Exchange {
   status: number;
@@ -47,22 +46,7 @@ function expect(step: string, ok: boolean): void {
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'epochgate-demo-'));
   const tool = await startSampleTool();
-  const configFile = join(dir, 'epochgate.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'listen: { data: "127.0.0.1:0", control: "127.0.0.1:0" }',
-      'tokens: { keys: keys.json }',
-      'store: { kind: sqlite, path: demo.db }',
-      `policies: ${JSON.stringify(POLICIES)}`,
-      'audit: { path: audit.log }',
-      'log: { level: warn }',
-      'tools:',
-      `  billing: { upstream: "${tool.url}/api", headers: { X-Api-Key: "demo-not-a-secret" } }`,
-      `  crm: { upstream: "${tool.url}/mcp", protocol: mcp }`,
-      '',
-    ].join('\n'),
-  );
+  const configFile = writeDemoConfig(dir, tool.url);
   say(`epochgate demo: sample tool API at ${tool.url}, state in ${dir}\n`);
   const gateway = await spawnGateway(configFile).catch(async (err: unknown) => {
     await tool.close();

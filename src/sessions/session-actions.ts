@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
 import { sha256Hex } from '../util/hash.js';
 import { newCheckpointId } from '../util/ids.js';
-import { sessionView } from './views.js';
+import { checkpointSummary, sessionView } from './views.js';
 
 const MAX_CHECKPOINT_STATE_BYTES = 64 * 1024; // SPEC §5
 
@@ -48,17 +48,7 @@ export class SessionActions {
     ctx.audit.extra.checkpoint_id = checkpoint.checkpointId;
     ctx.audit.extra.seq = checkpoint.seq;
     ctx.audit.extra.state_digest = checkpoint.stateDigest;
-    return {
-      status: 201,
-      body: {
-        checkpoint_id: checkpoint.checkpointId,
-        seq: checkpoint.seq,
-        epoch: checkpoint.epoch,
-        label: checkpoint.label,
-        state_digest: checkpoint.stateDigest,
-        created_at: rfc3339(checkpoint.createdAt),
-      },
-    };
+    return { status: 201, body: checkpointSummary(checkpoint) };
   }
 
   suspend(session: SessionRecord, reason: string | undefined, ctx: ControlContext): Promise<ControlReply> {
