@@ -1,0 +1,101 @@
+// `epochgate approvals list|show|approve|deny` (SPEC §15): a person's view of SPEC §9 approvals, against a
+// running gateway's control plane. Exit codes: 0 ok, 1 the request failed, 2 usage.
+import { parseArgs } from 'node:util';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { controlRequest, type ControlAnswer, type ControlTarget } from './approvals-client.js';
+import { approvalDetail, approvalTable, decisionLine, safeText } from './approvals-format.js';
+
+export const DEFAULT_CONTROL_URL = 'http://127.0.0.1:8081';
+
+export const APPROVALS_HELP = `Usage:
+  epochgate approvals list [--state STATE] [--session SESSION_ID]
+      Approvals you may decide (admins: all), newest first. STATE: pending, approved, denied, consumed, expired.
+  epochgate approvals show APPROVAL_ID
+      One approval with its action, digest, decision and body preview.
+  epochgate approvals approve APPROVAL_ID [--comment TEXT]
+  epochgate approvals deny APPROVAL_ID [--comment TEXT]
+      Decide a pending approval (needs one of its rule's approver roles; admin alone does not suffice).
+
+Options:
+  --url URL       control-plane URL (default: $EPOCHGATE_URL, else ${DEFAULT_CONTROL_URL})
+  --token SECRET  your person secret (default: $EPOCHGATE_TOKEN; prefer the variable: arguments are
+                  visible to other users of the machine)
+  --json          print the control plane's JSON answer instead of a table
+  -h, --help      show this help
+
+Exit codes: 0 ok, 1 the request failed (the error code is printed), 2 usage error.
+`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  state: { type: 'string' },
+  session: { type: 'string' },
+  comment: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const STATES = new Set(['pending', 'approved', 'denied', 'consumed', 'expired']);
+const SUBCOMMANDS = new Set(['list', 'show', 'approve', 'deny']);
+
+export async function runApprovalsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(APPROVALS_HELP);
+    return EXIT_OK;
+  }
+  const [sub, id, ...extra] = positionals;
+  if (sub === undefined || !SUBCOMMANDS.has(sub)) return usage(io, "expected 'list', 'show', 'approve' or 'deny'");
+  if (sub === 'list' ? id !== undefined : id === undefined || extra.length > 0) {
+    return usage(io, sub === 'list' ? 'list takes no approval id' : `${sub} takes exactly one approval id`);
+  }
+  if (sub === 'list' && values.state !== undefined && !STATES.has(values.state)) return usage(io, `unknown state ${JSON.stringify(values.state)}`);
+  if (sub !== 'list' && (values.state !== undefined || values.session !== undefined)) return usage(io, '--state and --session are for list');
+  if ((sub === 'list' || sub === 'show') && values.comment !== undefined) return usage(io, '--comment is for approve and deny');
+  const token = values.token ?? env.EPOCHGATE_TOKEN;
+  if (!token) return usage(io, 'no credential: set EPOCHGATE_TOKEN or pass --token');
+  const url = values.url ?? env.EPOCHGATE_URL ?? DEFAULT_CONTROL_URL;
+  if (!/^https?:\/\//i.test(url)) return usage(io, `--url must be an http(s) URL, got ${JSON.stringify(url)}`);
+  const target: ControlTarget = { url, token };
+
+  let answer: ControlAnswer;
+  if (sub === 'list') {
+    const query = new URLSearchParams();
+    if (values.state) query.set('state', values.state);
+    if (values.session) query.set('session_id', values.session);
+    answer = await controlRequest(target, 'GET', `v1/approvals${query.size > 0 ? `?${query}` : ''}`);
+  } else if (sub === 'show') {
+    answer = await controlRequest(target, 'GET', `v1/approvals/${encodeURIComponent(id!)}`);
+  } else {
+    const body = values.comment !== undefined ? { comment: values.comment } : {};
+    answer = await controlRequest(target, 'POST', `v1/approvals/${encodeURIComponent(id!)}/${sub}`, body);
+  }
+
+  if (!answer.ok) {
+    if (values.json && answer.body !== null) io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
+    const status = answer.status === 0 ? '' : `${answer.status} `;
+    io.stderr(`epochgate approvals ${sub}: ${status}${answer.code}: ${safeText(answer.detail)}\n`);
+    return EXIT_FAILED;
+  }
+  if (values.json) {
+    io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const body = answer.body as Record<string, unknown>;
+  if (sub === 'list') io.stdout(approvalTable((body.approvals ?? []) as Record<string, unknown>[]));
+  else if (sub === 'show') io.stdout(approvalDetail(body));
+  else io.stdout(decisionLine(body));
+  return EXIT_OK;
+}
+
+function usage(io: CliIo, message: string): number {
+  io.stderr(`epochgate approvals: ${message}\n\n${APPROVALS_HELP}`);
+  return EXIT_USAGE;
+}

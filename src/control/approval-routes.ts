@@ -1,0 +1,77 @@
+// Control-plane approval routes (SPEC §7, §9). Only people act here: a session token is refused with 403
+// forbidden whatever its state (SPEC §4: an agent credential can never approve anything), and what a
+// person may see or decide is settled by ApprovalService against the current policy.
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import type { AuditEventName } from '../audit/types.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { bearerToken } from '../sessions/bearer.js';
+import type { ApprovalState } from '../store/approval-types.js';
+import { personCaller } from './caller.js';
+import type { ControlContext } from './control-context.js';
+import { parseJsonBody, validate } from './json-body.js';
+import type { ControlDeps, ControlRoute } from './routes.js';
+
+const approvalListQuery = z
+  .object({
+    state: z.enum(['pending', 'approved', 'denied', 'consumed', 'expired'] as const satisfies readonly ApprovalState[]).optional(),
+    session_id: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+const decisionBody = z.object({ comment: z.string().min(1).max(1000).optional() }).strict();
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const ID = '([A-Za-z0-9_-]{1,100})';
+
+// Local twin of routes.ts's helper: importing that one would make the two modules a cycle at load time.
+const route = (method: ControlRoute['method'], path: string, event: AuditEventName | null, handle: ControlRoute['handle']): ControlRoute => ({
+  method,
+  pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
+  event,
+  handle,
+});
+
+export const APPROVAL_ROUTES: readonly ControlRoute[] = [
+  route('GET', '/v1/approvals', null, async (deps, _p, req, ctx) => {
+    const person = approver(deps, req, ctx);
+    const query = validate(approvalListQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
+    return deps.approvals.list(person, query);
+  }),
+  route('GET', '/v1/approvals/:id', null, async (deps, [id], req, ctx) => deps.approvals.get(approver(deps, req, ctx), id!)),
+  route('POST', '/v1/approvals/:id/approve', 'approval.approve', async (deps, [id], req, ctx) => {
+    const person = approver(deps, req, ctx);
+    const { comment } = await parseJsonBody(req, decisionBody);
+    return deps.approvals.decide(person, id!, 'approved', comment ?? null, ctx);
+  }),
+  route('POST', '/v1/approvals/:id/deny', 'approval.deny', async (deps, [id], req, ctx) => {
+    const person = approver(deps, req, ctx);
+    const { comment } = await parseJsonBody(req, decisionBody);
+    return deps.approvals.decide(person, id!, 'denied', comment ?? null, ctx);
+  }),
+];
+
+/** The calling person. A session token (compact JWS) is an agent: forbidden, even when valid and current. */
+function approver(deps: ControlDeps, req: IncomingMessage, ctx: ControlContext) {
+  const header = req.headers.authorization;
+  const value = header?.replace(/^Bearer +/i, '').trim() ?? '';
+  if (COMPACT_JWS.test(value) && countAuthorization(req) === 1) {
+    try {
+      // Only to name the agent in the audit record; the answer is forbidden either way.
+      const token = deps.verifier.verify(bearerToken(header));
+      ctx.audit.actor = { id: token.agentId, type: 'agent' };
+      ctx.audit.sessionId = token.sessionId;
+      ctx.audit.tokenJti = token.jti;
+    } catch {
+      // An invalid token is no more entitled than a valid one.
+    }
+    throw new GatewayError('forbidden', { detail: 'Agents cannot read or decide approvals; a person must' });
+  }
+  return personCaller(deps.policy.current(), req, ctx).person;
+}
+
+function countAuthorization(req: IncomingMessage): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'authorization') count++;
+  return count;
+}

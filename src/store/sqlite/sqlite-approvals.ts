@@ -1,0 +1,250 @@
+// Approvals in SQLite (SPEC §9). Statements are prepared once when the store opens (DESIGN rule 3); every
+// transition is one conditional UPDATE … RETURNING (DESIGN rule 10), so under SQLite's write lock exactly
+// one of any number of concurrent consumers or deciders — in this process or another — wins.
+import type Database from 'better-sqlite3';
+import {
+  APPROVAL_STATES,
+  type ApprovalDecision,
+  type ApprovalFilter,
+  type ApprovalRecord,
+  type ApprovalState,
+  type ApprovalStore,
+  type ApprovalUse,
+  type DecideResult,
+  type ExpireReason,
+  type FindOrCreateResult,
+  type NewApproval,
+} from '../approval-types.js';
+
+interface ApprovalRow {
+  approval_id: string;
+  session_id: string;
+  agent_id: string;
+  digest: string;
+  rule_id: string;
+  approver_roles: string;
+  state: ApprovalState;
+  expire_reason: ExpireReason | null;
+  tool: string;
+  method: string;
+  path: string;
+  query: string;
+  mcp_tool: string | null;
+  body_preview: Buffer | null;
+  body_size: number;
+  body_sha256: string | null;
+  ttl_ms: number;
+  requested_epoch: number;
+  request_id: string;
+  created_at: number;
+  expires_at: number;
+  updated_at: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  comment: string | null;
+  consumed_at: number | null;
+  consumed_epoch: number | null;
+  consumed_request_id: string | null;
+}
+
+/** Runs one synchronous operation, turning backend failures into store_unavailable (the store's guard). */
+export type Guard = <T>(operation: () => T) => Promise<T>;
+
+type Statements = ReturnType<typeof prepare>;
+
+function prepare(db: Database.Database) {
+  const row = <P extends unknown[] = unknown[]>(sql: string) => db.prepare<P, ApprovalRow>(sql);
+  const insert = db.prepare(
+    `INSERT INTO approvals (approval_id, session_id, agent_id, digest, rule_id, approver_roles, state, tool, method,
+       path, query, mcp_tool, body_preview, body_size, body_sha256, ttl_ms, requested_epoch, request_id, created_at,
+       expires_at, updated_at)
+     VALUES (@approval_id, @session_id, @agent_id, @digest, @rule_id, @approver_roles, 'pending', @tool, @method,
+       @path, @query, @mcp_tool, @body_preview, @body_size, @body_sha256, @ttl_ms, @requested_epoch, @request_id,
+       @created_at, @created_at + @ttl_ms, @created_at)`,
+  );
+  const expireLapsedPending = row(
+    `UPDATE approvals SET state = 'expired', expire_reason = 'ttl', updated_at = @now
+     WHERE session_id = @session_id AND digest = @digest AND state = 'pending' AND expires_at <= @now RETURNING *`,
+  );
+  const selectPending = row(`SELECT * FROM approvals WHERE session_id = ? AND digest = ? AND state = 'pending'`);
+  const selectOne = row('SELECT * FROM approvals WHERE approval_id = ?');
+  const selectForAction = row(
+    `SELECT * FROM approvals WHERE session_id = ? AND digest = ? AND state IN ('pending', 'approved', 'denied')
+     ORDER BY created_at DESC, approval_id DESC`,
+  );
+  // Nullable filters keep this to one statement; json_each takes any list of rule ids.
+  const selectList = row(
+    `SELECT * FROM approvals
+     WHERE (@state IS NULL OR state = @state) AND (@session_id IS NULL OR session_id = @session_id)
+       AND (@rule_ids IS NULL OR rule_id IN (SELECT value FROM json_each(@rule_ids)))
+     ORDER BY created_at DESC, approval_id DESC LIMIT @limit`,
+  );
+  const selectOpen = row(
+    `SELECT * FROM approvals WHERE session_id = ? AND state IN ('pending', 'approved') AND expires_at > ?
+     ORDER BY created_at, approval_id`,
+  );
+  const decide = row(
+    `UPDATE approvals SET state = @state, decided_by = @decided_by, decided_at = @now, comment = @comment,
+       expires_at = @now + ttl_ms, updated_at = @now
+     WHERE approval_id = @approval_id AND state = 'pending' AND expires_at > @now RETURNING *`,
+  );
+  const consume = row(
+    `UPDATE approvals SET state = 'consumed', consumed_at = @now, consumed_epoch = @epoch,
+       consumed_request_id = @request_id, updated_at = @now
+     WHERE approval_id = @approval_id AND state = 'approved' AND expires_at > @now RETURNING *`,
+  );
+  const expire = row(
+    `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
+     WHERE approval_id = @approval_id AND (
+       (@reason = 'ttl' AND state IN ('pending', 'approved') AND expires_at <= @now) OR
+       (@reason = 'approver_revoked' AND state = 'approved'))
+     RETURNING *`,
+  );
+  const expireDue = row(
+    `UPDATE approvals SET state = 'expired', expire_reason = 'ttl', updated_at = @now
+     WHERE state IN ('pending', 'approved') AND expires_at <= @now RETURNING *`,
+  );
+  const countByState = db.prepare<unknown[], { state: ApprovalState; n: number }>('SELECT state, count(*) AS n FROM approvals GROUP BY state');
+
+  // IMMEDIATE (see findOrCreatePending): the lapse, the lookup and the insert run under one write lock.
+  const findOrCreateTx = db.transaction((approval: NewApproval): FindOrCreateResult => {
+    const key = { session_id: approval.sessionId, digest: approval.digest, now: approval.createdAt };
+    const expired = expireLapsedPending.all(key).map(toApproval);
+    const existing = selectPending.get(approval.sessionId, approval.digest);
+    if (existing !== undefined) return { created: false, approval: toApproval(existing), expired };
+    insert.run(approvalParams(approval));
+    return { created: true, approval: toApproval(selectOne.get(approval.approvalId)!), expired };
+  });
+  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, countByState, findOrCreateTx } as const;
+}
+
+export class SqliteApprovals implements ApprovalStore {
+  private readonly sql: Statements;
+
+  /** Prepares every statement now, so a schema problem stops start-up instead of a request. */
+  constructor(
+    db: Database.Database,
+    private readonly guard: Guard,
+  ) {
+    this.sql = prepare(db);
+  }
+
+  findOrCreatePending(approval: NewApproval): Promise<FindOrCreateResult> {
+    return this.guard(() => this.sql.findOrCreateTx.immediate(approval));
+  }
+
+  get(approvalId: string): Promise<ApprovalRecord | null> {
+    return this.guard(() => optional(this.sql.selectOne.get(approvalId)));
+  }
+
+  listForAction(sessionId: string, digest: string): Promise<ApprovalRecord[]> {
+    return this.guard(() => this.sql.selectForAction.all(sessionId, digest).map(toApproval));
+  }
+
+  list(filter: ApprovalFilter): Promise<ApprovalRecord[]> {
+    return this.guard(() =>
+      this.sql.selectList
+        .all({
+          state: filter.state ?? null,
+          session_id: filter.sessionId ?? null,
+          rule_ids: filter.ruleIds === undefined ? null : JSON.stringify(filter.ruleIds),
+          limit: filter.limit ?? -1,
+        })
+        .map(toApproval),
+    );
+  }
+
+  listOpen(sessionId: string, now: number): Promise<ApprovalRecord[]> {
+    return this.guard(() => this.sql.selectOpen.all(sessionId, now).map(toApproval));
+  }
+
+  decide(approvalId: string, decision: ApprovalDecision): Promise<DecideResult> {
+    return this.guard(() => {
+      const row = this.sql.decide.get({
+        approval_id: approvalId,
+        state: decision.state,
+        decided_by: decision.decidedBy,
+        comment: decision.comment,
+        now: decision.now,
+      });
+      return row !== undefined ? { ok: true, approval: toApproval(row) } : { ok: false, current: optional(this.sql.selectOne.get(approvalId)) };
+    });
+  }
+
+  consume(approvalId: string, use: ApprovalUse): Promise<ApprovalRecord | null> {
+    return this.guard(() => optional(this.sql.consume.get({ approval_id: approvalId, now: use.now, epoch: use.epoch, request_id: use.requestId })));
+  }
+
+  expire(approvalId: string, now: number, reason: ExpireReason): Promise<ApprovalRecord | null> {
+    return this.guard(() => optional(this.sql.expire.get({ approval_id: approvalId, now, reason })));
+  }
+
+  expireDue(now: number): Promise<ApprovalRecord[]> {
+    return this.guard(() => this.sql.expireDue.all({ now }).map(toApproval));
+  }
+
+  countByState(): Promise<Record<ApprovalState, number>> {
+    return this.guard(() => {
+      const counts = Object.fromEntries(APPROVAL_STATES.map((s) => [s, 0])) as Record<ApprovalState, number>;
+      for (const { state, n } of this.sql.countByState.all()) counts[state] = n;
+      return counts;
+    });
+  }
+}
+
+function approvalParams(a: NewApproval): Record<string, unknown> {
+  return {
+    approval_id: a.approvalId,
+    session_id: a.sessionId,
+    agent_id: a.agentId,
+    digest: a.digest,
+    rule_id: a.ruleId,
+    approver_roles: JSON.stringify(a.approverRoles),
+    tool: a.action.tool,
+    method: a.action.method,
+    path: a.action.path,
+    query: a.action.query,
+    mcp_tool: a.action.mcpTool,
+    body_preview: a.bodyPreview === null ? null : Buffer.from(a.bodyPreview),
+    body_size: a.bodySize,
+    body_sha256: a.bodySha256,
+    ttl_ms: a.ttlMs,
+    requested_epoch: a.requestedEpoch,
+    request_id: a.requestId,
+    created_at: a.createdAt,
+  };
+}
+
+function optional(row: ApprovalRow | undefined): ApprovalRecord | null {
+  return row === undefined ? null : toApproval(row);
+}
+
+/** Frozen, like every record the stores hand out. */
+function toApproval(row: ApprovalRow): ApprovalRecord {
+  return Object.freeze({
+    approvalId: row.approval_id,
+    sessionId: row.session_id,
+    agentId: row.agent_id,
+    digest: row.digest,
+    ruleId: row.rule_id,
+    approverRoles: Object.freeze(JSON.parse(row.approver_roles) as string[]),
+    action: Object.freeze({ tool: row.tool, method: row.method, path: row.path, query: row.query, mcpTool: row.mcp_tool }),
+    bodyPreview: row.body_preview === null ? null : new Uint8Array(row.body_preview),
+    bodySize: row.body_size,
+    bodySha256: row.body_sha256,
+    ttlMs: row.ttl_ms,
+    requestedEpoch: row.requested_epoch,
+    requestId: row.request_id,
+    createdAt: row.created_at,
+    state: row.state,
+    expiresAt: row.expires_at,
+    updatedAt: row.updated_at,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    comment: row.comment,
+    consumedAt: row.consumed_at,
+    consumedEpoch: row.consumed_epoch,
+    consumedRequestId: row.consumed_request_id,
+    expireReason: row.expire_reason,
+  });
+}

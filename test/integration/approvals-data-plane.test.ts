@@ -1,0 +1,213 @@
+// SPEC §9 on the data plane, in-process gateway with a real SQLite file and a real upstream: consumption,
+// one-shot use, exact-action binding, races, holds, re-validation against the current policy, resume.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { bearer, call, postJson } from '../helpers/client.js';
+import { approvalPolicy, approvalTrail, decide, openSession, pendingApprovalOf, refund } from '../helpers/approvals.js';
+
+describe('approvals on the data plane (SPEC §9)', () => {
+  let upstream: TestUpstream;
+  let t: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    t = await startTestGateway({ upstreamUrl: upstream.url, policy: approvalPolicy() });
+  });
+  afterAll(async () => {
+    await t.close();
+    await upstream.close();
+  });
+
+  const seenRefunds = (): number => upstream.seen.filter((r) => r.url.startsWith('/api/refunds')).length;
+
+  it('needs approval (403, upstream not called), proceeds once after approval, and needs a new one after', async () => {
+    const s = await openSession(t.control);
+    const before = seenRefunds();
+    const first = await refund(t.data, s.token);
+    expect(first.status).toBe(403);
+    expect(first.json).toMatchObject({ code: 'approval_required', rule_id: 'refunds-need-approval' });
+    expect(first.json.approval_id).toMatch(/^apr_[A-Za-z0-9_-]{22,}$/);
+    expect(first.headers['retry-after']).toBe('5');
+    expect(seenRefunds()).toBe(before);
+    const id = first.json.approval_id as string;
+
+    const approved = await decide(t.control, id, 'approve', undefined, { comment: 'ticket FIN-9' });
+    expect(approved.status).toBe(200);
+    expect(approved.json).toMatchObject({ approval_id: id, state: 'approved', decided_by: 'alice', comment: 'ticket FIN-9' });
+
+    const second = await refund(t.data, s.token);
+    expect(second.status).toBe(200);
+    expect(seenRefunds()).toBe(before + 1);
+    expect(upstream.seen.at(-1)!.body).toBe('{"amount":50,"invoice":"INV-1"}');
+
+    const third = await refund(t.data, s.token);
+    expect(third.status).toBe(403);
+    expect(third.json.code).toBe('approval_required');
+    expect(third.json.approval_id).not.toBe(id);
+    expect(seenRefunds()).toBe(before + 1);
+
+    const records = t.auditRecords();
+    expect(approvalTrail(records, id)).toEqual([
+      ['approval.request', 14],
+      ['approval.approve', 8],
+      ['approval.consume', 8],
+    ]);
+    const request = records.find((r) => r.unmapped.epochgate.event === 'approval.request' && r.unmapped.epochgate.approval_id === id)!;
+    expect(request.actor).toMatchObject({ user: { uid: 'billing-bot', type: 'agent' }, session: { uid: s.session_id } });
+    expect(request.actor.authorizations[0].policy.uid).toBe('refunds-need-approval');
+    expect(request.unmapped.epochgate.digest).toMatch(/^[0-9a-f]{64}$/);
+    const approve = records.find((r) => r.unmapped.epochgate.event === 'approval.approve' && r.unmapped.epochgate.approval_id === id)!;
+    expect(approve.actor.user).toEqual({ uid: 'alice', type: 'person' });
+    expect(approve.unmapped.epochgate).toMatchObject({ rule_id: 'refunds-need-approval', digest: request.unmapped.epochgate.digest });
+    expect(JSON.stringify(records)).not.toContain('FIN-9'); // comments and bodies stay out of the stream
+    const consumedCall = records.find((r) => r.unmapped.epochgate.event === 'tool.call' && r.unmapped.epochgate.approval_id === id && r.status_code === 'ok');
+    expect(consumedCall).toBeDefined();
+  });
+
+  it('binds the approval to the exact action: a body one byte different needs a new approval', async () => {
+    const s = await openSession(t.control);
+    const id = (await refund(t.data, s.token)).json.approval_id as string;
+    expect((await decide(t.control, id, 'approve')).status).toBe(200);
+    const before = seenRefunds();
+    const other = await refund(t.data, s.token, '/refunds', '{"amount":51,"invoice":"INV-1"}');
+    expect(other.status).toBe(403);
+    expect(other.json.code).toBe('approval_required');
+    expect(other.json.approval_id).not.toBe(id);
+    expect(seenRefunds()).toBe(before);
+    // Semantically equal JSON (key order, whitespace) is the same action and uses the approval.
+    const same = await refund(t.data, s.token, '/refunds', '{ "invoice": "INV-1", "amount": 50.0 }');
+    expect(same.status).toBe(200);
+    expect(seenRefunds()).toBe(before + 1);
+  });
+
+  it('lets exactly one of two identical racing calls consume an approval; the other gets approval_required', async () => {
+    const s = await openSession(t.control);
+    const id = (await refund(t.data, s.token)).json.approval_id as string;
+    await decide(t.control, id, 'approve');
+    const before = seenRefunds();
+    const results = await Promise.all([refund(t.data, s.token), refund(t.data, s.token)]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 403]);
+    const loser = results.find((r) => r.status === 403)!;
+    expect(loser.json.code).toBe('approval_required');
+    expect(loser.json.approval_id).not.toBe(id);
+    expect(seenRefunds()).toBe(before + 1);
+  });
+
+  it('answers approval_denied with the approval id after a denial, without calling the tool', async () => {
+    const s = await openSession(t.control);
+    const id = (await refund(t.data, s.token)).json.approval_id as string;
+    const denied = await decide(t.control, id, 'deny', undefined, { comment: 'not this one' });
+    expect(denied.json).toMatchObject({ state: 'denied', decided_by: 'alice' });
+    const before = seenRefunds();
+    const res = await refund(t.data, s.token);
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ code: 'approval_denied', approval_id: id });
+    expect(res.text).not.toContain('alice');
+    expect(res.text).not.toContain('not this one');
+    expect(seenRefunds()).toBe(before);
+    expect(approvalTrail(t.auditRecords(), id)).toEqual([
+      ['approval.request', 14],
+      ['approval.deny', 25],
+    ]);
+  });
+
+  it('re-validates at use: an approval whose approver lost the role is not used, and a new one is needed', async () => {
+    const s = await openSession(t.control);
+    const id = (await refund(t.data, s.token)).json.approval_id as string;
+    await decide(t.control, id, 'approve');
+    t.writePolicy(approvalPolicy({ aliceRoles: 'auditor' }));
+    expect(await t.gw.reloadPolicy()).toBe(true);
+    try {
+      const before = seenRefunds();
+      const res = await refund(t.data, s.token);
+      expect(res.status).toBe(403);
+      expect(res.json.code).toBe('approval_required');
+      expect(res.json.approval_id).not.toBe(id);
+      expect(seenRefunds()).toBe(before);
+      const view = await call(`${t.control}/v1/approvals/${id}`, { headers: bearer('test-admin-secret-0123456789') });
+      expect(view.json).toMatchObject({ state: 'expired', expire_reason: 'approver_revoked' });
+    } finally {
+      t.writePolicy(approvalPolicy());
+      expect(await t.gw.reloadPolicy()).toBe(true);
+    }
+  });
+
+  it('lets the waiting request itself through when a person approves during the hold', async () => {
+    const s = await openSession(t.control);
+    const before = upstream.seen.length;
+    const held = refund(t.data, s.token, '/held/refund');
+    const id = await pendingApprovalOf(t.control, s.session_id);
+    expect(upstream.seen.length).toBe(before);
+    expect((await decide(t.control, id, 'approve')).status).toBe(200);
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(upstream.seen.length).toBe(before + 1);
+    expect(approvalTrail(t.auditRecords(), id).map(([event]) => event)).toEqual(['approval.request', 'approval.approve', 'approval.consume']);
+  });
+
+  it('answers 403 approval_denied to a held request when a person denies during the hold', async () => {
+    const s = await openSession(t.control);
+    const held = refund(t.data, s.token, '/held/deny-me');
+    const id = await pendingApprovalOf(t.control, s.session_id);
+    await decide(t.control, id, 'deny');
+    const res = await held;
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ code: 'approval_denied', approval_id: id });
+  });
+
+  it('answers 403 approval_required when the hold times out with no decision', async () => {
+    const s = await openSession(t.control);
+    const started = Date.now();
+    const res = await refund(t.data, s.token, '/short/refund');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(res.status).toBe(403);
+    expect(res.json.code).toBe('approval_required');
+    expect(res.headers['retry-after']).toBeDefined();
+  });
+
+  it('lists pending and approved-unconsumed approvals in the resume response, and they survive the resume', async () => {
+    const s = await openSession(t.control);
+    const pendingId = (await refund(t.data, s.token, '/refunds', '{"amount":1}')).json.approval_id as string;
+    const approvedId = (await refund(t.data, s.token, '/refunds', '{"amount":2}')).json.approval_id as string;
+    const consumedId = (await refund(t.data, s.token, '/refunds', '{"amount":3}')).json.approval_id as string;
+    await decide(t.control, approvedId, 'approve');
+    await decide(t.control, consumedId, 'approve');
+    expect((await refund(t.data, s.token, '/refunds', '{"amount":3}')).status).toBe(200);
+
+    const resumed = await postJson(`${t.control}/v1/sessions/${s.session_id}/resume`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET, expected_epoch: 1 });
+    expect(resumed.status).toBe(200);
+    expect(resumed.json.epoch).toBe(2);
+    const listed = resumed.json.approvals as Record<string, any>[];
+    expect(listed.map((a) => [a.approval_id, a.state])).toEqual([
+      [pendingId, 'pending'],
+      [approvedId, 'approved'],
+    ]);
+    expect(listed[0]).toMatchObject({ rule_id: 'refunds-need-approval', action: { tool: 'billing', method: 'POST', path: '/refunds', query: '', mcp_tool: null } });
+    // The agent never sees the body preview or who decided.
+    expect(listed[1]!.body).toBeUndefined();
+    expect(listed[1]!.decided_by).toBeUndefined();
+    // The approval belongs to the session: the epoch-2 token uses it.
+    expect((await refund(t.data, resumed.json.token, '/refunds', '{"amount":2}')).status).toBe(200);
+  });
+
+  it('digests an MCP tools/call by tool name and arguments only: another JSON-RPC id uses the same approval', async () => {
+    const s = await openSession(t.control);
+    const mcp = (id: number, amount: number) =>
+      call(`${t.data}/tools/crm/`, {
+        method: 'POST',
+        headers: { ...bearer(s.token), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'refund_order', arguments: { order: 'A-1', amount } } }),
+      });
+    const first = await mcp(1, 5);
+    expect(first.status).toBe(403);
+    expect(first.json.code).toBe('approval_required');
+    const view = await call(`${t.control}/v1/approvals/${first.json.approval_id}`, { headers: bearer('test-admin-secret-0123456789') });
+    expect(view.json.action).toMatchObject({ tool: 'crm', mcp_tool: 'refund_order' });
+    await decide(t.control, first.json.approval_id, 'approve');
+    expect((await mcp(2, 6)).json.code).toBe('approval_required'); // other arguments: another action
+    const before = upstream.seen.length;
+    expect((await mcp(3, 5)).status).toBe(200);
+    expect(upstream.seen.length).toBe(before + 1);
+  });
+});
