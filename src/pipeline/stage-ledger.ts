@@ -1,0 +1,93 @@
+// Ledger / idempotency (SPEC §10). After authorize (it needs the decision: side_effects, idempotency) and
+// before approval (a replayed call has no new side effect, so it must not need or consume a new approval)
+// and forward (a reservation must exist before the tool can be called).
+// Only side-effecting calls and calls with an Idempotency-Key touch the store: an ordinary read costs nothing.
+import type { AuditEvent } from '../audit/types.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { callFingerprint } from '../ledger/fingerprint.js';
+import { parseIdempotencyKey } from '../ledger/idempotency-key.js';
+import { ledgerReplayEvent, ledgerUnknownEvent, type LedgerEventContext } from '../ledger/ledger-events.js';
+import { reserveCall } from '../ledger/ledger-flow.js';
+import { jsonRpcRequestId } from '../ledger/mcp-replay.js';
+import { writeReplay } from '../ledger/replay.js';
+import { LedgerReservation } from '../ledger/reservation.js';
+import { need, type RequestContext } from './context.js';
+import type { PipelineDeps } from './deps.js';
+
+export async function ledgerStage(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
+  const key = parseIdempotencyKey(ctx.req.headers['idempotency-key']);
+  const decision = ctx.decision;
+  // MCP session plumbing (no decision: stage-authorize) is not a tool call; a key on it is only validated.
+  if (decision === undefined) return;
+  if (key === undefined) {
+    if (decision.idempotency === 'required') {
+      throw new GatewayError('idempotency_key_missing', { detail: `Rule ${decision.rule?.id ?? ''} requires an Idempotency-Key header` });
+    }
+    if (!decision.sideEffects) return;
+  } else {
+    ctx.auditExtra.idempotency_key = key;
+  }
+  const route = need(ctx, 'route');
+  const session = need(ctx, 'session');
+  const action = need(ctx, 'action');
+  const contentType = ctx.req.headers['content-type'];
+  const fingerprint = callFingerprint({
+    tool: route.tool.name,
+    method: action.method,
+    path: action.path,
+    query: route.query,
+    body: action.body,
+    contentType,
+    mcpTool: action.mcpTool,
+  });
+  const decided = await reserveCall(deps.store.ledger, {
+    sessionId: session.sessionId,
+    epoch: session.epoch,
+    tool: route.tool.name,
+    idempotencyKey: key ?? null,
+    fingerprint,
+    method: action.method,
+    path: action.path,
+    mcpTool: action.mcpTool ?? null,
+    requestId: ctx.requestId,
+    now: deps.clock.now(),
+  });
+  ctx.auditExtra.ledger_entry_id = decided.entry.entryId;
+  ctx.auditExtra.ledger_occurrence = decided.occurrence;
+  if (decided.kind === 'replay') {
+    ctx.auditExtra.replayed = true;
+    const status = decided.entry.state === 'done' ? 200 : (decided.entry.status ?? 200);
+    ctx.sideEvents.push(ledgerReplayEvent(decided.entry, decided.occurrence, eventContext(deps, ctx, status)));
+    ctx.answered = 'ledger';
+    writeReplay(ctx.res, decided.entry, {
+      jsonRpcId: action.mcpTool !== undefined ? jsonRpcRequestId(action.body) : undefined,
+      beforeEnd: ctx.beforeEnd,
+    });
+    return;
+  }
+  const reservation = new LedgerReservation(deps.store.ledger, deps.clock, decided.entry, decided.occurrence, {
+    onUnknown: (entry, reason, status) => ctx.sideEvents.push(ledgerUnknownEvent(entry, reason, eventContext(deps, ctx, status))),
+    onError: (err) => deps.logger.error({ err, request_id: ctx.requestId, entry_id: decided.entry.entryId }, 'ledger entry could not be settled'),
+  });
+  ctx.ledger = reservation;
+  // Settles what the forward stage did not (the call was refused by a later stage: released).
+  ctx.finishers.push(() => reservation.settleIfOpen());
+}
+
+/** Written with the tool.call record, so it describes the same exchange (`status`: the answer's status). */
+function eventContext(deps: PipelineDeps, ctx: RequestContext, status: number): LedgerEventContext {
+  const token = need(ctx, 'token');
+  const session = need(ctx, 'session');
+  const actor: NonNullable<AuditEvent['actor']> = { id: token.agentId, type: 'agent' };
+  const now = deps.clock.now();
+  return {
+    time: now,
+    requestId: ctx.requestId,
+    actor,
+    tokenJti: token.jti,
+    epoch: session.epoch,
+    taskId: session.taskId,
+    policyRevision: ctx.policy.revision,
+    http: { path: ctx.auditPath, status, durationMs: now - ctx.startedAt, srcIp: ctx.req.socket.remoteAddress ?? '' },
+  };
+}

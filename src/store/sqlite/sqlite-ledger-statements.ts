@@ -1,0 +1,156 @@
+// SQL of the ledger (SPEC §10), prepared once when the store opens (DESIGN rule 3), and row ↔ record mapping.
+import type Database from 'better-sqlite3';
+import type { LedgerEntry, LedgerKind, LedgerState, RecordedHeaders, UnknownReason } from '../ledger-types.js';
+import type { SessionRow } from './sqlite-rows.js';
+
+export interface LedgerRow {
+  ord: number;
+  entry_id: string;
+  session_id: string;
+  kind: LedgerKind;
+  checkpoint_seq: number;
+  tool: string;
+  idem_key: string | null;
+  fingerprint: string;
+  occurrence: number;
+  epoch: number;
+  attempt_epoch: number;
+  attempts: number;
+  state: LedgerState;
+  unknown_reason: UnknownReason | null;
+  attempt: string;
+  method: string;
+  path: string;
+  mcp_tool: string | null;
+  status: number | null;
+  headers: string | null;
+  body: Buffer | null;
+  body_sha256: string | null;
+  body_bytes: number | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  resolved_by: string | null;
+}
+
+/** Every column but the body: listings never read bodies. */
+const LIST_COLUMNS = `ord, entry_id, session_id, kind, checkpoint_seq, tool, idem_key, fingerprint, occurrence, epoch,
+  attempt_epoch, attempts, state, unknown_reason, attempt, method, path, mcp_tool, status, NULL AS headers, NULL AS body,
+  body_sha256, body_bytes, created_at, updated_at, expires_at, resolved_by`;
+
+export type LedgerStatements = ReturnType<typeof prepareLedgerStatements>;
+
+export function prepareLedgerStatements(db: Database.Database) {
+  return {
+    selectSession: db.prepare<unknown[], SessionRow>('SELECT * FROM sessions WHERE session_id = ?'),
+    window: db
+      .prepare<unknown[], number>('SELECT coalesce(max(seq), 0) FROM checkpoints WHERE session_id = ?')
+      .pluck(),
+    // Counters of other windows and epochs can never be read again.
+    purgeCounters: db.prepare('DELETE FROM ledger_counters WHERE session_id = ? AND (checkpoint_seq <> ? OR epoch <> ?)'),
+    selectCounter: db
+      .prepare<unknown[], number>('SELECT calls FROM ledger_counters WHERE session_id = ? AND checkpoint_seq = ? AND epoch = ? AND fingerprint = ?')
+      .pluck(),
+    setCounter: db.prepare(
+      `INSERT INTO ledger_counters (session_id, checkpoint_seq, epoch, fingerprint, calls) VALUES (@session_id, @window, @epoch, @fingerprint, @calls)
+       ON CONFLICT (session_id, checkpoint_seq, epoch, fingerprint) DO UPDATE SET calls = excluded.calls`,
+    ),
+    decrementCounter: db.prepare(
+      `UPDATE ledger_counters SET calls = max(calls - 1, 0)
+       WHERE session_id = ? AND checkpoint_seq = ? AND epoch = ? AND fingerprint = ?`,
+    ),
+    // SPEC §10: the k-th forwarded call with this fingerprint among those of earlier epochs in the window.
+    kthEarlier: db.prepare<unknown[], LedgerRow>(
+      `SELECT * FROM ledger_entries
+       WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ? AND epoch < ?
+       ORDER BY ord LIMIT 1 OFFSET ?`,
+    ),
+    countInWindow: db
+      .prepare<unknown[], number>(
+        `SELECT count(*) FROM ledger_entries WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ?`,
+      )
+      .pluck(),
+    selectKey: db.prepare<unknown[], LedgerRow>(
+      `SELECT * FROM ledger_entries WHERE kind = 'key' AND session_id = ? AND tool = ? AND idem_key = ?`,
+    ),
+    purgeExpiredKeys: db.prepare(`DELETE FROM ledger_entries WHERE kind = 'key' AND expires_at <= ? AND state <> 'in_flight'`),
+    deleteEntry: db.prepare('DELETE FROM ledger_entries WHERE entry_id = ?'),
+    insert: db.prepare<unknown[], LedgerRow>(
+      `INSERT INTO ledger_entries (entry_id, session_id, kind, checkpoint_seq, tool, idem_key, fingerprint, occurrence, epoch,
+         attempt_epoch, attempts, state, attempt, method, path, mcp_tool, created_at, updated_at, expires_at)
+       VALUES (@entry_id, @session_id, @kind, @checkpoint_seq, @tool, @idem_key, @fingerprint, @occurrence, @epoch,
+         @epoch, 1, 'in_flight', @attempt, @method, @path, @mcp_tool, @now, @now, @expires_at)
+       RETURNING *`,
+    ),
+    take: db.prepare<unknown[], LedgerRow>(
+      `UPDATE ledger_entries SET state = 'in_flight', unknown_reason = NULL, attempt = @attempt, attempt_epoch = @epoch,
+         attempts = attempts + 1, updated_at = @now
+       WHERE entry_id = @entry_id AND state = 'retry' RETURNING *`,
+    ),
+    selectHeld: db.prepare<unknown[], LedgerRow>(`SELECT * FROM ledger_entries WHERE entry_id = ? AND state = 'in_flight' AND attempt = ?`),
+    complete: db.prepare(
+      `UPDATE ledger_entries SET state = @state, unknown_reason = @unknown_reason, status = @status, headers = @headers,
+         body = @body, body_sha256 = @body_sha256, body_bytes = @body_bytes, updated_at = @now
+       WHERE entry_id = @entry_id AND state = 'in_flight' AND attempt = @attempt`,
+    ),
+    markUnknown: db.prepare(
+      `UPDATE ledger_entries SET state = 'unknown', unknown_reason = @reason, updated_at = @now
+       WHERE entry_id = @entry_id AND state = 'in_flight' AND attempt = @attempt`,
+    ),
+    backToRetry: db.prepare(`UPDATE ledger_entries SET state = 'retry', attempts = attempts - 1, updated_at = ? WHERE entry_id = ?`),
+    selectEntry: db.prepare<unknown[], LedgerRow>(`SELECT ${LIST_COLUMNS} FROM ledger_entries WHERE entry_id = ? AND session_id = ?`),
+    resolve: db.prepare<unknown[], LedgerRow>(
+      `UPDATE ledger_entries SET state = @resolution, resolved_by = @by, updated_at = @now
+       WHERE entry_id = @entry_id RETURNING ${LIST_COLUMNS}`,
+    ),
+    list: db.prepare<unknown[], LedgerRow>(
+      `SELECT ${LIST_COLUMNS} FROM ledger_entries
+       WHERE session_id = @session_id AND ((kind = 'replay' AND checkpoint_seq = @window) OR (kind = 'key' AND expires_at > @now))
+       ORDER BY ord`,
+    ),
+    countWindow: db
+      .prepare<unknown[], number>(`SELECT count(*) FROM ledger_entries WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ?`)
+      .pluck(),
+    recentWindow: db.prepare<unknown[], LedgerRow>(
+      `SELECT ${LIST_COLUMNS} FROM ledger_entries WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ?
+       ORDER BY ord DESC LIMIT ?`,
+    ),
+    recoverInFlight: db.prepare<unknown[], LedgerRow>(
+      `UPDATE ledger_entries SET state = 'unknown', unknown_reason = 'gateway_restart', updated_at = ?
+       WHERE state = 'in_flight' RETURNING ${LIST_COLUMNS}`,
+    ),
+  } as const;
+}
+
+/** The record; with `withResponse`, the recorded response too (replays only). */
+export function toLedgerEntry(row: LedgerRow, withResponse = false): LedgerEntry {
+  const entry: LedgerEntry = {
+    entryId: row.entry_id,
+    sessionId: row.session_id,
+    kind: row.kind,
+    checkpointSeq: row.checkpoint_seq,
+    tool: row.tool,
+    idempotencyKey: row.idem_key,
+    fingerprint: row.fingerprint,
+    occurrence: row.occurrence,
+    epoch: row.epoch,
+    state: row.state,
+    unknownReason: row.unknown_reason,
+    attempt: row.attempt,
+    method: row.method,
+    path: row.path,
+    mcpTool: row.mcp_tool,
+    status: row.status,
+    bodySha256: row.body_sha256,
+    bodyBytes: row.body_bytes,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    resolvedBy: row.resolved_by,
+  };
+  if (withResponse && row.status !== null && row.headers !== null) {
+    const headers = JSON.parse(row.headers) as RecordedHeaders;
+    return Object.freeze({ ...entry, response: { status: row.status, headers, body: row.body } });
+  }
+  return Object.freeze(entry);
+}

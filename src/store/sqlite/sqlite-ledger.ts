@@ -1,0 +1,184 @@
+// The SQLite LedgerStore (SPEC §10). A reservation is ONE immediate transaction: the session's state and
+// epoch are checked, the window (latest checkpoint seq) read and the entry looked up or inserted under the
+// same write lock, so neither a concurrent resume nor a concurrent checkpoint (another connection or
+// process included) can interleave (DESIGN rule 10).
+import type Database from 'better-sqlite3';
+import { actionFor, canResolve, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
+import type {
+  CompletedOutcome,
+  LedgerEntry,
+  LedgerStore,
+  LedgerSummary,
+  ReserveRequest,
+  ReserveResult,
+  ResolveResult,
+  UnknownReason,
+} from '../ledger-types.js';
+import { toSession } from './sqlite-rows.js';
+import { prepareLedgerStatements, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
+
+/** Runs one synchronous backend operation, turning failures into store_unavailable (the store's guard). */
+export type SqliteGuard = <T>(operation: () => T) => Promise<T>;
+
+export class SqliteLedger implements LedgerStore {
+  private readonly sql: LedgerStatements;
+  private readonly reserveTx: Database.Transaction<(r: ReserveRequest, purge: boolean) => ReserveResult>;
+  private readonly releaseTx: Database.Transaction<(entryId: string, attempt: string, now: number) => boolean>;
+  private readonly resolveTx: Database.Transaction<(s: string, e: string, r: 'retry' | 'done', by: string, now: number) => ResolveResult>;
+  private nextPurge = 0;
+
+  constructor(
+    db: Database.Database,
+    private readonly guard: SqliteGuard,
+  ) {
+    const sql = prepareLedgerStatements(db);
+    this.sql = sql;
+    this.reserveTx = db.transaction((r: ReserveRequest, purge: boolean): ReserveResult => {
+      const sessionRow = sql.selectSession.get(r.sessionId);
+      if (!sessionRow || sessionRow.state !== 'active' || sessionRow.epoch !== r.epoch) {
+        return { kind: 'fenced', current: sessionRow === undefined ? null : toSession(sessionRow) };
+      }
+      if (r.idempotencyKey === null) return this.reserveOccurrence(r);
+      if (purge) sql.purgeExpiredKeys.run(r.now);
+      return this.reserveKey(r, r.idempotencyKey);
+    });
+    this.releaseTx = db.transaction((entryId: string, attempt: string, now: number): boolean => {
+      const row = sql.selectHeld.get(entryId, attempt);
+      if (!row) return false;
+      if (row.kind === 'replay') sql.decrementCounter.run(row.session_id, row.checkpoint_seq, row.attempt_epoch, row.fingerprint);
+      if (row.attempts <= 1) sql.deleteEntry.run(entryId);
+      else sql.backToRetry.run(now, entryId);
+      return true;
+    });
+    this.resolveTx = db.transaction((sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): ResolveResult => {
+      const row = sql.selectEntry.get(entryId, sessionId);
+      if (!row) return { ok: false, current: null };
+      const current = toLedgerEntry(row);
+      if (!canResolve(current, resolution)) return { ok: false, current };
+      const updated = sql.resolve.get({ entry_id: entryId, resolution, by, now })!;
+      return { ok: true, entry: toLedgerEntry(updated), previous: current.state };
+    });
+  }
+
+  reserve(r: ReserveRequest): Promise<ReserveResult> {
+    return this.guard(() => {
+      const purge = r.idempotencyKey !== null && r.now >= this.nextPurge;
+      // IMMEDIATE: the write lock is taken before the epoch is read, so the check and the insert are one step.
+      const result = this.reserveTx.immediate(r, purge);
+      if (purge) this.nextPurge = r.now + LEDGER_PURGE_INTERVAL_MS;
+      return result;
+    });
+  }
+
+  complete(entryId: string, attempt: string, outcome: CompletedOutcome): Promise<boolean> {
+    return this.guard(() => {
+      const recorded = outcome.body !== null;
+      const result = this.sql.complete.run({
+        entry_id: entryId,
+        attempt,
+        state: recorded ? 'completed' : 'unknown',
+        unknown_reason: recorded ? null : 'body_too_large',
+        status: outcome.status,
+        headers: JSON.stringify(outcome.headers),
+        body: outcome.body,
+        body_sha256: outcome.bodySha256,
+        body_bytes: outcome.bodyBytes,
+        now: outcome.now,
+      });
+      return result.changes === 1;
+    });
+  }
+
+  markUnknown(entryId: string, attempt: string, reason: UnknownReason, now: number): Promise<boolean> {
+    return this.guard(() => this.sql.markUnknown.run({ entry_id: entryId, attempt, reason, now }).changes === 1);
+  }
+
+  release(entryId: string, attempt: string, now: number): Promise<boolean> {
+    return this.guard(() => this.releaseTx.immediate(entryId, attempt, now));
+  }
+
+  resolve(sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): Promise<ResolveResult> {
+    return this.guard(() => this.resolveTx.immediate(sessionId, entryId, resolution, by, now));
+  }
+
+  list(sessionId: string, now: number): Promise<LedgerEntry[]> {
+    return this.guard(() => {
+      const window = this.sql.window.get(sessionId) ?? 0;
+      return this.sql.list.all({ session_id: sessionId, window, now }).map((row) => toLedgerEntry(row));
+    });
+  }
+
+  summary(sessionId: string, recent: number): Promise<LedgerSummary> {
+    return this.guard(() => {
+      const window = this.sql.window.get(sessionId) ?? 0;
+      const count = this.sql.countWindow.get(sessionId, window) ?? 0;
+      const rows = this.sql.recentWindow.all(sessionId, window, recent).reverse();
+      return { checkpointSeq: window, count, recent: rows.map((row) => toLedgerEntry(row)) };
+    });
+  }
+
+  recoverInFlight(now: number): Promise<LedgerEntry[]> {
+    return this.guard(() => this.sql.recoverInFlight.all(now).map((row) => toLedgerEntry(row)));
+  }
+
+  private reserveOccurrence(r: ReserveRequest): ReserveResult {
+    const sql = this.sql;
+    const window = sql.window.get(r.sessionId) ?? 0;
+    sql.purgeCounters.run(r.sessionId, window, r.epoch);
+    const k = (sql.selectCounter.get(r.sessionId, window, r.epoch, r.fingerprint) ?? 0) + 1;
+    const counter = { session_id: r.sessionId, window, epoch: r.epoch, fingerprint: r.fingerprint, calls: k };
+    // SPEC §10: matched only against calls forwarded in earlier epochs; within one epoch nothing is suppressed.
+    const earlier = sql.kthEarlier.get(r.sessionId, window, r.fingerprint, r.epoch, k - 1);
+    if (earlier) {
+      const action = actionFor(earlier.state);
+      if (action === 'in_progress' || action === 'unknown') return { kind: action, entry: toLedgerEntry(earlier) };
+      sql.setCounter.run(counter);
+      if (action === 'replay') return { kind: 'replay', entry: toLedgerEntry(earlier, true), occurrence: k };
+      return { kind: 'forward', entry: this.take(earlier, r), occurrence: k };
+    }
+    sql.setCounter.run(counter);
+    const occurrence = (sql.countInWindow.get(r.sessionId, window, r.fingerprint) ?? 0) + 1;
+    const entry = this.insert(r, window, occurrence, null);
+    return { kind: 'forward', entry, occurrence };
+  }
+
+  private reserveKey(r: ReserveRequest, idempotencyKey: string): ReserveResult {
+    let found = this.sql.selectKey.get(r.sessionId, r.tool, idempotencyKey);
+    if (found && found.expires_at !== null && found.expires_at <= r.now) {
+      this.sql.deleteEntry.run(found.entry_id);
+      found = undefined;
+    }
+    if (!found) return { kind: 'forward', entry: this.insert(r, 0, 1, r.now + r.keyTtlMs), occurrence: 1 };
+    if (found.fingerprint !== r.fingerprint) return { kind: 'key_reused', entry: toLedgerEntry(found) };
+    const action = actionFor(found.state);
+    if (action === 'in_progress' || action === 'unknown') return { kind: action, entry: toLedgerEntry(found) };
+    if (action === 'replay') return { kind: 'replay', entry: toLedgerEntry(found, true), occurrence: 1 };
+    return { kind: 'forward', entry: this.take(found, r), occurrence: 1 };
+  }
+
+  private insert(r: ReserveRequest, window: number, occurrence: number, expiresAt: number | null): LedgerEntry {
+    const row = this.sql.insert.get({
+      entry_id: r.newEntryId,
+      session_id: r.sessionId,
+      kind: r.idempotencyKey === null ? 'replay' : 'key',
+      checkpoint_seq: window,
+      tool: r.tool,
+      idem_key: r.idempotencyKey,
+      fingerprint: r.fingerprint,
+      occurrence,
+      epoch: r.epoch,
+      attempt: r.attempt,
+      method: r.method,
+      path: r.path,
+      mcp_tool: r.mcpTool,
+      now: r.now,
+      expires_at: expiresAt,
+    });
+    return toLedgerEntry(row!);
+  }
+
+  private take(row: LedgerRow, r: ReserveRequest): LedgerEntry {
+    const taken = this.sql.take.get({ entry_id: row.entry_id, attempt: r.attempt, epoch: r.epoch, now: r.now });
+    return toLedgerEntry(taken!);
+  }
+}
