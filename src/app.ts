@@ -24,6 +24,7 @@ import { createDispatchers } from './upstream/dispatchers.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { PRODUCT_VERSION } from './version.js';
 import { policyAuditHooks } from './policy-audit.js';
+import { recoverLedger } from './ledger/recovery.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -59,6 +60,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const keys = await loadOrCreateSigningKeys(config.tokens.keysPath, clock);
     const audit = options.audit ?? openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
     if (!options.audit) cleanup.push(() => audit.close());
+    // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
+    await recoverLedger(store, audit, clock);
     const metrics = new GatewayMetrics(store);
     const toolNames = new Set(config.tools.keys());
     const policy = await PolicyHolder.create({

@@ -5,6 +5,8 @@ import { runKeysGenerate } from './keys-generate.js';
 import { runSecretNew } from './secret-new.js';
 import { runAuditVerify } from './audit-verify.js';
 import { runPolicyCommand } from './policy.js';
+import { runApprovalsCommand } from './approvals.js';
+import { runSessionsCommand } from './sessions.js';
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -15,4 +17,6 @@ export const COMMANDS: ReadonlyMap<string, { run: Command; summary: string }> = 
   ['keys generate', { run: runKeysGenerate, summary: 'add a new token signing key to the key set' }],
   ['secret new', { run: runSecretNew, summary: 'print a new secret and its sha256 line for a policy file' }],
   ['audit verify', { run: runAuditVerify, summary: 'verify the hash chains of audit files' }],
+  ['approvals', { run: runApprovalsCommand, summary: 'list, show, approve or deny approvals (control-plane URL, person token)' }],
+  ['sessions', { run: runSessionsCommand, summary: 'list, show or revoke sessions of a running gateway (admin)' }],
 ]);

@@ -1,16 +1,26 @@
-// `epochgate policy check|explain` (SPEC §15), on the same loader and evaluator as the gateway.
+// `epochgate policy check|test|explain` (SPEC §15), on the same loader and evaluator as the gateway:
+// every subcommand starts from validatePolicyDir, exactly what `serve` and a reload run.
 import { parseArgs } from 'node:util';
 import { formatIssue } from '../config/file-issues.js';
-import { validatePolicyDir } from '../policy/load.js';
+import { validatePolicyDir, type PolicyValidation } from '../policy/load.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
-import { policySource } from './policy-source.js';
+import { explainPolicy } from './policy-explain.js';
+import { policySource, type PolicySource } from './policy-source.js';
+import { testPolicy } from './policy-test.js';
 
 export const POLICY_HELP = `Usage:
   epochgate policy check [DIR] [--config PATH]
-      Validate every policy file; print each error with file, key path and line. Exit 0 valid, 1 invalid.
+      Validate every policy file; print every error at once with file, line and key path.
+      Exit 0 valid, 1 invalid.
+  epochgate policy test [DIR] [--config PATH] [--json]
+      Run the *.test.yaml case tables in the policy directory against the policy. A failing case prints
+      its input, the expected and the actual decision. Exit 0 all pass, 1 a case fails or a file is invalid.
   epochgate policy explain --agent A --tool T --method M --path P [--mcp-tool N] [--json] [DIR] [--config PATH]
-      Show the decision for one call, every matching rule and which one decided. Exit 0 whatever the decision.
-The directory is DIR or --policies DIR, else the operator config's policies, else policies/.
+      Show the decision for one call, every matching rule with its effect and which one decided.
+      Exit 0 whatever the decision.
+The directory is DIR or --policies DIR, else the operator config's policies (--config, EPOCHGATE_CONFIG,
+or config/epochgate.yaml), else policies/. Tool names are checked when the operator config can be read.
+Exit status: 0 ok, 1 the check failed, 2 usage error.
 `;
 
 const OPTIONS = {
@@ -24,6 +34,12 @@ const OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+export type PolicyValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+const SUBCOMMANDS = ['check', 'test', 'explain'] as const;
+type Sub = (typeof SUBCOMMANDS)[number];
+const isSub = (word: string | undefined): word is Sub => (SUBCOMMANDS as readonly (string | undefined)[]).includes(word);
 
 export async function runPolicyCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
@@ -39,11 +55,22 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
     io.stdout(POLICY_HELP);
     return EXIT_OK;
   }
-  if ((sub !== 'check' && sub !== 'explain') || positionals.length > 1) {
-    io.stderr(`epochgate policy: expected 'check' or 'explain'\n\n${POLICY_HELP}`);
+  if (!isSub(sub) || positionals.length > 1) {
+    io.stderr(`epochgate policy: expected 'check', 'test' or 'explain'${positionals.length > 1 ? ' and at most one DIR' : ''}\n\n${POLICY_HELP}`);
     return EXIT_USAGE;
   }
-  let source;
+  if (positionals[0] !== undefined && values.policies !== undefined) {
+    io.stderr(`epochgate policy: give the directory as DIR or --policies, not both\n\n${POLICY_HELP}`);
+    return EXIT_USAGE;
+  }
+  if (sub === 'explain') {
+    const missing = (['agent', 'tool', 'method', 'path'] as const).filter((k) => !values[k]);
+    if (missing.length > 0) {
+      io.stderr(`epochgate policy explain: missing --${missing.join(', --')}\n\n${POLICY_HELP}`);
+      return EXIT_USAGE;
+    }
+  }
+  let source: PolicySource;
   try {
     source = policySource(positionals[0] ?? values.policies, values.config);
   } catch (err) {
@@ -53,55 +80,24 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
   const result = await validatePolicyDir(source.dir, { now: Date.now(), ...(source.toolNames ? { toolNames: source.toolNames } : {}) });
   for (const warning of result.warnings) io.stderr(`warning: ${formatIssue(warning)}\n`);
   if (source.note) io.stderr(`note: ${source.note}\n`);
-  if (!result.snapshot) {
-    for (const issue of result.issues) io.stderr(`${formatIssue(issue)}\n`);
-    io.stderr(`policy ${source.dir}: ${result.issues.length} error(s)\n`);
-    return EXIT_FAILED;
+  if (!reportInvalid(result, source, io)) return EXIT_FAILED;
+  const snapshot = result.snapshot!;
+  switch (sub) {
+    case 'check':
+      io.stdout(`policy ${source.dir}: valid, ${result.files.length} file(s), revision ${snapshot.revision.slice(0, 12)}\n`);
+      return EXIT_OK;
+    case 'test':
+      return testPolicy(source, snapshot, values, io);
+    case 'explain':
+      return explainPolicy(snapshot, values, io);
   }
-  if (sub === 'check') {
-    io.stdout(`policy ${source.dir}: valid, ${result.files.length} file(s), revision ${result.snapshot.revision.slice(0, 12)}\n`);
-    return EXIT_OK;
-  }
-  const missing = (['agent', 'tool', 'method', 'path'] as const).filter((k) => !values[k]);
-  if (missing.length > 0) {
-    io.stderr(`epochgate policy explain: missing --${missing.join(', --')}\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
-  }
-  const policy = result.snapshot;
-  const agent = policy.agents.get(values.agent!);
-  const method = values.method!.toUpperCase();
-  const decision = policy.evaluate({
-    agentId: values.agent!,
-    roles: agent?.roles ?? [],
-    tool: values.tool!,
-    method,
-    path: values.path!,
-    ...(values['mcp-tool'] ? { mcpTool: values['mcp-tool'] } : {}),
-  });
-  const why = decision.rule
-    ? `rule ${decision.rule.id} (${decision.rule.effect}) decided: deny beats require_approval beats allow`
-    : 'no enforced rule matched: default deny';
-  const explained = {
-    decision: decision.effect,
-    rule_id: decision.rule?.id ?? null,
-    why,
-    agent_known: agent !== undefined,
-    agent_enabled: agent?.enabled ?? false,
-    matching_rules: decision.matched.map((r) => ({ id: r.id, effect: r.effect, file: r.file })),
-    shadow_rules: decision.shadow.map((r) => ({ id: r.id, effect: r.effect, file: r.file })),
-    side_effects: decision.sideEffects,
-    idempotency: decision.idempotency,
-    revision: policy.revision,
-  };
-  if (values.json) {
-    io.stdout(`${JSON.stringify(explained, null, 2)}\n`);
-    return EXIT_OK;
-  }
-  io.stdout(`decision: ${explained.decision}\nwhy: ${why}\n`);
-  if (!agent) io.stdout(`note: agent ${values.agent} is not in the policy (the gateway would refuse its credential)\n`);
-  else if (!agent.enabled) io.stdout(`note: agent ${values.agent} is disabled (the gateway answers agent_disabled)\n`);
-  io.stdout(`matching rules:${explained.matching_rules.length === 0 ? ' none' : ''}\n`);
-  for (const rule of explained.matching_rules) io.stdout(`  ${rule.id === explained.rule_id ? '*' : '-'} ${rule.id} (${rule.effect}) in ${rule.file}\n`);
-  for (const rule of explained.shadow_rules) io.stdout(`  ~ ${rule.id} (${rule.effect}, shadow: audited, not enforced) in ${rule.file}\n`);
-  return EXIT_OK;
+}
+
+/** Prints every issue (all files, all at once: SPEC §3); false when the directory is invalid. */
+function reportInvalid(result: PolicyValidation, source: PolicySource, io: CliIo): boolean {
+  if (result.snapshot) return true;
+  for (const issue of result.issues) io.stderr(`${formatIssue(issue)}\n`);
+  const files = new Set(result.issues.map((issue) => issue.file)).size;
+  io.stderr(`policy ${source.dir}: invalid: ${result.issues.length} error(s) in ${files} file(s)\n`);
+  return false;
 }

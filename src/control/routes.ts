@@ -14,6 +14,10 @@ import { anyCaller, personCaller, requireAdmin, requireOwnSession, sessionCaller
 import type { ControlContext, ControlReply } from './control-context.js';
 import { parseJsonBody, validate } from './json-body.js';
 import * as schemas from './schemas.js';
+import type { ApprovalService } from '../approvals/approval-service.js';
+import { APPROVAL_ROUTES } from './approval-routes.js';
+import { LEDGER_ROUTES } from './ledger-routes.js';
+import type { Clock } from '../util/clock.js';
 
 export interface ControlDeps extends CallerDeps {
   readonly store: Store;
@@ -22,6 +26,8 @@ export interface ControlDeps extends CallerDeps {
   readonly actions: SessionActions;
   readonly keys: SigningKeys;
   readonly metrics: GatewayMetrics;
+  readonly approvals: ApprovalService;
+  readonly clock: Clock;
 }
 
 export type RawReply = { readonly raw: string; readonly contentType: string };
@@ -110,6 +116,10 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
       },
     };
   }),
+  // SPEC §7 approvals (people only).
+  ...APPROVAL_ROUTES,
+  // SPEC §7, §10 the session's ledger and the admin's resolution of unknown outcomes.
+  ...LEDGER_ROUTES,
 ];
 
 async function ownSession(deps: ControlDeps, sessionId: string, req: IncomingMessage, ctx: ControlContext) {

@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SessionState, Store } from '../store/types.js';
 import { SESSION_STATES } from '../store/types.js';
+import { APPROVAL_STATES } from '../store/approval-types.js';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -54,5 +55,16 @@ export class GatewayMetrics {
       },
     });
     void sessions;
+    const approvals = new Gauge({
+      name: 'epochgate_approvals',
+      help: 'Approvals by state (SPEC §14)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await store.approvals.countByState();
+        for (const state of APPROVAL_STATES) this.set({ state }, counts[state]);
+      },
+    });
+    void approvals;
   }
 }

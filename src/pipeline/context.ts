@@ -7,6 +7,7 @@ import type { VerifiedToken } from '../sessions/token-verify.js';
 import type { SessionRecord } from '../store/types.js';
 import type { AuditEvent } from '../audit/types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
+import type { LedgerReservation } from '../ledger/reservation.js';
 
 export interface RouteInfo {
   readonly tool: ToolConfig;
@@ -62,6 +63,10 @@ export interface RequestContext {
   readonly finishers: ((status: 'ok' | ErrorCode) => Promise<void>)[];
   /** Writes the request's audit records; called once, synchronously, before the response is ended. */
   readonly beforeEnd: () => void;
+  /** The ledger entry reserved for this call (SPEC §10), set by the ledger stage; forward settles it. */
+  ledger?: LedgerReservation;
+  /** Set by a stage that answered the request itself (a ledger replay): the stages after it are skipped. */
+  answered?: 'ledger';
 }
 
 type Staged = 'route' | 'token' | 'session' | 'agent' | 'action' | 'decision';

@@ -22,10 +22,9 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
     epoch: session.epoch,
     agentId: session.agentId,
   });
-  // The audit record carries the trace the upstream sees, also when the gateway started it.
-  const traceparent = headers.traceparent;
-  if (ctx.traceId === undefined && typeof traceparent === 'string') ctx.traceId = traceparent.slice(3, 35);
-  const result = await forward(
+  // A reserved ledger entry (SPEC §10): the answer is captured and recorded, and the outcome settled.
+  const ledger = ctx.ledger;
+  const pending = forward(
     {
       dispatcher: deps.dispatchers.get(route.tool.name),
       url: buildUpstreamUrl(route.tool.upstream, route.segments, route.query),
@@ -33,9 +32,12 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
       headers,
       body: action.body,
       timeoutMs: route.tool.timeoutMs,
+      beforeEnd: ctx.beforeEnd,
+      ...ledger?.forwardOptions(),
     },
     ctx.res,
   );
+  const result = await (ledger ? ledger.track(pending) : pending);
   ctx.forwarded = { status: result.status, upstreamMs: result.upstreamMs, aborted: result.outcome !== 'ok' };
   deps.metrics.upstreamDuration.observe(result.upstreamMs / 1000);
 }

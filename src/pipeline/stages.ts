@@ -6,6 +6,7 @@ import { authenticateStage } from './stage-authenticate.js';
 import { fenceStage } from './stage-fence.js';
 import { classifyStage } from './stage-classify.js';
 import { authorizeStage } from './stage-authorize.js';
+import { ledgerStage } from './stage-ledger.js';
 import { approvalStage } from './stage-approval.js';
 import { forwardStage } from './stage-forward.js';
 
@@ -22,8 +23,17 @@ export const STAGES: readonly Stage[] = [
   classifyStage,
   // Step 9: needs the action (method, path, MCP tool) from classify.
   authorizeStage,
+  // SPEC §10. Needs the decision (side_effects, idempotency). Before approval: a call answered from the
+  // ledger has no new side effect, so it neither needs nor consumes an approval. Its reservation re-checks
+  // the epoch atomically, so a worker fenced between the fence stage and here never reaches the tool.
+  ledgerStage,
   // Needs the decision; must come before forward so require_approval never reaches the tool.
-  approvalStage,
+  unlessAnswered(approvalStage),
   // Last: the only stage with an upstream side effect.
-  forwardStage,
+  unlessAnswered(forwardStage),
 ];
+
+/** A stage that is skipped once an earlier stage answered the request itself (a ledger replay). */
+function unlessAnswered(stage: Stage): Stage {
+  return (deps, ctx) => (ctx.answered === undefined ? stage(deps, ctx) : undefined);
+}

@@ -18,7 +18,13 @@ export function toolCallEvent(ctx: RequestContext, status: 'ok' | ErrorCode, htt
     status,
     disposition: status === 'ok' ? 'allowed' : 'blocked',
     ...(token ? { actor: { id: token.agentId, type: 'agent' as const }, tokenJti: token.jti } : {}),
-    ...(session ? { sessionId: session.sessionId, epoch: session.epoch, taskId: session.taskId } : {}),
+    // A call refused at the fence has no session record: its token still names the session and epoch,
+    // which is exactly what a SOC needs to see of a fenced worker.
+    ...(session
+      ? { sessionId: session.sessionId, epoch: session.epoch, taskId: session.taskId }
+      : token
+        ? { sessionId: token.sessionId, epoch: token.epoch }
+        : {}),
     ...(authorizations ? { authorizations } : {}),
     policyRevision: ctx.policy.revision,
     ...(route ? { tool: route.tool.name } : {}),

@@ -16,6 +16,8 @@ import type { SessionLifecycle } from './lifecycle.js';
 import type { SigningKeys } from './signing-keys.js';
 import { mintSessionToken } from './token-mint.js';
 import { checkpointWithState, tokenView, type IssuedToken } from './views.js';
+import { agentApprovalView } from '../approvals/approval-views.js';
+import { ledgerSummaryView, RESUME_RECENT_ENTRIES } from '../ledger/ledger-views.js';
 
 export interface SessionServiceDeps {
   readonly store: Store;
@@ -100,13 +102,18 @@ export class SessionService {
     this.describe(ctx, result.session, issued);
     ctx.audit.extra.previous_epoch = session.epoch;
     const checkpoint = await this.deps.store.latestCheckpoint(sessionId);
+    // SPEC §7: the session's pending and approved-but-unconsumed approvals (they belong to the session,
+    // not the epoch, so the resumed worker can retry exactly the calls that wait on, or hold, one).
+    const approvals = await this.deps.store.approvals.listOpen(sessionId, this.deps.clock.now());
     return {
       status: 200,
       body: {
         ...tokenView(result.session, issued, this.deps.publicUrl()),
         previous_epoch: session.epoch,
         checkpoint: checkpointWithState(checkpoint),
-        approvals: [],
+        // SPEC §10: what the gateway will answer from its ledger if the worker repeats its calls.
+        ledger: ledgerSummaryView(await this.deps.store.ledger.summary(sessionId, RESUME_RECENT_ENTRIES)),
+        approvals: approvals.map(agentApprovalView),
       },
     };
   }

@@ -4,6 +4,8 @@
 //
 // Failures of the backend itself (I/O, corruption, connection) are thrown as
 // GatewayError('store_unavailable'): callers fail closed without inspecting backend errors.
+import type { ApprovalStore } from './approval-types.js';
+import type { LedgerStore } from './ledger-types.js';
 
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
 export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
@@ -78,6 +80,10 @@ export interface SessionFilter {
 
 export interface Store {
   readonly kind: 'sqlite' | 'memory' | 'redis';
+  /** Approval records (SPEC §9); see approval-types.ts. */
+  readonly approvals: ApprovalStore;
+  /** The idempotency ledger (SPEC §10); see ledger-types.ts. */
+  readonly ledger: LedgerStore;
 
   /** Insert, unless the agent already has a non-final session with this task id. */
   createSession(session: SessionRecord): Promise<CreateSessionResult>;

@@ -4,6 +4,7 @@
 // request()+pipe, stream() and http-proxy-3): no intermediate Readable as with request(), no finished()
 // bookkeeping per response as with stream().
 // Every upstream failure is mapped to a catalogue code here and nowhere else (DESIGN rule 2).
+import { createHash, type Hash } from 'node:crypto';
 import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
@@ -37,6 +38,24 @@ export interface ForwardOptions {
   /** Called synchronously right before the client response is ended (the audit record is written here,
    *  SPEC §13: before the response it describes is finished). */
   readonly beforeEnd?: () => void;
+  /**
+   * With capture (ledger, SPEC §10): called once the tool's body was read to its end, and awaited BEFORE the
+   * client response is ended, so the recorded outcome is in the store before the agent can see the answer
+   * (a retry right after it replays instead of meeting idempotency_in_progress). With capture, an agent
+   * that goes away mid-body does not stop the read either (SPEC §8: the outcome is still recorded).
+   * Must not reject.
+   */
+  readonly onCaptured?: (captured: CapturedBody) => Promise<void>;
+}
+
+export interface CapturedBody {
+  /** The first maxBytes of the body. */
+  readonly body: Buffer;
+  /** The body was longer than maxBytes. */
+  readonly truncated: boolean;
+  /** Lowercase hex SHA-256 of the whole body, however long. */
+  readonly sha256: string;
+  readonly bytes: number;
 }
 
 export type ForwardOutcome = 'ok' | 'aborted_after_response' | 'client_closed';
@@ -54,7 +73,7 @@ export interface ForwardResult {
   readonly outcome: ForwardOutcome;
   /** Body bytes relayed from the upstream. */
   readonly bytes: number;
-  readonly captured?: { readonly body: Buffer; readonly truncated: boolean };
+  readonly captured?: CapturedBody;
 }
 
 // Error codes from node:net/dns and undici (lib/core/errors.js); messages are never inspected.
@@ -128,6 +147,8 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
     const chunks: Buffer[] = [];
     let captured = 0;
     let truncated = false;
+    const digest: Hash | undefined = captureMax >= 0 ? createHash('sha256') : undefined;
+    let capturedBody: CapturedBody | undefined;
 
     const abortWith = (reason: Error): void => {
       if (controller) controller.abort(reason);
@@ -163,9 +184,13 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
         totalMs: end - started,
         outcome,
         bytes,
-        ...(captureMax >= 0 ? { captured: { body: Buffer.concat(chunks, captured), truncated } } : {}),
+        ...(captureMax >= 0 ? { captured: capturedBody ?? takeCapture() } : {}),
       };
       resolve(result);
+    };
+    const takeCapture = (): CapturedBody => {
+      capturedBody ??= { body: Buffer.concat(chunks, captured), truncated, sha256: digest!.digest('hex'), bytes };
+      return capturedBody;
     };
     const armIdle = (): void => {
       if (idleMs <= 0) return;
@@ -176,9 +201,11 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
     // The agent went away mid-body: stop reading the tool. Before the response we keep waiting (SPEC §8:
     // the gateway still records the outcome of a call the agent abandoned).
     const onClientClose = (): void => {
-      if (phase !== 'streaming' || res.writableFinished) return;
+      if (phase !== 'streaming' || res.writableFinished || clientClosed) return;
       clientClosed = true;
-      controller?.abort(new Error('client closed'));
+      // Capturing for the ledger: keep reading the tool's answer so its outcome can be recorded.
+      if (digest) controller?.resume();
+      else controller?.abort(new Error('client closed'));
     };
 
     const handler: Dispatcher.DispatchHandler = {
@@ -221,6 +248,7 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
       onResponseData(ctrl, chunk) {
         if (phase !== 'streaming') return;
         bytes += chunk.length;
+        digest?.update(chunk);
         if (captureMax >= 0 && !truncated) {
           const room = captureMax - captured;
           if (chunk.length <= room) {
@@ -233,14 +261,23 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
           }
         }
         if (idleTimer) idleTimer.refresh();
+        if (clientClosed) return; // draining for the ledger: nobody to write to
         if (!res.write(chunk)) ctrl.pause();
       },
       onResponseEnd() {
         if (phase !== 'streaming') return;
-        // Trailers are not relayed: Node only sends them on a chunked response that declared them.
-        options.beforeEnd?.();
-        res.end();
-        finish('ok');
+        const end = (): void => {
+          // Trailers are not relayed: Node only sends them on a chunked response that declared them.
+          options.beforeEnd?.();
+          res.end();
+          finish(clientClosed ? 'client_closed' : 'ok');
+        };
+        if (!options.onCaptured || !digest) {
+          end();
+          return;
+        }
+        if (idleTimer) clearTimeout(idleTimer);
+        void options.onCaptured(takeCapture()).then(end, end);
       },
       onResponseError(_ctrl, err) {
         if (phase === 'waiting') {

@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { describeStoreContract, session } from './store-contract.js';
+import { describeApprovalContract } from './approval-contract.js';
+import { describeLedgerContract } from './ledger-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
+describeApprovalContract({ name: 'memory', create: async () => new MemoryStore() });
+describeLedgerContract({ name: 'memory', create: async () => new MemoryStore() });
 
 describe('memory store', () => {
   it('is what openStore returns for kind memory', async () => {

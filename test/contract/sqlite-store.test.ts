@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { describeStoreContract, session } from './store-contract.js';
+import { describeStoreContract, session, type ContractBackend } from './store-contract.js';
+import { describeApprovalContract } from './approval-contract.js';
+import { describeLedgerContract } from './ledger-contract.js';
 
 let dir: string | undefined;
 
 const contractPath = (): string => join(dir!, 'epochgate.db');
 
-describeStoreContract({
+const sqliteBackend: ContractBackend = {
   name: 'sqlite',
   async create() {
     dir = mkdtempSync(join(tmpdir(), 'epochgate-store-'));
@@ -21,7 +23,11 @@ describeStoreContract({
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   },
-});
+};
+
+describeStoreContract(sqliteBackend);
+describeApprovalContract(sqliteBackend);
+describeLedgerContract(sqliteBackend);
 
 describe('sqlite store', () => {
   const opened: SqliteStore[] = [];

@@ -16,6 +16,8 @@ import {
   type Store,
   type TransitionRequest,
 } from '../types.js';
+import { MemoryApprovals } from './memory-approvals.js';
+import { MemoryLedger } from './memory-ledger.js';
 
 export interface MemoryStoreOptions {
   /** Called with the underlying error before it is thrown as store_unavailable (parity with sqlite). */
@@ -27,6 +29,12 @@ const ASSERTION_PURGE_INTERVAL_MS = 60_000;
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
+  readonly approvals = new MemoryApprovals((operation) => this.guard(operation));
+  readonly ledger = new MemoryLedger({
+    session: (id) => this.sessions.get(id),
+    checkpointSeq: (id) => this.checkpoints.get(id)?.at(-1)?.seq ?? 0,
+    guard: (operation) => this.guard(operation),
+  });
   private readonly sessions = new Map<string, SessionRecord>();
   /** `agentId \0 taskId` → session id of its one non-final session (the sqlite partial unique index). */
   private readonly openByAgentTask = new Map<string, string>();

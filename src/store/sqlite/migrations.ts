@@ -56,6 +56,101 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX used_assertions_expiry ON used_assertions (expires_at);
     `,
   },
+  {
+    // Approvals (SPEC §9). Keyed by session, never by epoch: they survive resume and restart.
+    version: 2,
+    sql: `
+      CREATE TABLE approvals (
+        approval_id         TEXT    PRIMARY KEY,
+        session_id          TEXT    NOT NULL REFERENCES sessions (session_id),
+        agent_id            TEXT    NOT NULL,
+        digest              TEXT    NOT NULL,
+        rule_id             TEXT    NOT NULL,
+        approver_roles      TEXT    NOT NULL,
+        state               TEXT    NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'consumed', 'expired')),
+        expire_reason       TEXT,
+        tool                TEXT    NOT NULL,
+        method              TEXT    NOT NULL,
+        path                TEXT    NOT NULL,
+        query               TEXT    NOT NULL,
+        mcp_tool            TEXT,
+        body_preview        BLOB,
+        body_size           INTEGER NOT NULL,
+        body_sha256         TEXT,
+        ttl_ms              INTEGER NOT NULL,
+        requested_epoch     INTEGER NOT NULL,
+        request_id          TEXT    NOT NULL,
+        created_at          INTEGER NOT NULL,
+        expires_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL,
+        decided_by          TEXT,
+        decided_at          INTEGER,
+        comment             TEXT,
+        consumed_at         INTEGER,
+        consumed_epoch      INTEGER,
+        consumed_request_id TEXT
+      );
+      -- SPEC §9.3 "the existing pending one for that digest is reused": at most one pending approval per
+      -- (session, digest), enforced by the index so two concurrent calls cannot both insert one.
+      CREATE UNIQUE INDEX approvals_one_pending ON approvals (session_id, digest) WHERE state = 'pending';
+      CREATE INDEX approvals_session_digest ON approvals (session_id, digest, state);
+      -- The expiry sweep only looks at approvals that can still change.
+      CREATE INDEX approvals_open_expiry ON approvals (expires_at) WHERE state IN ('pending', 'approved');
+      CREATE INDEX approvals_created ON approvals (created_at);
+    `,
+  },
+  {
+    // The idempotency ledger (SPEC §10): occurrence entries (kind 'replay') per checkpoint window, and
+    // Idempotency-Key records (kind 'key', 24 h). `ord` is the ledger order the occurrence rule counts in.
+    version: 3,
+    sql: `
+      CREATE TABLE ledger_entries (
+        ord            INTEGER PRIMARY KEY,
+        entry_id       TEXT    NOT NULL UNIQUE,
+        session_id     TEXT    NOT NULL REFERENCES sessions (session_id),
+        kind           TEXT    NOT NULL CHECK (kind IN ('replay', 'key')),
+        checkpoint_seq INTEGER NOT NULL,
+        tool           TEXT    NOT NULL,
+        idem_key       TEXT,
+        fingerprint    TEXT    NOT NULL,
+        occurrence     INTEGER NOT NULL,
+        epoch          INTEGER NOT NULL,
+        attempt_epoch  INTEGER NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 1,
+        state          TEXT    NOT NULL CHECK (state IN ('in_flight', 'completed', 'unknown', 'retry', 'done')),
+        unknown_reason TEXT,
+        attempt        TEXT    NOT NULL,
+        method         TEXT    NOT NULL,
+        path           TEXT    NOT NULL,
+        mcp_tool       TEXT,
+        status         INTEGER,
+        headers        TEXT,
+        body           BLOB,
+        body_sha256    TEXT,
+        body_bytes     INTEGER,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        expires_at     INTEGER,
+        resolved_by    TEXT
+      );
+      -- The occurrence lookup: the window's entries with one fingerprint, in ledger order.
+      CREATE INDEX ledger_window ON ledger_entries (session_id, checkpoint_seq, fingerprint, ord) WHERE kind = 'replay';
+      -- SPEC §10: one record per (session, tool, key); the index makes two concurrent first uses impossible.
+      CREATE UNIQUE INDEX ledger_keys ON ledger_entries (session_id, tool, idem_key) WHERE kind = 'key';
+      CREATE INDEX ledger_key_expiry ON ledger_entries (expires_at) WHERE kind = 'key';
+      CREATE INDEX ledger_in_flight ON ledger_entries (state) WHERE state = 'in_flight';
+
+      -- Calls per (window, epoch, fingerprint) that took an occurrence slot: the k of the occurrence rule.
+      CREATE TABLE ledger_counters (
+        session_id     TEXT    NOT NULL,
+        checkpoint_seq INTEGER NOT NULL,
+        epoch          INTEGER NOT NULL,
+        fingerprint    TEXT    NOT NULL,
+        calls          INTEGER NOT NULL,
+        PRIMARY KEY (session_id, checkpoint_seq, epoch, fingerprint)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -19,6 +19,8 @@ import {
 import { openSqliteDatabase, type SqliteSynchronous } from './sqlite-connection.js';
 import { sessionParams, toCheckpoint, toSession, type SessionRow } from './sqlite-rows.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
+import { SqliteApprovals } from './sqlite-approvals.js';
+import { SqliteLedger } from './sqlite-ledger.js';
 
 export interface SqliteStoreOptions {
   readonly path: string;
@@ -44,6 +46,8 @@ export class SqliteStore implements Store {
   private readonly onError: ((err: unknown) => void) | undefined;
   private nextAssertionPurge = 0;
   private readonly sql: SqliteStatements;
+  readonly approvals: SqliteApprovals;
+  readonly ledger: SqliteLedger;
 
   /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
   constructor(options: SqliteStoreOptions) {
@@ -51,6 +55,8 @@ export class SqliteStore implements Store {
     this.db = db;
     try {
       this.sql = prepareStatements(db);
+      this.approvals = new SqliteApprovals(db, (operation) => this.guard(operation));
+      this.ledger = new SqliteLedger(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });

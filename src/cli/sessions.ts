@@ -1,0 +1,140 @@
+// `epochgate sessions list|show|revoke` (SPEC §15): admin views of a running gateway over the control API
+// (SPEC §7: GET /v1/sessions, GET /v1/sessions/{id}, POST /v1/sessions/{id}/revoke), as a person with the
+// admin role. Table by default, --json for the API's own JSON. Session views never carry a token.
+import { parseArgs } from 'node:util';
+import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
+import { CONTROL_OPTIONS, CONTROL_OPTIONS_HELP, controlCall, controlTarget, formatTable } from './control-client.js';
+
+export const SESSIONS_HELP = `Usage:
+  epochgate sessions list [--state S] [--agent A] [--task T] [options]
+      List sessions (state: active, suspended, closed or revoked).
+  epochgate sessions show SESSION_ID [options]
+      Show one session with its latest checkpoint.
+  epochgate sessions revoke SESSION_ID [--reason TEXT] [options]
+      Revoke a session: final, every token of it is refused from then on.
+Options:
+${CONTROL_OPTIONS_HELP}The token is a person's secret; these calls need the admin role.
+Exit status: 0 ok, 1 the gateway refused or could not be reached, 2 usage error.
+`;
+
+const OPTIONS = {
+  ...CONTROL_OPTIONS,
+  state: { type: 'string' },
+  agent: { type: 'string' },
+  task: { type: 'string' },
+  reason: { type: 'string' },
+} as const;
+
+const STATES = ['active', 'suspended', 'closed', 'revoked'];
+// Same shape as the control plane's route parameter: nothing that could change the request path.
+const SESSION_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+interface SessionView {
+  session_id: string;
+  task_id: string;
+  agent_id: string;
+  state: string;
+  state_reason: string | null;
+  epoch: number;
+  scope: string[];
+  created_at: string;
+  updated_at: string;
+  lease_expires_at: string;
+  resumes: number;
+  metadata: unknown;
+  last_checkpoint: { seq: number; label: string | null; epoch: number; created_at: string; state_digest: string } | null;
+}
+
+export async function runSessionsCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (sub === '--help' || sub === '-h' || values.help) {
+    io.stdout(SESSIONS_HELP);
+    return EXIT_OK;
+  }
+  if (sub !== 'list' && sub !== 'show' && sub !== 'revoke') return usage(io, "expected 'list', 'show' or 'revoke'");
+  // Filters belong to list, --reason to revoke: a flag that would be ignored is a usage error.
+  const filter = (['state', 'agent', 'task'] as const).find((k) => values[k] !== undefined);
+  if (sub !== 'list' && filter) return usage(io, `--${filter} is only for 'sessions list'`);
+  if (sub !== 'revoke' && values.reason !== undefined) return usage(io, `--reason is only for 'sessions revoke'`);
+  const expected = sub === 'list' ? 0 : 1;
+  if (positionals.length !== expected) return usage(io, expected === 0 ? `'sessions list' takes no SESSION_ID` : `'sessions ${sub}' needs exactly one SESSION_ID`);
+  const id = positionals[0];
+  if (id !== undefined && !SESSION_ID.test(id)) return usage(io, 'SESSION_ID must be a session id such as ses_…');
+  if (values.state !== undefined && !STATES.includes(values.state)) return usage(io, `--state must be one of ${STATES.join(', ')}`);
+  const target = controlTarget(values);
+  if (typeof target === 'string') return usage(io, target);
+
+  const command = `sessions ${sub}`;
+  if (sub === 'list') {
+    const res = await controlCall(command, io, {
+      ...target,
+      method: 'GET',
+      path: '/v1/sessions',
+      query: { state: values.state, agent_id: values.agent, task_id: values.task },
+    });
+    if (typeof res === 'number') return res;
+    const sessions = ((res.body as { sessions?: SessionView[] }).sessions ?? []);
+    if (values.json) io.stdout(`${JSON.stringify(res.body, null, 2)}\n`);
+    else if (sessions.length === 0) io.stdout('no sessions\n');
+    else io.stdout(sessionTable(sessions));
+    return EXIT_OK;
+  }
+  const res =
+    sub === 'show'
+      ? await controlCall(command, io, { ...target, method: 'GET', path: `/v1/sessions/${id}` })
+      : await controlCall(command, io, { ...target, method: 'POST', path: `/v1/sessions/${id}/revoke`, body: values.reason !== undefined ? { reason: values.reason } : {} });
+  if (typeof res === 'number') return res;
+  const session = res.body as SessionView;
+  if (values.json) io.stdout(`${JSON.stringify(session, null, 2)}\n`);
+  else if (sub === 'revoke') io.stdout(`revoked ${session.session_id} (agent ${session.agent_id}, task ${session.task_id}, epoch ${session.epoch})\n`);
+  else io.stdout(sessionDetails(session));
+  return EXIT_OK;
+}
+
+function usage(io: CliIo, message: string): number {
+  io.stderr(`epochgate sessions: ${message}\n\n${SESSIONS_HELP}`);
+  return EXIT_USAGE;
+}
+
+function sessionTable(sessions: readonly SessionView[]): string {
+  return formatTable(
+    ['SESSION', 'AGENT', 'TASK', 'STATE', 'EPOCH', 'RESUMES', 'LEASE EXPIRES', 'UPDATED'],
+    sessions.map((s) => [
+      s.session_id,
+      s.agent_id,
+      s.task_id,
+      s.state_reason ? `${s.state} (${s.state_reason})` : s.state,
+      String(s.epoch),
+      String(s.resumes),
+      s.lease_expires_at,
+      s.updated_at,
+    ]),
+  );
+}
+
+function sessionDetails(s: SessionView): string {
+  const cp = s.last_checkpoint;
+  const rows: [string, string][] = [
+    ['session', s.session_id],
+    ['agent', s.agent_id],
+    ['task', s.task_id],
+    ['state', s.state_reason ? `${s.state} (${s.state_reason})` : s.state],
+    ['epoch', String(s.epoch)],
+    ['resumes', String(s.resumes)],
+    ['scope', s.scope.join(' ') || '(empty)'],
+    ['created', s.created_at],
+    ['updated', s.updated_at],
+    ['lease expires', s.lease_expires_at],
+    ['checkpoint', cp ? `#${cp.seq} ${cp.label ?? '(no label)'} at epoch ${cp.epoch}, ${cp.created_at}, sha256 ${cp.state_digest}` : 'none'],
+  ];
+  if (s.metadata !== null && s.metadata !== undefined) rows.push(['metadata', JSON.stringify(s.metadata)]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}\n`).join('');
+}
