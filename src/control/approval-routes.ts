@@ -3,14 +3,13 @@
 // person may see or decide is settled by ApprovalService against the current policy.
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import type { AuditEventName } from '../audit/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { bearerToken } from '../sessions/bearer.js';
 import type { ApprovalState } from '../store/approval-types.js';
 import { personCaller } from './caller.js';
 import type { ControlContext } from './control-context.js';
 import { parseJsonBody, validate } from './json-body.js';
-import type { ControlDeps, ControlRoute } from './routes.js';
+import { route, type ControlDeps, type ControlRoute } from './route.js';
 
 const approvalListQuery = z
   .object({
@@ -22,15 +21,6 @@ const approvalListQuery = z
 const decisionBody = z.object({ comment: z.string().min(1).max(1000).optional() }).strict();
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const ID = '([A-Za-z0-9_-]{1,100})';
-
-// Local twin of routes.ts's helper: importing that one would make the two modules a cycle at load time.
-const route = (method: ControlRoute['method'], path: string, event: AuditEventName | null, handle: ControlRoute['handle']): ControlRoute => ({
-  method,
-  pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
-  event,
-  handle,
-});
 
 export const APPROVAL_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/approvals', null, async (deps, _p, req, ctx) => {

@@ -2,25 +2,15 @@
 // admin), and an admin's resolution of an entry whose outcome is unknown. Thin: authenticate → validate →
 // call the store → respond; the resolution is audited as ledger.resolve by the router.
 import { z } from 'zod';
-import type { AuditEventName } from '../audit/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { ledgerEntryView } from '../ledger/ledger-views.js';
 import { anyCaller, personCaller, requireAdmin, requireOwnSession } from './caller.js';
 import type { ControlContext } from './control-context.js';
 import { parseJsonBody } from './json-body.js';
-import type { ControlDeps, ControlRoute } from './routes.js';
+import { route, type ControlDeps, type ControlRoute } from './route.js';
 
 const resolveBody = z.object({ outcome: z.enum(['retry', 'done']) }).strict();
 
-const ID = '([A-Za-z0-9_-]{1,100})';
-
-// Local twin of routes.ts's helper: importing that one would make the two modules a cycle at load time.
-const route = (method: ControlRoute['method'], path: string, event: AuditEventName | null, handle: ControlRoute['handle']): ControlRoute => ({
-  method,
-  pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
-  event,
-  handle,
-});
 
 export const LEDGER_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/sessions/:id/ledger', null, async (deps, [id], req, ctx) => {

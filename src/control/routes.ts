@@ -1,52 +1,15 @@
 // The control-plane route table (SPEC §7). Handlers stay thin: authenticate → validate → call a module.
 import type { IncomingMessage } from 'node:http';
-import type { AuditEventName } from '../audit/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { PolicyHolder } from '../policy/holder.js';
-import type { SessionActions } from '../sessions/session-actions.js';
-import type { SessionService } from '../sessions/session-service.js';
 import { sessionView } from '../sessions/views.js';
-import type { SigningKeys } from '../sessions/signing-keys.js';
-import type { Store } from '../store/types.js';
-import type { GatewayMetrics } from '../metrics/metrics.js';
 import { rfc3339 } from '../util/clock.js';
-import { anyCaller, personCaller, requireAdmin, requireOwnSession, sessionCaller, type CallerDeps } from './caller.js';
-import type { ControlContext, ControlReply } from './control-context.js';
+import { anyCaller, personCaller, requireAdmin, requireOwnSession, sessionCaller } from './caller.js';
+import type { ControlContext } from './control-context.js';
 import { parseJsonBody, validate } from './json-body.js';
 import * as schemas from './schemas.js';
-import type { ApprovalService } from '../approvals/approval-service.js';
 import { APPROVAL_ROUTES } from './approval-routes.js';
+import { route, type ControlDeps, type ControlRoute } from './route.js';
 import { LEDGER_ROUTES } from './ledger-routes.js';
-import type { Clock } from '../util/clock.js';
-
-export interface ControlDeps extends CallerDeps {
-  readonly store: Store;
-  readonly policy: PolicyHolder;
-  readonly sessions: SessionService;
-  readonly actions: SessionActions;
-  readonly keys: SigningKeys;
-  readonly metrics: GatewayMetrics;
-  readonly approvals: ApprovalService;
-  readonly clock: Clock;
-}
-
-export type RawReply = { readonly raw: string; readonly contentType: string };
-
-export interface ControlRoute {
-  readonly method: 'GET' | 'POST';
-  readonly pattern: RegExp;
-  /** Audit event for this action; null for reads (see README: reads are not audited). */
-  readonly event: AuditEventName | null;
-  handle(deps: ControlDeps, params: string[], req: IncomingMessage, ctx: ControlContext): Promise<ControlReply | RawReply>;
-}
-
-const ID = '([A-Za-z0-9_-]{1,100})';
-const route = (method: ControlRoute['method'], path: string, event: AuditEventName | null, handle: ControlRoute['handle']): ControlRoute => ({
-  method,
-  pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
-  event,
-  handle,
-});
 
 export const CONTROL_ROUTES: readonly ControlRoute[] = [
   route('GET', '/\\.well-known/jwks\\.json', null, async (deps) => ({ status: 200, body: deps.keys.jwks() })),

@@ -8,7 +8,8 @@ import { asGatewayError, problemReply } from '../errors/problem.js';
 import type { Clock } from '../util/clock.js';
 import { newRequestId } from '../util/ids.js';
 import type { ControlContext } from './control-context.js';
-import { CONTROL_ROUTES, type ControlDeps } from './routes.js';
+import { CONTROL_ROUTES } from './routes.js';
+import type { ControlDeps } from './route.js';
 
 export interface ControlServerDeps extends ControlDeps {
   readonly audit: AuditLog;

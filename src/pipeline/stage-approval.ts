@@ -3,9 +3,9 @@
 // onto it and turns each lifecycle step into an audit record written with the tool.call (SPEC §13).
 import { APPROVAL_DISPOSITION, approvalAuditExtra } from '../approvals/approval-events.js';
 import { resolveApproval, type ApprovalStep } from '../approvals/approval-flow.js';
-import { actionDigest } from '../approvals/digest.js';
 import type { AuditEvent } from '../audit/types.js';
 import { isGatewayError } from '../errors/gateway-error.js';
+import { actionDigestOf } from './action-digest.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -16,16 +16,7 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
   const session = need(ctx, 'session');
   const agent = need(ctx, 'agent');
   const action = need(ctx, 'action');
-  const contentType = ctx.req.headers['content-type'];
-  const digest = actionDigest({
-    tool: route.tool.name,
-    method: action.method,
-    path: action.path,
-    query: route.query,
-    body: action.body,
-    contentType,
-    mcpTool: action.mcpTool,
-  });
+  const digest = actionDigestOf(ctx);
   ctx.auditExtra.action_digest = digest;
   // A client that goes away while held stops the wait (its answer could not be delivered anyway).
   const gone = new AbortController();

@@ -4,13 +4,13 @@
 // Only side-effecting calls and calls with an Idempotency-Key touch the store: an ordinary read costs nothing.
 import type { AuditEvent } from '../audit/types.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { callFingerprint } from '../ledger/fingerprint.js';
 import { parseIdempotencyKey } from '../ledger/idempotency-key.js';
 import { ledgerReplayEvent, ledgerUnknownEvent, type LedgerEventContext } from '../ledger/ledger-events.js';
 import { reserveCall } from '../ledger/ledger-flow.js';
 import { jsonRpcRequestId } from '../ledger/mcp-replay.js';
 import { writeReplay } from '../ledger/replay.js';
 import { LedgerReservation } from '../ledger/reservation.js';
+import { actionDigestOf } from './action-digest.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -30,16 +30,7 @@ export async function ledgerStage(deps: PipelineDeps, ctx: RequestContext): Prom
   const route = need(ctx, 'route');
   const session = need(ctx, 'session');
   const action = need(ctx, 'action');
-  const contentType = ctx.req.headers['content-type'];
-  const fingerprint = callFingerprint({
-    tool: route.tool.name,
-    method: action.method,
-    path: action.path,
-    query: route.query,
-    body: action.body,
-    contentType,
-    mcpTool: action.mcpTool,
-  });
+  const fingerprint = actionDigestOf(ctx);
   const decided = await reserveCall(deps.store.ledger, {
     sessionId: session.sessionId,
     epoch: session.epoch,

@@ -4,8 +4,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { at, formatIssue, formatIssues, zodIssues, type FileIssue } from '../config/file-issues.js';
-import { parseYaml } from '../config/yaml-source.js';
+import { at, formatIssue, formatIssues, type FileIssue } from '../config/file-issues.js';
+import { readYamlFile } from '../config/yaml-file.js';
 import { sha256Hex } from '../util/hash.js';
 import { buildSnapshot, checkPolicyFiles, type ValidPolicyFile } from './compile.js';
 import { policyFileSchema } from './schema.js';
@@ -67,25 +67,10 @@ export async function validatePolicyDir(dir: string, options: PolicyLoadOptions)
   const valid: ValidPolicyFile[] = [];
   for (const name of names) {
     const display = join(dir, name);
-    let text: string;
-    try {
-      text = await readFile(display, 'utf8');
-    } catch (err) {
-      issues.push({ file: display, path: '', message: `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
-      continue;
-    }
-    contents.push([name, text]);
-    const source = parseYaml(display, text);
-    if (source.issues.length > 0) {
-      issues.push(...source.issues);
-      continue;
-    }
-    const parsed = policyFileSchema.safeParse(source.value);
-    if (!parsed.success) {
-      issues.push(...zodIssues(display, parsed.error, source.locate));
-      continue;
-    }
-    valid.push({ name, display, locate: source.locate, data: parsed.data });
+    const file = await readYamlFile(display, policyFileSchema, issues);
+    if (file.text === undefined) continue;
+    contents.push([name, file.text]);
+    if (file.valid) valid.push({ name, display, locate: file.valid.locate, data: file.valid.data });
   }
 
   // Cross-file checks run over the files that did validate, so one run reports everything.

@@ -2,11 +2,11 @@
 // tool, method, path, MCP tool) and the expected effect and rule id. Cases run on the snapshot that
 // validatePolicyDir built — the gateway's own loader and evaluator, never a second implementation.
 // Test files are validated as strictly as policy files (unknown keys, file + key path + line).
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { at, zodIssues, type FileIssue, type LineLocator } from '../config/file-issues.js';
-import { parseYaml } from '../config/yaml-source.js';
+import { at, type FileIssue, type LineLocator } from '../config/file-issues.js';
+import { readYamlFile } from '../config/yaml-file.js';
 import type { Effect, PolicySnapshot } from './types.js';
 
 // RFC 9110 §9.1 method token, like policy files; compared upper-cased.
@@ -68,24 +68,8 @@ export async function loadPolicyTests(dir: string): Promise<PolicyTestLoad> {
   }
   for (const name of names) {
     const display = join(dir, name);
-    let text: string;
-    try {
-      text = await readFile(display, 'utf8');
-    } catch (err) {
-      issues.push({ file: display, path: '', message: `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
-      continue;
-    }
-    const source = parseYaml(display, text);
-    if (source.issues.length > 0) {
-      issues.push(...source.issues);
-      continue;
-    }
-    const parsed = policyTestFileSchema.safeParse(source.value);
-    if (!parsed.success) {
-      issues.push(...zodIssues(display, parsed.error, source.locate));
-      continue;
-    }
-    files.push({ display, locate: source.locate, cases: parsed.data.cases });
+    const file = await readYamlFile(display, policyTestFileSchema, issues);
+    if (file.valid) files.push({ display, locate: file.valid.locate, cases: file.valid.data.cases });
   }
   return { files, issues };
 }

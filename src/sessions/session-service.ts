@@ -1,6 +1,5 @@
 // Session lifecycle on the control plane (SPEC §5, §7): create, resume, token refresh.
 // Every call re-verifies the agent credential in full (SPEC §4) and reads the current policy revision.
-import type { AuditLog } from '../audit/types.js';
 import type { ControlContext, ControlReply } from '../control/control-context.js';
 import type { CreateSessionInput, CredentialInput, ResumeInput } from '../control/schemas.js';
 import { GatewayError } from '../errors/gateway-error.js';

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { ManualClock } from '../../src/util/clock.js';
-import { ADMIN_SECRET, AGENT_SECRET, INJECTED_KEY, defaultPolicy, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ADMIN_SECRET, AGENT_SECRET, INJECTED_KEY, defaultPolicy, startTestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson } from '../helpers/client.js';
 import { rawRequest } from '../helpers/forge.js';
