@@ -2,10 +2,9 @@
 // running gateway's control plane. Exit codes: 0 ok, 1 the request failed, 2 usage.
 import { parseArgs } from 'node:util';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
-import { controlRequest, type ControlAnswer, type ControlTarget } from './approvals-client.js';
+import { ControlUnreachableError, DEFAULT_CONTROL_URL, controlRequest, controlTarget, type ControlResponse } from './control-client.js';
 import { approvalDetail, approvalTable, decisionLine, safeText } from './approvals-format.js';
 
-export const DEFAULT_CONTROL_URL = 'http://127.0.0.1:8081';
 
 export const APPROVALS_HELP = `Usage:
   epochgate approvals list [--state STATE] [--session SESSION_ID]
@@ -59,29 +58,29 @@ export async function runApprovalsCommand(args: string[], io: CliIo, env: NodeJS
   if (sub === 'list' && values.state !== undefined && !STATES.has(values.state)) return usage(io, `unknown state ${JSON.stringify(values.state)}`);
   if (sub !== 'list' && (values.state !== undefined || values.session !== undefined)) return usage(io, '--state and --session are for list');
   if ((sub === 'list' || sub === 'show') && values.comment !== undefined) return usage(io, '--comment is for approve and deny');
-  const token = values.token ?? env.EPOCHGATE_TOKEN;
-  if (!token) return usage(io, 'no credential: set EPOCHGATE_TOKEN or pass --token');
-  const url = values.url ?? env.EPOCHGATE_URL ?? DEFAULT_CONTROL_URL;
-  if (!/^https?:\/\//i.test(url)) return usage(io, `--url must be an http(s) URL, got ${JSON.stringify(url)}`);
-  const target: ControlTarget = { url, token };
+  const target = controlTarget(values, env);
+  if (typeof target === 'string') return usage(io, target);
 
-  let answer: ControlAnswer;
-  if (sub === 'list') {
-    const query = new URLSearchParams();
-    if (values.state) query.set('state', values.state);
-    if (values.session) query.set('session_id', values.session);
-    answer = await controlRequest(target, 'GET', `v1/approvals${query.size > 0 ? `?${query}` : ''}`);
-  } else if (sub === 'show') {
-    answer = await controlRequest(target, 'GET', `v1/approvals/${encodeURIComponent(id!)}`);
-  } else {
-    const body = values.comment !== undefined ? { comment: values.comment } : {};
-    answer = await controlRequest(target, 'POST', `v1/approvals/${encodeURIComponent(id!)}/${sub}`, body);
+  let answer: ControlResponse;
+  try {
+    if (sub === 'list') {
+      const query = { state: values.state, session_id: values.session };
+      answer = await controlRequest({ ...target, method: 'GET', path: '/v1/approvals', query });
+    } else if (sub === 'show') {
+      answer = await controlRequest({ ...target, method: 'GET', path: `/v1/approvals/${encodeURIComponent(id!)}` });
+    } else {
+      const body = values.comment !== undefined ? { comment: values.comment } : {};
+      answer = await controlRequest({ ...target, method: 'POST', path: `/v1/approvals/${encodeURIComponent(id!)}/${sub}`, body });
+    }
+  } catch (err) {
+    if (!(err instanceof ControlUnreachableError)) throw err;
+    io.stderr(`epochgate approvals ${sub}: ${err.message}\n`);
+    return EXIT_FAILED;
   }
 
   if (!answer.ok) {
-    if (values.json && answer.body !== null) io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
-    const status = answer.status === 0 ? '' : `${answer.status} `;
-    io.stderr(`epochgate approvals ${sub}: ${status}${answer.code}: ${safeText(answer.detail)}\n`);
+    if (values.json && answer.body !== undefined) io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
+    io.stderr(`epochgate approvals ${sub}: ${answer.status} ${answer.code}: ${safeText(answer.detail)}\n`);
     return EXIT_FAILED;
   }
   if (values.json) {
