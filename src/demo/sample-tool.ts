@@ -10,7 +10,7 @@ export interface SampleTool {
   close(): Promise<void>;
 }
 
-export async function startSampleTool(): Promise<SampleTool> {
+export async function startSampleTool(port = 0): Promise<SampleTool> {
   const tool = { calls: 0 } as SampleTool & { calls: number };
   const server = createServer((req, res) => {
     tool.calls++;
@@ -27,10 +27,13 @@ export async function startSampleTool(): Promise<SampleTool> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return Object.assign(tool, {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     server,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
