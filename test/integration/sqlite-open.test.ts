@@ -35,6 +35,14 @@ describe('opening the sqlite store', () => {
     raw.close();
   });
 
+  it('creates the database owner-only (0600), and SQLite gives its WAL and SHM files the same mode', async () => {
+    const path = join(dir, 'epochgate.db');
+    const store = await sqlite(path);
+    opened.push(store);
+    await store.useAssertionId('k', Date.now() + 60_000, Date.now()); // a write, so the WAL exists
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
+  });
+
   it('rejects a file of garbage bytes, naming the path, and leaves it untouched', async () => {
     const path = join(dir, 'epochgate.db');
     const garbage = Buffer.from('not a database, just some bytes\n'.repeat(300));

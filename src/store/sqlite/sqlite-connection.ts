@@ -1,7 +1,7 @@
 // Opening the database file. SPEC §14: a missing database is created; an unreadable or corrupt one is a
 // start-up error and is never replaced, because a fresh file would restart every epoch at 1 and let
 // tokens fenced off before the restart verify again.
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
@@ -54,8 +54,9 @@ function checkFile(path: string): void {
   try {
     isFile = statSync(path).isFile();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // created by the open below
-    throw openError(path, err, 'cannot be inspected');
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw openError(path, err, 'cannot be inspected');
+    createPrivateFile(path);
+    return;
   }
   if (!isFile) throw new Error(`SQLite store ${path}: not a regular file`);
   try {
@@ -63,6 +64,16 @@ function checkFile(path: string): void {
     accessSync(path, constants.R_OK | constants.W_OK);
   } catch (err) {
     throw openError(path, err, 'is not readable and writable by this process');
+  }
+}
+
+/** The database holds session metadata and approval body previews: owner-only, like the key file.
+ *  SQLite gives its -wal and -shm files the database file's permissions. */
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw openError(path, err, 'cannot be created');
   }
 }
 
