@@ -6,6 +6,9 @@ export interface McpMessage {
   readonly method: string | undefined;
   /** params.name of a tools/call request. */
   readonly toolName: string | undefined;
+  /** The JSON-RPC id of a request (string or number); undefined for a notification or a response, which
+   *  have no reply to carry a per-message outcome (SPEC §11), and for the discouraged null id. */
+  readonly id: string | number | undefined;
 }
 
 export function classifyMcpBody(body: Buffer | null): McpMessage {
@@ -20,12 +23,13 @@ export function classifyMcpBody(body: Buffer | null): McpMessage {
   if (typeof message !== 'object' || message === null) {
     throw new GatewayError('bad_request', { detail: 'The MCP message is not a JSON-RPC object' });
   }
-  const { method, params } = message as { method?: unknown; params?: unknown };
+  const { method, params, id: rawId } = message as { method?: unknown; params?: unknown; id?: unknown };
   if (method !== undefined && typeof method !== 'string') throw new GatewayError('bad_request', { detail: 'JSON-RPC method must be a string' });
-  if (method !== 'tools/call') return { method, toolName: undefined };
+  const id = method !== undefined && (typeof rawId === 'string' || typeof rawId === 'number') ? rawId : undefined;
+  if (method !== 'tools/call') return { method, toolName: undefined, id };
   const name = typeof params === 'object' && params !== null ? (params as { name?: unknown }).name : undefined;
   if (typeof name !== 'string' || name === '') {
     throw new GatewayError('bad_request', { detail: 'tools/call needs params.name' });
   }
-  return { method, toolName: name };
+  return { method, toolName: name, id };
 }

@@ -8,6 +8,7 @@ import type { SessionRecord } from '../store/types.js';
 import type { AuditEvent } from '../audit/types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import type { LedgerReservation } from '../ledger/reservation.js';
+import type { McpMessage } from '../mcp/classify.js';
 
 export interface RouteInfo {
   readonly tool: ToolConfig;
@@ -67,6 +68,10 @@ export interface RequestContext {
   ledger?: LedgerReservation;
   /** Set by a stage that answered the request itself (a ledger replay): the stages after it are skipped. */
   answered?: 'ledger';
+  /** The parsed JSON-RPC message of an MCP POST (set by classify); its `id` addresses MCP-form replies (SPEC §11). */
+  mcpMessage?: McpMessage;
+  /** The Mcp-Session-Id the request presented, and whether it is already bound to this session (SPEC §11). */
+  mcpSession?: { readonly id: string; readonly boundHere: boolean };
 }
 
 type Staged = 'route' | 'token' | 'session' | 'agent' | 'action' | 'decision';

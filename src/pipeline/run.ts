@@ -11,6 +11,7 @@ import { STAGES } from './stages.js';
 import { toolCallEvent } from './tool-call-event.js';
 import { safeAuditPath } from './audit-path.js';
 import { declaresBody } from './read-body.js';
+import { mcpErrorReply } from '../mcp/mcp-reply.js';
 
 export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newRequestId();
@@ -51,7 +52,11 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
     if (error.code === 'store_unavailable') deps.metrics.storeErrors.inc();
     if (error.code === 'internal_error') deps.logger.error({ err, request_id: requestId }, 'data-plane request failed');
     if (!res.headersSent) {
-      const reply = problemReply(error, requestId);
+      // SPEC §11: a per-message outcome of an MCP JSON-RPC request is answered in MCP form (mcp-reply.ts);
+      // a notification has no id to answer, so it gets the HTTP problem, as does every transport failure.
+      const jsonRpcId = ctx.mcpMessage?.id;
+      const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId) : undefined;
+      const reply = mcpReply ?? problemReply(error, requestId);
       // A body we refused unread must not be drained into the next request on this connection.
       if (declaresBody(req) && !req.readableEnded) res.setHeader('connection', 'close');
       res.writeHead(reply.status, reply.headers);

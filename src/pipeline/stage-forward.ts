@@ -2,6 +2,8 @@
 import { buildUpstreamHeaders } from '../upstream/headers.js';
 import { buildUpstreamUrl } from '../upstream/request-target.js';
 import { forward } from '../upstream/forward.js';
+import { forwardBuffered } from '../upstream/forward-buffered.js';
+import { bindMcpSession, MAX_BUFFERED_MCP_BYTES, mcpBufferedTransform } from './mcp-forward.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -24,22 +26,30 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
   });
   // A reserved ledger entry (SPEC §10): the answer is captured and recorded, and the outcome settled.
   const ledger = ctx.ledger;
-  const pending = forward(
-    {
-      dispatcher: deps.dispatchers.get(route.tool.name),
-      url: buildUpstreamUrl(route.tool.upstream, route.segments, route.query),
-      method: action.method,
-      headers,
-      body: action.body,
-      timeoutMs: route.tool.timeoutMs,
-      beforeEnd: ctx.beforeEnd,
-      ...ledger?.forwardOptions(),
-    },
-    ctx.res,
-  );
+  const options = {
+    dispatcher: deps.dispatchers.get(route.tool.name),
+    url: buildUpstreamUrl(route.tool.upstream, route.segments, route.query),
+    method: action.method,
+    headers,
+    body: action.body,
+    timeoutMs: route.tool.timeoutMs,
+    beforeEnd: ctx.beforeEnd,
+  };
+  const mcp = route.tool.protocol === 'mcp';
+  // SPEC §11: initialize and tools/list answers are buffered and vetted (mcp-forward.ts); all else streams.
+  const transform = mcp ? mcpBufferedTransform(deps, ctx) : undefined;
+  const pending = transform
+    ? forwardBuffered({ ...options, maxBytes: MAX_BUFFERED_MCP_BYTES, transform }, ctx.res)
+    : forward(ledger ? { ...options, ...ledger.forwardOptions() } : options, ctx.res);
   const result = await (ledger ? ledger.track(pending) : pending);
   ctx.forwarded = { status: result.status, upstreamMs: result.upstreamMs, aborted: result.outcome !== 'ok' };
   deps.metrics.upstreamDuration.observe(result.upstreamMs / 1000);
+  // An Mcp-Session-Id on a streamed answer (SPEC §11): the reply is already sent, so a failure is logged.
+  if (mcp && !transform) {
+    await bindMcpSession(deps, ctx, ctx.res.getHeader('mcp-session-id')).catch((err: unknown) =>
+      deps.logger.error({ err, request_id: ctx.requestId }, 'MCP session binding failed'),
+    );
+  }
 }
 
 // SPEC §5 allows amortised renewal: write only when less than half the lease remains, so an ordinary

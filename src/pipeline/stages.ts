@@ -4,6 +4,7 @@ import type { PipelineDeps } from './deps.js';
 import { routeStage } from './stage-route.js';
 import { authenticateStage } from './stage-authenticate.js';
 import { fenceStage } from './stage-fence.js';
+import { mcpSessionStage } from './stage-mcp-session.js';
 import { classifyStage } from './stage-classify.js';
 import { authorizeStage } from './stage-authorize.js';
 import { ledgerStage } from './stage-ledger.js';
@@ -19,6 +20,9 @@ export const STAGES: readonly Stage[] = [
   authenticateStage,
   // Steps 5–8: one store read of the session; state and epoch fence before anything else happens.
   fenceStage,
+  // SPEC §11: an Mcp-Session-Id bound to another gateway session is refused. Needs the fenced session;
+  // before classify so such a caller never makes the gateway read a body. No work for protocol http.
+  mcpSessionStage,
   // Reads the body: only fenced callers get this far.
   classifyStage,
   // Step 9: needs the action (method, path, MCP tool) from classify.

@@ -6,6 +6,7 @@
 // GatewayError('store_unavailable'): callers fail closed without inspecting backend errors.
 import type { ApprovalStore } from './approval-types.js';
 import type { LedgerStore } from './ledger-types.js';
+import type { McpSessionStore } from './mcp-session-types.js';
 
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
 export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
@@ -84,6 +85,8 @@ export interface Store {
   readonly approvals: ApprovalStore;
   /** The idempotency ledger (SPEC §10); see ledger-types.ts. */
   readonly ledger: LedgerStore;
+  /** MCP session bindings (SPEC §11); see mcp-session-types.ts. */
+  readonly mcpSessions: McpSessionStore;
 
   /** Insert, unless the agent already has a non-final session with this task id. */
   createSession(session: SessionRecord): Promise<CreateSessionResult>;

@@ -4,10 +4,12 @@ import { openStore } from '../../src/store/open-store.js';
 import { describeStoreContract, session } from './store-contract.js';
 import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
+import { describeMcpSessionContract } from './mcp-session-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
 describeApprovalContract({ name: 'memory', create: async () => new MemoryStore() });
 describeLedgerContract({ name: 'memory', create: async () => new MemoryStore() });
+describeMcpSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 
 describe('memory store', () => {
   it('is what openStore returns for kind memory', async () => {

@@ -7,6 +7,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeStoreContract, session, type ContractBackend } from './store-contract.js';
 import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
+import { describeMcpSessionContract } from './mcp-session-contract.js';
 
 let dir: string | undefined;
 
@@ -28,6 +29,7 @@ const sqliteBackend: ContractBackend = {
 describeStoreContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
+describeMcpSessionContract(sqliteBackend);
 
 describe('sqlite store', () => {
   const opened: SqliteStore[] = [];

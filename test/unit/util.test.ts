@@ -56,7 +56,13 @@ describe('bearerToken', () => {
 describe('classifyMcpBody', () => {
   it('names the tool of a tools/call', () => {
     const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_x', arguments: {} } }));
-    expect(classifyMcpBody(body)).toEqual({ method: 'tools/call', toolName: 'search_x' });
+    expect(classifyMcpBody(body)).toEqual({ method: 'tools/call', toolName: 'search_x', id: 1 });
+  });
+  it('keeps the id of a request only (SPEC §11: notifications and responses have nothing to answer)', () => {
+    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","id":"a","method":"tools/list"}')).id).toBe('a');
+    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}')).id).toBeUndefined();
+    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","id":3,"result":{}}')).id).toBeUndefined();
+    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","id":null,"method":"ping"}')).id).toBeUndefined();
   });
   it('refuses batches, non-JSON and tools/call without a name with bad_request', () => {
     expect(codeOf(() => classifyMcpBody(Buffer.from('[{"method":"tools/call"}]')))).toBe('bad_request');

@@ -18,6 +18,7 @@ import {
 } from '../types.js';
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryLedger } from './memory-ledger.js';
+import { MemoryMcpSessions } from './memory-mcp-sessions.js';
 
 export interface MemoryStoreOptions {
   /** Called with the underlying error before it is thrown as store_unavailable (parity with sqlite). */
@@ -30,6 +31,7 @@ const ASSERTION_PURGE_INTERVAL_MS = 60_000;
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   readonly approvals = new MemoryApprovals((operation) => this.guard(operation));
+  readonly mcpSessions = new MemoryMcpSessions((operation) => this.guard(operation));
   readonly ledger = new MemoryLedger({
     session: (id) => this.sessions.get(id),
     checkpointSeq: (id) => this.checkpoints.get(id)?.at(-1)?.seq ?? 0,

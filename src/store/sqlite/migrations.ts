@@ -151,6 +151,20 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // SPEC §11: an upstream's Mcp-Session-Id is bound to the gateway session that first received it.
+    // The primary key is what makes the first binding win (insert-if-absent, DESIGN rule 10).
+    version: 4,
+    sql: `
+      CREATE TABLE mcp_sessions (
+        tool           TEXT    NOT NULL,
+        mcp_session_id TEXT    NOT NULL,
+        session_id     TEXT    NOT NULL REFERENCES sessions (session_id),
+        created_at     INTEGER NOT NULL,
+        PRIMARY KEY (tool, mcp_session_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -21,6 +21,7 @@ import { sessionParams, toCheckpoint, toSession, type SessionRow } from './sqlit
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import { SqliteApprovals } from './sqlite-approvals.js';
 import { SqliteLedger } from './sqlite-ledger.js';
+import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
 
 export interface SqliteStoreOptions {
   readonly path: string;
@@ -48,6 +49,7 @@ export class SqliteStore implements Store {
   private readonly sql: SqliteStatements;
   readonly approvals: SqliteApprovals;
   readonly ledger: SqliteLedger;
+  readonly mcpSessions: SqliteMcpSessions;
 
   /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
   constructor(options: SqliteStoreOptions) {
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
       this.sql = prepareStatements(db);
       this.approvals = new SqliteApprovals(db, (operation) => this.guard(operation));
       this.ledger = new SqliteLedger(db, (operation) => this.guard(operation));
+      this.mcpSessions = new SqliteMcpSessions(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });

@@ -1,0 +1,251 @@
+// SPEC §11 end to end: an in-process gateway in front of a fake MCP Streamable HTTP server on port 0.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ServerResponse } from 'node:http';
+import { AGENT_SECRET, defaultPolicy, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { bearer, call, postJson, type Reply } from '../helpers/client.js';
+
+const LISTED = ['search_orders', 'get_customer', 'refund_order', 'delete_customer', 'export_all'];
+const MCP_RULES = `  - id: crm-read
+    effect: allow
+    roles: [billing-agent]
+    tools: [crm]
+    mcp_tools: ["search_*", "get_customer"]
+  - id: crm-refunds
+    effect: require_approval
+    roles: [billing-agent]
+    tools: [crm]
+    mcp_tools: ["refund_*"]
+    approval: { approvers: [finance-approver], ttl: 1h, hold: 0s }
+  - id: crm-no-delete
+    effect: deny
+    tools: [crm]
+    mcp_tools: ["delete_*"]
+`;
+// The default policy without its allow-everything crm rule, plus the MCP rules above.
+const POLICY = defaultPolicy(MCP_RULES).replace(/  - id: crm-all\n[\s\S]*?tools: \[crm\]\n/, '');
+
+/** A minimal MCP server: initialize mints a session id, tools/list answers as JSON or SSE, tools/call echoes. */
+function mcpServer(state: { sse: boolean; minted: number }) {
+  return (_req: unknown, res: ServerResponse, body: string): void => {
+    const message = JSON.parse(body) as { id?: number | string; method: string; params?: { name?: string } };
+    const reply = (result: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+    };
+    if (message.id === undefined) {
+      res.writeHead(202).end();
+    } else if (message.method === 'initialize') {
+      reply({ protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } }, { 'mcp-session-id': `mcp-sess-${++state.minted}` });
+    } else if (message.method === 'tools/list') {
+      const result = { tools: LISTED.map((name) => ({ name, inputSchema: { type: 'object' } })) };
+      if (!state.sse) return reply(result);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'listing' } })}\n\n`);
+      res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, result })}\n\n`);
+    } else {
+      reply({ content: [{ type: 'text', text: `called ${message.params?.name ?? message.method}` }] });
+    }
+  };
+}
+
+describe('MCP tools (SPEC §11)', () => {
+  let upstream: TestUpstream;
+  let t: TestGateway;
+  const state = { sse: false, minted: 0 };
+  let taskCounter = 0;
+
+  beforeAll(async () => {
+    upstream = await startUpstream(mcpServer(state));
+    t = await startTestGateway({ upstreamUrl: upstream.url, policy: POLICY });
+  });
+  afterAll(async () => {
+    await t.close();
+    await upstream.close();
+  });
+  beforeEach(() => {
+    upstream.seen.length = 0;
+    state.sse = false;
+  });
+
+  async function session(): Promise<{ session_id: string; token: string }> {
+    const res = await postJson(`${t.control}/v1/sessions`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET, task_id: `mcp-${++taskCounter}` });
+    expect(res.status).toBe(201);
+    return res.json as { session_id: string; token: string };
+  }
+  const rpc = (token: string, message: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Reply> =>
+    call(`${t.data}/tools/crm/`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+    });
+  const toolCall = (token: string, id: number | string, name: string, headers: Record<string, string> = {}) =>
+    rpc(token, { id, method: 'tools/call', params: { name, arguments: { q: 'x' } } }, headers);
+
+  it('forwards an allowed tools/call', async () => {
+    const s = await session();
+    const res = await toolCall(s.token, 1, 'search_orders');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ id: 1, result: { content: [{ text: 'called search_orders' }] } });
+    expect(upstream.seen).toHaveLength(1);
+  });
+
+  it('answers a denied tools/call as HTTP 200 with a JSON-RPC error of the same id and data.code policy_denied', async () => {
+    const s = await session();
+    for (const [id, name, rule] of [['req-7', 'delete_customer', 'crm-no-delete'], [8, 'export_all', undefined]] as const) {
+      const res = await toolCall(s.token, id, name);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(res.json.jsonrpc).toBe('2.0');
+      expect(res.json.id).toBe(id);
+      expect(res.json.error.code).toBe(-32001);
+      expect(res.json.error.data).toMatchObject({ code: 'policy_denied', status: 403, type: 'urn:epochgate:error:policy_denied' });
+      expect(res.json.error.data.rule_id).toBe(rule);
+    }
+    expect(upstream.seen).toHaveLength(0);
+    const denied = t.auditRecords().filter((r) => r.unmapped?.epochgate?.mcp_tool === 'delete_customer');
+    expect(denied.at(-1)?.status_code).toBe('policy_denied');
+  });
+
+  it('answers a require_approval tools/call with a JSON-RPC error carrying approval_required, approval_id and Retry-After', async () => {
+    const s = await session();
+    const res = await toolCall(s.token, 3, 'refund_order');
+    expect(res.status).toBe(200);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.json.id).toBe(3);
+    expect(res.json.error.code).toBe(-32002);
+    expect(res.json.error.data.code).toBe('approval_required');
+    expect(res.json.error.data.approval_id).toMatch(/\S/);
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it('answers a refused notification (no id) with the HTTP problem: there is no id to reply to', async () => {
+    const s = await session();
+    const res = await rpc(s.token, { method: 'tools/call', params: { name: 'delete_customer' } });
+    expect(res.status).toBe(403);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.json.code).toBe('policy_denied');
+  });
+
+  it('keeps transport failures HTTP: a stale-epoch token gets 401 with the bearer challenge', async () => {
+    const s = await session();
+    const resumed = await postJson(`${t.control}/v1/sessions/${s.session_id}/resume`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET });
+    expect(resumed.status).toBe(200);
+    const res = await toolCall(s.token, 4, 'search_orders');
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="epochgate", error="invalid_token", error_description="session_stale_epoch"');
+    expect(res.json.code).toBe('session_stale_epoch');
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it('refuses a JSON-RPC batch with 400 bad_request', async () => {
+    const s = await session();
+    const res = await call(`${t.data}/tools/crm/`, {
+      method: 'POST',
+      headers: { ...bearer(s.token), 'content-type': 'application/json' },
+      body: JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }]),
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.code).toBe('bad_request');
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it('refuses 2026-07-28 Mcp-Method / Mcp-Name headers that disagree with the body, and forwards matching ones', async () => {
+    const s = await session();
+    const v = { 'mcp-protocol-version': '2026-07-28' };
+    const refused: Record<string, string>[] = [
+      { ...v, 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' },
+      { ...v, 'mcp-method': 'tools/list', 'mcp-name': 'search_orders' },
+      { ...v, 'mcp-method': 'tools/call' },
+      { 'mcp-name': 'get_customer' }, // an older revision: optional, but must agree when present
+    ];
+    for (const headers of refused) {
+      const res = await toolCall(s.token, 5, 'search_orders', headers);
+      expect(res.status).toBe(400);
+      expect(res.json.code).toBe('bad_request');
+    }
+    expect(upstream.seen).toHaveLength(0);
+    const ok = await toolCall(s.token, 6, 'search_orders', { ...v, 'mcp-method': 'tools/call', 'mcp-name': 'search_orders' });
+    expect(ok.status).toBe(200);
+    expect(upstream.seen).toHaveLength(1);
+    expect(upstream.seen[0]!.headers['mcp-name']).toBe('search_orders');
+  });
+
+  it.each([false, true])('filters tools/list to the tools the session may call (SSE: %s)', async (sse) => {
+    state.sse = sse;
+    const s = await session();
+    const res = await rpc(s.token, { id: 'list-1', method: 'tools/list' });
+    expect(res.status).toBe(200);
+    let message: any = res.json;
+    if (sse) {
+      expect(res.headers['content-type']).toBe('text/event-stream');
+      const events = res.text.split('\n\n').filter((e) => e !== '');
+      expect(events).toHaveLength(2);
+      expect(events[0]).toContain('notifications/message');
+      message = JSON.parse(events[1]!.split('data: ')[1]!);
+    }
+    expect(message.id).toBe('list-1');
+    expect(message.result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+  });
+
+  it('binds an upstream Mcp-Session-Id to the gateway session that received it: another session gets 404', async () => {
+    const a = await session();
+    const b = await session();
+    const init = await rpc(a.token, { id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    expect(init.status).toBe(200);
+    const mcpSession = init.headers['mcp-session-id'] as string;
+    expect(mcpSession).toMatch(/^mcp-sess-/);
+    upstream.seen.length = 0;
+
+    const stolen = await toolCall(b.token, 1, 'search_orders', { 'mcp-session-id': mcpSession });
+    expect(stolen.status).toBe(404);
+    expect(stolen.json.code).toBe('route_not_found');
+    expect(upstream.seen).toHaveLength(0);
+
+    const own = await toolCall(a.token, 2, 'search_orders', { 'mcp-session-id': mcpSession });
+    expect(own.status).toBe(200);
+    expect(upstream.seen).toHaveLength(1);
+    expect(upstream.seen[0]!.headers['mcp-session-id']).toBe(mcpSession);
+    // An id no session holds is forwarded: the upstream judges it.
+    expect((await toolCall(b.token, 3, 'search_orders', { 'mcp-session-id': 'never-minted' })).status).toBe(200);
+  });
+});
+
+describe('MCP session bindings across a restart (SPEC §11, SQLite)', () => {
+  it('still refuses another session after the gateway restarts on the same store', async () => {
+    const state = { sse: false, minted: 0 };
+    const upstream = await startUpstream(mcpServer(state));
+    let t = await startTestGateway({ upstreamUrl: upstream.url, policy: POLICY });
+    try {
+      const open = async (task: string) =>
+        (await postJson(`${t.control}/v1/sessions`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET, task_id: task })).json as { token: string };
+      const a = await open('restart-a');
+      const b = await open('restart-b');
+      const init = await call(`${t.data}/tools/crm/`, {
+        method: 'POST',
+        headers: { ...bearer(a.token), 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: {} }),
+      });
+      const mcpSession = init.headers['mcp-session-id'] as string;
+      expect(mcpSession).toBeTruthy();
+      await t.close();
+      t = await startTestGateway({ upstreamUrl: upstream.url, dir: t.dir });
+      upstream.seen.length = 0;
+      const send = (token: string) =>
+        call(`${t.data}/tools/crm/`, {
+          method: 'POST',
+          headers: { ...bearer(token), 'content-type': 'application/json', 'mcp-session-id': mcpSession },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_customer' } }),
+        });
+      expect((await send(b.token)).status).toBe(404);
+      expect(upstream.seen).toHaveLength(0);
+      expect((await send(a.token)).status).toBe(200);
+      expect(upstream.seen).toHaveLength(1);
+    } finally {
+      await t.close();
+      await upstream.close();
+    }
+  });
+});

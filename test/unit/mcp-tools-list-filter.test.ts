@@ -1,0 +1,58 @@
+// SPEC §11: tools/list results are filtered to the tools the session may call (tools-list-filter.ts).
+import { describe, expect, it } from 'vitest';
+import { filterToolsList } from '../../src/mcp/tools-list-filter.js';
+
+const keep = (name: string): boolean => name.startsWith('search_') || name === 'get_customer';
+const tools = [{ name: 'search_orders', description: 'x' }, { name: 'delete_all' }, { name: 'get_customer' }, { description: 'nameless' }];
+const listResponse = (id: number | string) => ({ jsonrpc: '2.0', id, result: { tools, nextCursor: 'c2' } });
+const names = (message: any): string[] => message.result.tools.map((t: { name: string }) => t.name);
+
+describe('filterToolsList', () => {
+  it('keeps only the allowed tools of a JSON tools/list response, and the rest of the result', () => {
+    const out = filterToolsList(Buffer.from(JSON.stringify(listResponse(7))), 'application/json; charset=utf-8', 7, keep);
+    const message = JSON.parse(out!.toString('utf8'));
+    expect(names(message)).toEqual(['search_orders', 'get_customer']);
+    expect(message).toMatchObject({ jsonrpc: '2.0', id: 7, result: { nextCursor: 'c2' } });
+    expect(message.result.tools[0]).toEqual({ name: 'search_orders', description: 'x' });
+  });
+
+  it('leaves a JSON-RPC error response and a response to another id unchanged', () => {
+    const error = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 7, error: { code: -32601, message: 'nope' } }));
+    expect(filterToolsList(error, 'application/json', 7, keep)).toBe(error);
+    const other = Buffer.from(JSON.stringify(listResponse(8)));
+    expect(filterToolsList(other, 'application/json', 7, keep)).toBe(other);
+  });
+
+  it('does not confuse the string id "7" with the number 7', () => {
+    const body = Buffer.from(JSON.stringify(listResponse('7')));
+    expect(filterToolsList(body, 'application/json', 7, keep)).toBe(body);
+  });
+
+  it('filters the response event of an SSE stream and passes other events through', () => {
+    const stream =
+      'event: message\nid: e1\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\n' +
+      `event: message\nid: e2\ndata: ${JSON.stringify(listResponse(3))}\n\n`;
+    const out = filterToolsList(Buffer.from(stream), 'text/event-stream', 3, keep)!.toString('utf8');
+    const events = out.split('\n\n');
+    expect(events[0]).toBe('event: message\nid: e1\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}');
+    expect(events[1]!.startsWith('event: message\nid: e2\ndata: ')).toBe(true);
+    expect(names(JSON.parse(events[1]!.split('data: ')[1]!))).toEqual(['search_orders', 'get_customer']);
+    expect(out.endsWith('\n\n')).toBe(true);
+  });
+
+  it('reads a response split over several data lines with CRLF line ends', () => {
+    const json = JSON.stringify(listResponse(4), null, 1).split('\n');
+    const stream = json.map((line) => `data:${line}`).join('\r\n') + '\r\n\r\n';
+    const out = filterToolsList(Buffer.from(stream), 'text/event-stream', 4, keep)!.toString('utf8');
+    const data = out.split('\r\n').filter((l) => l.startsWith('data:'));
+    expect(data).toHaveLength(1);
+    expect(names(JSON.parse(data[0]!.slice(5)))).toEqual(['search_orders', 'get_customer']);
+    expect(out).not.toContain('delete_all');
+  });
+
+  it('fails closed on a body it cannot read: not JSON, or another content type', () => {
+    expect(filterToolsList(Buffer.from('{"jsonrpc":'), 'application/json', 1, keep)).toBeUndefined();
+    expect(filterToolsList(Buffer.from(JSON.stringify(listResponse(1))), 'text/plain', 1, keep)).toBeUndefined();
+    expect(filterToolsList(Buffer.from(JSON.stringify(listResponse(1))), undefined, 1, keep)).toBeUndefined();
+  });
+});
