@@ -7,6 +7,7 @@
 // "in the current policy", and a request may have waited through a reload during its hold. Creating the
 // pending approval uses the pinned decision, like every other part of the request (SPEC §3).
 import { GatewayError } from '../errors/gateway-error.js';
+import { deniedError } from '../policy/denied-error.js';
 import type { CompiledRule, PolicySnapshot, RequestFacts } from '../policy/types.js';
 import type { ApprovalAction, ApprovalRecord, NewApproval } from '../store/approval-types.js';
 import type { SessionRecord, Store } from '../store/types.js';
@@ -122,12 +123,7 @@ function revalidate(policy: PolicySnapshot, call: ApprovalCall, approval: Approv
   const agent = policy.agents.get(call.facts.agentId);
   if (!agent || !agent.enabled) throw new GatewayError('agent_disabled', { bearer: true });
   const decision = policy.evaluate({ ...call.facts, roles: agent.roles });
-  if (decision.effect === 'deny') {
-    throw new GatewayError('policy_denied', {
-      detail: decision.rule ? `Denied by rule ${decision.rule.id}` : 'No policy rule allows this call',
-      fields: decision.rule ? { rule_id: decision.rule.id } : {},
-    });
-  }
+  if (decision.effect === 'deny') throw deniedError(decision);
   if (decision.effect === 'allow') return 'not_required';
   const approvers = decision.rule?.approval?.approvers ?? [];
   const person = approval.decidedBy === null ? undefined : policy.people.get(approval.decidedBy);

@@ -1,26 +1,16 @@
 // One reservation against the ledger (SPEC §10), turned into what the pipeline does next: forward (with a
 // reservation to settle), replay a recorded answer, or refuse with the catalogue error for the case.
 import { GatewayError } from '../errors/gateway-error.js';
-import type { LedgerEntry, LedgerStore } from '../store/ledger-types.js';
-import type { SessionRecord } from '../store/types.js';
+import type { LedgerEntry, LedgerStore, ReserveRequest } from '../store/ledger-types.js';
 import { newId } from '../util/ids.js';
+import { sessionRefusal } from '../sessions/session-access.js';
 
 /** SPEC §10: Idempotency-Key records hold for 24 h. */
 export const KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export interface LedgerCall {
-  readonly sessionId: string;
-  /** The epoch the request was admitted at (the fence stage); re-checked atomically by the reservation. */
-  readonly epoch: number;
-  readonly tool: string;
-  readonly idempotencyKey: string | null;
-  readonly fingerprint: string;
-  readonly method: string;
-  readonly path: string;
-  readonly mcpTool: string | null;
-  readonly requestId: string;
-  readonly now: number;
-}
+/** A reservation as the pipeline states it: the request id is the reservation's owner (`attempt`); the
+ *  entry id and the key lifetime are filled in here. */
+export type LedgerCall = Omit<ReserveRequest, 'attempt' | 'newEntryId' | 'keyTtlMs'> & { readonly requestId: string };
 
 export type LedgerDecision =
   | { readonly kind: 'forward'; readonly entry: LedgerEntry; readonly occurrence: number }
@@ -29,26 +19,15 @@ export type LedgerDecision =
 export const newLedgerEntryId = (): string => newId('led', 12);
 
 export async function reserveCall(store: LedgerStore, call: LedgerCall): Promise<LedgerDecision> {
-  const result = await store.reserve({
-    sessionId: call.sessionId,
-    epoch: call.epoch,
-    tool: call.tool,
-    idempotencyKey: call.idempotencyKey,
-    fingerprint: call.fingerprint,
-    method: call.method,
-    path: call.path,
-    mcpTool: call.mcpTool,
-    attempt: call.requestId,
-    newEntryId: newLedgerEntryId(),
-    now: call.now,
-    keyTtlMs: KEY_TTL_MS,
-  });
+  const { requestId, ...request } = call;
+  const result = await store.reserve({ ...request, attempt: requestId, newEntryId: newLedgerEntryId(), keyTtlMs: KEY_TTL_MS });
   switch (result.kind) {
     case 'forward':
     case 'replay':
       return result;
     case 'fenced':
-      throw fencedError(result.current, call.epoch);
+      // The session changed between the fence stage and the reservation: answer as the fence would now.
+      throw sessionRefusal(result.current, call.epoch) ?? new GatewayError('internal_error');
     case 'in_progress':
       throw new GatewayError('idempotency_in_progress', {
         detail: call.idempotencyKey === null ? 'A matching call from an earlier epoch is still in flight' : 'A request with this key is still in flight',
@@ -64,24 +43,3 @@ export async function reserveCall(store: LedgerStore, call: LedgerCall): Promise
   }
 }
 
-/**
- * The session changed between the fence stage and the reservation (a concurrent resume, suspend, close or
- * revoke): the same answers as the fence stage would now give (SPEC §6 steps 5–6).
- */
-function fencedError(current: SessionRecord | null, epoch: number): GatewayError {
-  if (current === null) return new GatewayError('session_unknown', { bearer: true });
-  switch (current.state) {
-    case 'suspended':
-      return new GatewayError('session_suspended', { bearer: true, detail: 'The session is suspended; resume it to get a new token' });
-    case 'closed':
-      return new GatewayError('session_closed', { bearer: true });
-    case 'revoked':
-      return new GatewayError('session_revoked', { bearer: true });
-    case 'active':
-      return new GatewayError('session_stale_epoch', {
-        bearer: true,
-        detail: `The token is for epoch ${epoch}; the session is at epoch ${current.epoch}`,
-        fields: { resume_required: true },
-      });
-  }
-}

@@ -6,6 +6,7 @@ import { resolveApproval, type ApprovalStep } from '../approvals/approval-flow.j
 import type { AuditEvent } from '../audit/types.js';
 import { isGatewayError } from '../errors/gateway-error.js';
 import { actionDigestOf } from './action-digest.js';
+import { requestFacts } from './request-facts.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -14,7 +15,6 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
   if (decision?.effect !== 'require_approval' || decision.rule === null) return;
   const route = need(ctx, 'route');
   const session = need(ctx, 'session');
-  const agent = need(ctx, 'agent');
   const action = need(ctx, 'action');
   const digest = actionDigestOf(ctx);
   ctx.auditExtra.action_digest = digest;
@@ -30,14 +30,7 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
       {
         session,
         rule: decision.rule,
-        facts: {
-          agentId: agent.id,
-          roles: agent.roles,
-          tool: route.tool.name,
-          method: action.method,
-          path: action.path,
-          ...(action.mcpTool !== undefined ? { mcpTool: action.mcpTool } : {}),
-        },
+        facts: requestFacts(ctx),
         action: { tool: route.tool.name, method: action.method, path: action.path, query: route.query, mcpTool: action.mcpTool ?? null },
         digest,
         body: action.body,

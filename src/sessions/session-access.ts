@@ -12,6 +12,31 @@ export interface AdmittedSession {
   readonly agent: AgentDef;
 }
 
+/**
+ * SPEC §6 steps 5–6 for a token of `tokenEpoch`: the refusal for the session as it stands, or undefined when
+ * it is active at that epoch. Also used where a conditional write finds the session changed after admission
+ * (a concurrent resume, suspend, close or revoke), so a lost race answers exactly like the fence would.
+ */
+export function sessionRefusal(session: SessionRecord | null, tokenEpoch: number): GatewayError | undefined {
+  if (session === null) return new GatewayError('session_unknown', { bearer: true });
+  switch (session.state) {
+    case 'suspended':
+      return new GatewayError('session_suspended', { bearer: true, detail: 'The session is suspended; resume it to get a new token' });
+    case 'closed':
+      return new GatewayError('session_closed', { bearer: true });
+    case 'revoked':
+      return new GatewayError('session_revoked', { bearer: true });
+    case 'active':
+      // Step 6: the epoch is the fencing token.
+      if (tokenEpoch === session.epoch) return undefined;
+      return new GatewayError('session_stale_epoch', {
+        bearer: true,
+        detail: `The token is for epoch ${tokenEpoch}; the session is at epoch ${session.epoch}`,
+        fields: { resume_required: true },
+      });
+  }
+}
+
 export async function admitSession(
   lifecycle: SessionLifecycle,
   policy: PolicySnapshot,
@@ -22,24 +47,8 @@ export async function admitSession(
   const found = await lifecycle.store.getSession(token.sessionId);
   if (!found || found.agentId !== token.agentId) throw new GatewayError('session_unknown', { bearer: true });
   const session = await lifecycle.enforceTimeLimits(found, policy, requestId);
-  switch (session.state) {
-    case 'active':
-      break;
-    case 'suspended':
-      throw new GatewayError('session_suspended', { bearer: true, detail: 'The session is suspended; resume it to get a new token' });
-    case 'closed':
-      throw new GatewayError('session_closed', { bearer: true });
-    case 'revoked':
-      throw new GatewayError('session_revoked', { bearer: true });
-  }
-  // Step 6: the epoch is the fencing token.
-  if (token.epoch !== session.epoch) {
-    throw new GatewayError('session_stale_epoch', {
-      bearer: true,
-      detail: `The token is for epoch ${token.epoch}; the session is at epoch ${session.epoch}`,
-      fields: { resume_required: true },
-    });
-  }
+  const refusal = sessionRefusal(session, token.epoch);
+  if (refusal) throw refusal;
   // Step 7: the agent is still present and enabled, and the token is not older than a rotation.
   const agent = policy.agents.get(token.agentId);
   if (!agent || !agent.enabled) throw new GatewayError('agent_disabled', { bearer: true });

@@ -12,6 +12,7 @@ import { rfc3339 } from '../util/clock.js';
 import { sha256Hex } from '../util/hash.js';
 import { newCheckpointId } from '../util/ids.js';
 import { checkpointSummary, sessionView } from './views.js';
+import { sessionRefusal } from './session-access.js';
 
 const MAX_CHECKPOINT_STATE_BYTES = 64 * 1024; // SPEC §5
 
@@ -82,11 +83,7 @@ export class SessionActions {
   /** A conditional write found the session changed since it was admitted: say how. */
   private async fenced(admitted: SessionRecord): Promise<never> {
     const current = await this.store.getSession(admitted.sessionId);
-    if (current && current.state === 'active' && current.epoch !== admitted.epoch) {
-      throw new GatewayError('session_stale_epoch', { bearer: true, fields: { resume_required: true } });
-    }
-    if (!current) throw new GatewayError('session_unknown', { bearer: true });
-    throw stateConflict(current);
+    throw sessionRefusal(current, admitted.epoch) ?? new GatewayError('internal_error');
   }
 }
 

@@ -1,36 +1,26 @@
 // Durability across kill -9 (SPEC §1: a restart changes nothing a client can observe): the built CLI is
 // killed without warning and restarted on the same SQLite file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnGateway, type SpawnedGateway } from '../../src/demo/spawn-gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { writeGatewayFiles, defaultPolicy } from '../helpers/gateway.js';
+import { writeGatewayFiles } from '../helpers/gateway.js';
+import { jwtAgent, type JwtAgent } from '../helpers/jwt-agent.js';
 import { bearer, call, postJson } from '../helpers/client.js';
-
-const IDP = 'https://workload-idp.test';
-const SUBJECT = 'spiffe://test/billing-bot';
 
 describe('e2e: kill -9 and restart on the same SQLite file', () => {
   let upstream: TestUpstream;
   let gateway: SpawnedGateway | undefined;
   let configFile: string;
-  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+  let agent: JwtAgent;
 
   beforeAll(async () => {
     upstream = await startUpstream();
     const dir = mkdtempSync(join(tmpdir(), 'epochgate-e2e-'));
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    privateKey = pair.privateKey;
-    writeFileSync(join(dir, 'workload.jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'w1', alg: 'ES256' }] }));
-    // The default policy plus a JWT credential for billing-bot (RFC 7523 client assertion).
-    const policy = defaultPolicy().replace(
-      '  other-bot:',
-      `      - type: jwt\n        issuer: "${IDP}"\n        subject: "${SUBJECT}"\n        jwks_file: "../workload.jwks.json"\n  other-bot:`,
-    );
-    ({ configFile } = writeGatewayFiles({ upstreamUrl: upstream.url, policy, dir, logLevel: 'info' }));
+    agent = await jwtAgent(dir);
+    ({ configFile } = writeGatewayFiles({ upstreamUrl: upstream.url, policy: agent.policy, dir, logLevel: 'info' }));
     gateway = await spawnGateway(configFile);
   });
 
@@ -39,16 +29,7 @@ describe('e2e: kill -9 and restart on the same SQLite file', () => {
     await upstream.close();
   });
 
-  const assertion = (jti: string) =>
-    new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: 'w1' })
-      .setIssuer(IDP)
-      .setSubject(SUBJECT)
-      .setAudience('epochgate')
-      .setJti(jti)
-      .setIssuedAt()
-      .setExpirationTime('2m')
-      .sign(privateKey);
+  const assertion = (jti: string) => agent.assertion(jti);
 
   it('keeps fencing, checkpoints and used assertion ids after a crash', async () => {
     const first = gateway!;

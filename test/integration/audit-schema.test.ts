@@ -8,7 +8,8 @@ import { CATALOGUE } from '../../src/errors/catalogue.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { jwtAgent, runBroadScenario } from '../helpers/audit-scenario.js';
+import { runBroadScenario } from '../helpers/audit-scenario.js';
+import { jwtAgent } from '../helpers/jwt-agent.js';
 import { AUDIT_SCHEMA, auditRecordProblems, expectValidAuditFile, type AuditRecord } from '../helpers/audit-schema.js';
 
 // The SPEC §13 events this scenario triggers: all but ledger.unknown, which needs an upstream call whose

@@ -12,7 +12,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { INJECTED_KEY, writeGatewayFiles } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
-import { BODY_SECRET, jwtAgent, runBroadScenario } from '../helpers/audit-scenario.js';
+import { BODY_SECRET, runBroadScenario } from '../helpers/audit-scenario.js';
+import { jwtAgent } from '../helpers/jwt-agent.js';
 
 describe('redaction: no secret reaches the audit stream or the operational log (SPEC §13)', () => {
   let upstream: TestUpstream;

@@ -13,14 +13,13 @@ import {
   type FindOrCreateResult,
   type NewApproval,
 } from '../approval-types.js';
-
-export type Guard = <T>(operation: () => T) => Promise<T>;
+import type { StoreGuard } from '../guard.js';
 
 export class MemoryApprovals implements ApprovalStore {
   /** Insertion order = creation order (ties broken like sqlite by id when times are equal). */
   private readonly approvals = new Map<string, ApprovalRecord>();
 
-  constructor(private readonly guard: Guard) {}
+  constructor(private readonly guard: StoreGuard) {}
 
   findOrCreatePending(approval: NewApproval): Promise<FindOrCreateResult> {
     return this.guard(() => {

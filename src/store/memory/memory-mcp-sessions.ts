@@ -1,14 +1,13 @@
 // MCP session bindings in process memory (SPEC §11). Each method does its work synchronously inside the
 // store's guard, so insert-if-absent is atomic exactly like the sqlite statement.
 import type { McpSessionStore, NewMcpSessionBinding } from '../mcp-session-types.js';
-
-export type Guard = <T>(operation: () => T) => Promise<T>;
+import type { StoreGuard } from '../guard.js';
 
 export class MemoryMcpSessions implements McpSessionStore {
   /** `tool \0 mcpSessionId` → gateway session id. */
   private readonly bindings = new Map<string, string>();
 
-  constructor(private readonly guard: Guard) {}
+  constructor(private readonly guard: StoreGuard) {}
 
   bind(binding: NewMcpSessionBinding): Promise<string> {
     return this.guard(() => {

@@ -15,6 +15,7 @@ import {
   type FindOrCreateResult,
   type NewApproval,
 } from '../approval-types.js';
+import type { StoreGuard } from '../guard.js';
 
 interface ApprovalRow {
   approval_id: string;
@@ -48,7 +49,6 @@ interface ApprovalRow {
 }
 
 /** Runs one synchronous operation, turning backend failures into store_unavailable (the store's guard). */
-export type Guard = <T>(operation: () => T) => Promise<T>;
 
 type Statements = ReturnType<typeof prepare>;
 
@@ -124,7 +124,7 @@ export class SqliteApprovals implements ApprovalStore {
   /** Prepares every statement now, so a schema problem stops start-up instead of a request. */
   constructor(
     db: Database.Database,
-    private readonly guard: Guard,
+    private readonly guard: StoreGuard,
   ) {
     this.sql = prepare(db);
   }

@@ -16,9 +16,9 @@ import type {
 } from '../ledger-types.js';
 import { toSession } from './sqlite-rows.js';
 import { prepareLedgerStatements, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
+import type { StoreGuard } from '../guard.js';
 
 /** Runs one synchronous backend operation, turning failures into store_unavailable (the store's guard). */
-export type SqliteGuard = <T>(operation: () => T) => Promise<T>;
 
 export class SqliteLedger implements LedgerStore {
   private readonly sql: LedgerStatements;
@@ -29,7 +29,7 @@ export class SqliteLedger implements LedgerStore {
 
   constructor(
     db: Database.Database,
-    private readonly guard: SqliteGuard,
+    private readonly guard: StoreGuard,
   ) {
     const sql = prepareLedgerStatements(db);
     this.sql = sql;

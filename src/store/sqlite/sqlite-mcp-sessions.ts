@@ -3,15 +3,15 @@
 // so the first binding wins across connections and processes (DESIGN rule 10).
 import type Database from 'better-sqlite3';
 import type { McpSessionStore, NewMcpSessionBinding } from '../mcp-session-types.js';
+import type { StoreGuard } from '../guard.js';
 
 /** Runs one synchronous operation, turning backend failures into store_unavailable (the store's guard). */
-export type Guard = <T>(operation: () => T) => Promise<T>;
 
 export class SqliteMcpSessions implements McpSessionStore {
   private readonly select: Database.Statement<[string, string], string>;
   private readonly bindTx: (binding: NewMcpSessionBinding) => string;
 
-  constructor(db: Database.Database, private readonly guard: Guard) {
+  constructor(db: Database.Database, private readonly guard: StoreGuard) {
     this.select = db.prepare<[string, string], string>(
       'SELECT session_id FROM mcp_sessions WHERE tool = ? AND mcp_session_id = ?',
     ).pluck();
