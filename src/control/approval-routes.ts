@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
 import { bearerToken } from '../sessions/bearer.js';
 import type { ApprovalState } from '../store/approval-types.js';
-import { personCaller } from './caller.js';
+import { personCaller, presentsSessionToken } from './caller.js';
 import type { ControlContext } from './control-context.js';
 import { parseJsonBody, validate } from './json-body.js';
 import { route, type ControlDeps, type ControlRoute } from './route.js';
@@ -20,7 +20,6 @@ const approvalListQuery = z
 
 const decisionBody = z.object({ comment: z.string().min(1).max(1000).optional() }).strict();
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export const APPROVAL_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/approvals', null, async (deps, _p, req, ctx) => {
@@ -43,12 +42,10 @@ export const APPROVAL_ROUTES: readonly ControlRoute[] = [
 
 /** The calling person. A session token (compact JWS) is an agent: forbidden, even when valid and current. */
 function approver(deps: ControlDeps, req: IncomingMessage, ctx: ControlContext) {
-  const header = req.headers.authorization;
-  const value = header?.replace(/^Bearer +/i, '').trim() ?? '';
-  if (COMPACT_JWS.test(value) && countAuthorization(req) === 1) {
+  if (presentsSessionToken(req)) {
     try {
       // Only to name the agent in the audit record; the answer is forbidden either way.
-      const token = deps.verifier.verify(bearerToken(header));
+      const token = deps.verifier.verify(bearerToken(req.headers.authorization));
       ctx.audit.actor = { id: token.agentId, type: 'agent' };
       ctx.audit.sessionId = token.sessionId;
       ctx.audit.tokenJti = token.jti;
@@ -60,8 +57,3 @@ function approver(deps: ControlDeps, req: IncomingMessage, ctx: ControlContext) 
   return personCaller(deps.policy.current(), req, ctx).person;
 }
 
-function countAuthorization(req: IncomingMessage): number {
-  let count = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'authorization') count++;
-  return count;
-}

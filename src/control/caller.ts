@@ -41,9 +41,13 @@ export function personCaller(policy: PolicySnapshot, req: IncomingMessage, ctx: 
 }
 
 export async function anyCaller(deps: CallerDeps, policy: PolicySnapshot, req: IncomingMessage, ctx: ControlContext): Promise<ControlCaller> {
-  const header = singleAuthorization(req);
-  const value = header?.replace(/^Bearer +/i, '').trim() ?? '';
-  return COMPACT_JWS.test(value) ? sessionCaller(deps, policy, req, ctx) : personCaller(policy, req, ctx);
+  return presentsSessionToken(req) ? sessionCaller(deps, policy, req, ctx) : personCaller(policy, req, ctx);
+}
+
+/** The one bearer credential is a compact JWS (an agent's session token), not a person's secret.
+ *  Two Authorization headers → bad_request. */
+export function presentsSessionToken(req: IncomingMessage): boolean {
+  return COMPACT_JWS.test(singleAuthorization(req)?.replace(/^Bearer +/i, '').trim() ?? '');
 }
 
 export function requireAdmin(caller: ControlCaller): PersonDef {

@@ -31,15 +31,6 @@ export class GatewayError extends Error {
     this.bearer = options.bearer ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds ?? ('retryAfter' in spec ? spec.retryAfter : undefined);
   }
-
-  /** The same error, marked as answering a bearer credential. */
-  withBearer(): GatewayError {
-    if (this.bearer) return this;
-    const copy = Object.create(GatewayError.prototype) as GatewayError;
-    Object.assign(copy, this, { bearer: true });
-    copy.message = this.message;
-    return copy;
-  }
 }
 
 export function isGatewayError(err: unknown): err is GatewayError {

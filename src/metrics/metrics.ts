@@ -43,7 +43,8 @@ export class GatewayMetrics {
   });
 
   constructor(store: Store) {
-    const sessions = new Gauge({
+    // Both gauges are registered for their scrape-time collect; nothing else needs to hold them.
+    new Gauge({
       name: 'epochgate_sessions',
       help: 'Sessions by state',
       labelNames: ['state'] as const,
@@ -54,8 +55,7 @@ export class GatewayMetrics {
         for (const state of SESSION_STATES) this.set({ state }, counts[state]);
       },
     });
-    void sessions;
-    const approvals = new Gauge({
+    new Gauge({
       name: 'epochgate_approvals',
       help: 'Approvals by state (SPEC §14)',
       labelNames: ['state'] as const,
@@ -65,6 +65,5 @@ export class GatewayMetrics {
         for (const state of APPROVAL_STATES) this.set({ state }, counts[state]);
       },
     });
-    void approvals;
   }
 }

@@ -20,6 +20,8 @@ export interface RouteInfo {
   readonly query: string;
   /** Token from the /s/{token}/ path form; never logged. */
   readonly pathToken: string | undefined;
+  /** Path as audited: never contains a token. */
+  readonly auditPath: string;
 }
 
 export interface ActionInfo {
@@ -45,9 +47,8 @@ export interface RequestContext {
   readonly res: ServerResponse;
   /** The one policy revision this request is evaluated against (SPEC §3 reload). */
   readonly policy: PolicySnapshot;
-  /** Path as audited: never contains a token. */
-  auditPath: string;
-  traceId: string | undefined;
+  /** trace-id of an incoming traceparent (SPEC §13: trace.uid only when one came in). */
+  readonly traceId: string | undefined;
   route?: RouteInfo;
   token?: VerifiedToken;
   session?: SessionRecord;

@@ -9,7 +9,6 @@ import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { STAGES } from './stages.js';
 import { toolCallEvent } from './tool-call-event.js';
-import { safeAuditPath } from './audit-path.js';
 import { declaresBody } from './read-body.js';
 import { mcpErrorReply } from '../mcp/mcp-reply.js';
 
@@ -35,7 +34,6 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
     req,
     res,
     policy: deps.policy.current(),
-    auditPath: safeAuditPath(req.url ?? ''),
     traceId: typeof traceparent === 'string' ? parseTraceparent(traceparent)?.traceId : undefined,
     sideEvents: [],
     auditExtra: {},

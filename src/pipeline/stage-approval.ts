@@ -81,7 +81,7 @@ function stepEvent(deps: PipelineDeps, ctx: RequestContext, step: ApprovalStep):
     policyRevision: ctx.policy.revision,
     tool: step.approval.action.tool,
     method: ctx.req.method ?? 'GET',
-    path: ctx.auditPath,
+    path: need(ctx, 'route').auditPath,
     srcIp: ctx.req.socket.remoteAddress ?? '',
     ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
     extra: approvalAuditExtra(step.approval),

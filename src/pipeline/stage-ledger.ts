@@ -79,6 +79,6 @@ function eventContext(deps: PipelineDeps, ctx: RequestContext, status: number): 
     epoch: session.epoch,
     taskId: session.taskId,
     policyRevision: ctx.policy.revision,
-    http: { path: ctx.auditPath, status, durationMs: now - ctx.startedAt, srcIp: ctx.req.socket.remoteAddress ?? '' },
+    http: { path: need(ctx, 'route').auditPath, status, durationMs: now - ctx.startedAt, srcIp: ctx.req.socket.remoteAddress ?? '' },
   };
 }

@@ -10,7 +10,6 @@ export function routeStage(deps: PipelineDeps, ctx: RequestContext): void {
   if (duplicate) throw new GatewayError('bad_request', { detail: `Duplicate ${duplicate} header` });
   const target = parseDataPlaneTarget(ctx.req.url ?? '');
   if (target.kind !== 'tool') throw new GatewayError('route_not_found');
-  ctx.auditPath = target.auditPath;
   const tool = deps.config.tools.get(target.tool);
   if (!tool) throw new GatewayError('route_not_found', { detail: 'No such tool' });
   ctx.route = {
@@ -19,5 +18,6 @@ export function routeStage(deps: PipelineDeps, ctx: RequestContext): void {
     path: target.path,
     query: target.query,
     pathToken: target.pathToken,
+    auditPath: target.auditPath,
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../audit/types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import type { RequestContext } from './context.js';
+import { safeAuditPath } from './audit-path.js';
 
 /** The tool.call record for one data-plane request. Ids, codes and digests only: never a token or body. */
 export function toolCallEvent(ctx: RequestContext, status: 'ok' | ErrorCode, httpStatus: number, now: number): AuditEvent {
@@ -29,7 +30,8 @@ export function toolCallEvent(ctx: RequestContext, status: 'ok' | ErrorCode, htt
     policyRevision: ctx.policy.revision,
     ...(route ? { tool: route.tool.name } : {}),
     method: ctx.req.method ?? 'GET',
-    path: ctx.auditPath,
+    // Unrouted requests (bad target, unknown tool) have no route: redact the raw target instead.
+    path: route?.auditPath ?? safeAuditPath(ctx.req.url ?? ''),
     httpStatus,
     durationMs: now - ctx.startedAt,
     srcIp: ctx.req.socket.remoteAddress ?? '',

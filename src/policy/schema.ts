@@ -145,5 +145,3 @@ export const policyFileSchema = z
 
 export type PolicyFile = z.output<typeof policyFileSchema>;
 export type PolicyRuleInput = NonNullable<PolicyFile['rules']>[number];
-export type PolicyAgentInput = NonNullable<PolicyFile['agents']>[string];
-export type PolicyPersonInput = NonNullable<PolicyFile['people']>[string];

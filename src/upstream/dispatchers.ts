@@ -54,11 +54,3 @@ export function createDispatchers(
     },
   };
 }
-
-/** Alias of createDispatchers. */
-export const createToolDispatchers = createDispatchers;
-
-/** Closes every pool (graceful). */
-export async function closeDispatchers(dispatchers: ToolDispatchers): Promise<void> {
-  await dispatchers.close();
-}
