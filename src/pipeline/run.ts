@@ -50,6 +50,9 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
     if (error.code === 'store_unavailable') deps.metrics.storeErrors.inc();
     if (error.code === 'internal_error') deps.logger.error({ err, request_id: requestId }, 'data-plane request failed');
     if (!res.headersSent) {
+      // Settle what the request reserved (a ledger slot) before the refusal is sent, not after it: a gateway
+      // killed right after answering must not leave the slot in flight (it would come back as unknown).
+      await finish();
       // SPEC §11: a per-message outcome of an MCP JSON-RPC request is answered in MCP form (mcp-reply.ts);
       // a notification has no id to answer, so it gets the HTTP problem, as does every transport failure.
       const jsonRpcId = ctx.mcpMessage?.id;
@@ -66,8 +69,13 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
   } finally {
     if (ctx.forwarded?.aborted) ctx.auditExtra.aborted_after_response = true;
     settle();
-    for (const finish of ctx.finishers) {
-      await finish(status).catch((err: unknown) => deps.logger.error({ err, request_id: requestId }, 'request finisher failed'));
+    await finish();
+  }
+
+  // Runs the request's finishers once, in order; a failure is logged (the reply is decided already).
+  async function finish(): Promise<void> {
+    for (const finisher of ctx.finishers.splice(0)) {
+      await finisher(status).catch((err: unknown) => deps.logger.error({ err, request_id: requestId }, 'request finisher failed'));
     }
   }
 }

@@ -51,10 +51,6 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
   } catch (err) {
     const approvalId = isGatewayError(err) ? err.fields.approval_id : undefined;
     if (approvalId !== undefined) ctx.auditExtra.approval_id = approvalId;
-    // The call never reaches the tool: give its ledger slot back before the 403 is sent, not in a finisher
-    // after it, so a gateway killed right after answering cannot leave it in flight (it would come back as
-    // outcome_unknown for the very call a person is about to approve). Idempotent; never throws.
-    await ctx.ledger?.settleIfOpen();
     throw err;
   } finally {
     ctx.res.off('close', onClose);
