@@ -1,6 +1,8 @@
 // Human-readable output of `epochgate approvals` (the --json output is the API's own JSON, untouched).
 // Everything printed comes from the control plane's approval view (approvals/approval-views.ts).
 
+import { formatTable } from './control-client.js';
+
 type View = Record<string, unknown>;
 
 // The agent controls the body, path and query an approver reads here. Control characters (terminal escape
@@ -20,13 +22,7 @@ export function approvalTable(approvals: readonly View[]): string {
   if (approvals.length === 0) return 'No approvals.\n';
   const header = ['ID', 'STATE', 'RULE', 'ACTION', 'SESSION', 'CREATED', 'EXPIRES'];
   const rows = approvals.map((a) => [a.approval_id, a.state, a.rule_id, a.summary, a.session_id, a.created_at, a.expires_at].map(str));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
-      .join('  ')
-      .concat('\n');
-  return line(header) + rows.map(line).join('');
+  return formatTable(header, rows);
 }
 
 /** Every field of one approval, then the body preview (approvers need to see what they approve). */
