@@ -43,7 +43,11 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
   res.setHeader('x-request-id', requestId);
 
   try {
-    for (const stage of STAGES) await stage(deps, ctx);
+    for (const stage of STAGES) {
+      await stage(deps, ctx);
+      // A stage may answer the request itself (a ledger replay): no later stage runs.
+      if (ctx.answered !== undefined) break;
+    }
   } catch (err) {
     const error = asGatewayError(err);
     status = error.code;

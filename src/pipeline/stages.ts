@@ -32,12 +32,7 @@ export const STAGES: readonly Stage[] = [
   // the epoch atomically, so a worker fenced between the fence stage and here never reaches the tool.
   ledgerStage,
   // Needs the decision; must come before forward so require_approval never reaches the tool.
-  unlessAnswered(approvalStage),
+  approvalStage,
   // Last: the only stage with an upstream side effect.
-  unlessAnswered(forwardStage),
+  forwardStage,
 ];
-
-/** A stage that is skipped once an earlier stage answered the request itself (a ledger replay). */
-function unlessAnswered(stage: Stage): Stage {
-  return (deps, ctx) => (ctx.answered === undefined ? stage(deps, ctx) : undefined);
-}
