@@ -118,7 +118,9 @@ export const SEVERITY_BY_STATUS = {
   idempotency_in_progress: 4,
   idempotency_key_reused: 4,
   outcome_unknown: 4,
+  too_many_requests: 2,
   store_unavailable: 5,
+  audit_unavailable: 5,
   internal_error: 5,
 } as const satisfies Record<AuditEvent['status'], SeverityId>;
 

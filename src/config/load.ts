@@ -75,6 +75,8 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
         timeoutMs: tool.timeout_ms,
         maxBodyBytes: tool.max_body_bytes,
         forwardCookies: tool.forward_cookies,
+        maxConnections: tool.max_connections,
+        streamIdleTimeoutMs: tool.stream_idle_timeout_ms,
       },
     ]),
   );
@@ -91,6 +93,9 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
       maxHeaderBytes: raw.limits.max_header_bytes,
       requestTimeoutMs: raw.limits.request_timeout_ms,
       shutdownGraceMs: raw.limits.shutdown_grace_ms,
+      headersTimeoutMs: raw.limits.headers_timeout_ms,
+      maxConnections: raw.limits.max_connections,
+      maxInflightPerSession: raw.limits.max_inflight_per_session,
     },
     tools,
   };

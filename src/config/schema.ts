@@ -79,6 +79,9 @@ const toolSchema = z
     timeout_ms: positiveInt(3_600_000).default(30_000),
     max_body_bytes: positiveInt(1024 * 1024 * 1024).default(1_048_576),
     forward_cookies: z.boolean().default(false),
+    // SPEC §2: the tool's upstream connection pool, and how long an open response stream may stay silent.
+    max_connections: positiveInt(65_536).default(128),
+    stream_idle_timeout_ms: positiveInt(86_400_000).default(300_000),
   })
   .strict();
 
@@ -126,6 +129,9 @@ export const configFileSchema = z
         max_header_bytes: positiveInt(1024 * 1024).default(16_384),
         request_timeout_ms: positiveInt(86_400_000).default(60_000),
         shutdown_grace_ms: z.int().min(0, 'must not be negative').max(3_600_000, 'must be at most 3600000').default(10_000),
+        headers_timeout_ms: positiveInt(3_600_000).default(10_000),
+        max_connections: positiveInt(1_000_000).default(10_000),
+        max_inflight_per_session: positiveInt(100_000).default(64),
       })
       .strict()
       .prefault({}),

@@ -15,6 +15,10 @@ export interface ToolConfig {
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
   readonly forwardCookies: boolean;
+  /** Upstream connection pool size of this tool. */
+  readonly maxConnections: number;
+  /** An open response stream with no bytes for this long is closed. */
+  readonly streamIdleTimeoutMs: number;
 }
 
 export type StoreConfig =
@@ -34,6 +38,16 @@ export interface GatewayConfig {
   /** '-' = stdout, else an absolute file path appended to. */
   readonly audit: { readonly path: string };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
-  readonly limits: { readonly maxHeaderBytes: number; readonly requestTimeoutMs: number; readonly shutdownGraceMs: number };
+  readonly limits: {
+    readonly maxHeaderBytes: number;
+    readonly requestTimeoutMs: number;
+    readonly shutdownGraceMs: number;
+    /** A client must finish sending its headers within this. */
+    readonly headersTimeoutMs: number;
+    /** Per listener; further connections are refused at accept. */
+    readonly maxConnections: number;
+    /** Concurrent data-plane calls of one session (held calls and open streams count). */
+    readonly maxInflightPerSession: number;
+  };
   readonly tools: ReadonlyMap<string, ToolConfig>;
 }

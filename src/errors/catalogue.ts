@@ -45,10 +45,12 @@ export const CATALOGUE = {
   idempotency_in_progress: { status: 409, title: 'A request with this key is in flight', retryAfter: 1 },
   outcome_unknown: { status: 409, title: 'The outcome of a matching earlier call is unknown' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
+  too_many_requests: { status: 429, title: 'Too many calls of this session are in flight', retryAfter: 1 },
   idempotency_key_reused: { status: 422, title: 'The key was used for a different request' },
   upstream_unreachable: { status: 502, title: 'The tool could not be reached' },
   upstream_timeout: { status: 504, title: 'The tool did not answer in time' },
   store_unavailable: { status: 503, title: 'The state store is unavailable', retryAfter: 1 },
+  audit_unavailable: { status: 503, title: 'The audit stream cannot be written', retryAfter: 1 },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -54,6 +54,8 @@ async function startFront(upstreamPort: number, over: Partial<ToolConfig> = {}, 
     timeoutMs: 2000,
     maxBodyBytes: 1 << 20,
     forwardCookies: false,
+    maxConnections: 16,
+    streamIdleTimeoutMs: 300_000,
     ...over,
   };
   const dispatchers: ToolDispatchers = createDispatchers(new Map([[tool.name, tool]]));

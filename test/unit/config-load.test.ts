@@ -39,10 +39,17 @@ describe('loadConfig', () => {
     expect(config.policiesDir).toBe(join(dir, '../policies'));
     expect(config.audit.path).toBe('-');
     expect(config.log.level).toBe('info');
-    expect(config.limits).toEqual({ maxHeaderBytes: 16384, requestTimeoutMs: 60000, shutdownGraceMs: 10000 });
+    expect(config.limits).toEqual({
+      maxHeaderBytes: 16384,
+      requestTimeoutMs: 60000,
+      shutdownGraceMs: 10000,
+      headersTimeoutMs: 10000,
+      maxConnections: 10000,
+      maxInflightPerSession: 64,
+    });
     const tool = config.tools.get('billing')!;
     expect(tool.upstream.href).toBe('http://127.0.0.1:9001/api');
-    expect(tool).toMatchObject({ name: 'billing', protocol: 'http', headers: {}, timeoutMs: 30000, maxBodyBytes: 1048576, forwardCookies: false });
+    expect(tool).toMatchObject({ name: 'billing', protocol: 'http', headers: {}, timeoutMs: 30000, maxBodyBytes: 1048576, forwardCookies: false, maxConnections: 128, streamIdleTimeoutMs: 300000 });
   });
 
   it('resolves audit.path and store.path relative to the config file, keeping "-" for stdout', () => {

@@ -17,6 +17,8 @@ const TOOL: ToolConfig = {
   timeoutMs: 1000,
   maxBodyBytes: 1024,
   forwardCookies: false,
+  maxConnections: 16,
+  streamIdleTimeoutMs: 300_000,
 };
 
 const VALID_TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
