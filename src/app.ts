@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { guardAuditLog } from './audit/audit-guard.js';
 import { openAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
 import type { GatewayConfig, ListenAddress } from './config/types.js';
@@ -43,6 +44,7 @@ export interface RunningGateway {
   readonly controlUrl: string;
   readonly store: Store;
   readonly policy: PolicyHolder;
+  readonly metrics: GatewayMetrics;
   /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
   reloadPolicy(): Promise<boolean>;
   sweep(): Promise<number>;
@@ -58,8 +60,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const cleanup: (() => unknown)[] = [() => store.close()];
   try {
     const keys = await loadOrCreateSigningKeys(config.tokens.keysPath, clock);
-    const audit = options.audit ?? openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
-    if (!options.audit) cleanup.push(() => audit.close());
+    const injected = options.audit;
+    const written = injected ? { write: injected.write.bind(injected), close: () => {} } : openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
+    // SPEC §13: a failed write refuses requests and retries; it never stops the process.
+    const audit = guardAuditLog(written, { clock, logger });
+    cleanup.push(() => audit.close());
+    readiness.auditAvailable = audit.isAvailable;
     // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
     await recoverLedger(store, audit, clock);
     const metrics = new GatewayMetrics(store);
@@ -90,7 +96,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const serverOptions = {
       maxHeaderSize: config.limits.maxHeaderBytes,
       requestTimeout: config.limits.requestTimeoutMs,
-      headersTimeout: Math.min(config.limits.requestTimeoutMs, 60_000),
+      // Node refuses a headers timeout longer than the request timeout.
+      headersTimeout: Math.min(config.limits.requestTimeoutMs, config.limits.headersTimeoutMs),
     };
     const dataServer = createServer(serverOptions, (req, res) => {
       if (serveHealth(req, res, store, readiness)) return;
@@ -100,6 +107,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (serveHealth(req, res, store, readiness)) return;
       void handleControl(controlDeps, req, res);
     });
+    // SPEC §2: per listener; further connections are closed at accept.
+    dataServer.maxConnections = config.limits.maxConnections;
+    controlServer.maxConnections = config.limits.maxConnections;
     const dataUrl = await listen(dataServer, config.listen.data);
     cleanup.push(() => closeServer(dataServer, 0));
     const controlUrl = await listen(controlServer, config.listen.control);
@@ -112,7 +122,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
     }, options.sweepIntervalMs ?? 1000);
     sweepTimer.unref();
-    const stopWatching = options.watchPolicies === false ? () => {} : watchPolicyDir(config.policiesDir, () => void policy.reload());
+    const stopWatching = options.watchPolicies === false ? () => {} : watchPolicyDir(config.policiesDir, () => {
+      policy.reload().catch((err: unknown) => logger.error({ err }, 'policy reload failed'));
+    });
 
     audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' }, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
     readiness.ready = true;
@@ -123,6 +135,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       controlUrl,
       store,
       policy,
+      metrics,
       reloadPolicy: async () => (await policy.reload()).ok,
       sweep,
       close: (graceMs = config.limits.shutdownGraceMs) =>
@@ -131,9 +144,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           clearInterval(sweepTimer);
           stopWatching();
           await Promise.all([closeServer(dataServer, graceMs), closeServer(controlServer, graceMs)]);
-          audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' } });
+          try {
+            audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' } });
+          } catch (err) {
+            logger.error({ err }, 'gateway.stop could not be audited');
+          }
           await dispatchers.close();
-          if (!options.audit) audit.close();
+          audit.close();
           await store.close();
         })()),
     };

@@ -13,7 +13,7 @@
 //   12345678901234567890 are one double), and -0.
 import { canonicalJson } from '../util/canonical-json.js';
 import { sha256Hex } from '../util/hash.js';
-import { parseStrictJson } from '../util/strict-json.js';
+import { JsonTooDeepError, parseStrictJson } from '../util/strict-json.js';
 
 export interface ActionFacts {
   /** Gateway tool name (an MCP tool name is only unique within its server). */
@@ -76,7 +76,9 @@ export function canonicalJsonValue(body: Uint8Array): unknown {
   let value: unknown;
   try {
     value = parseStrictJson(text); // a BOM kept by ignoreBOM makes this throw: not canonicalised
-  } catch {
+  } catch (err) {
+    // SPEC §8: JSON nested deeper than the limit is refused (the runner maps it to bad_request), not digested.
+    if (err instanceof JsonTooDeepError) throw err;
     return undefined;
   }
   return numbersAreExact(text) ? value : undefined;

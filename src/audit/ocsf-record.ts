@@ -66,6 +66,7 @@ const ACTIVITY_BY_EVENT = {
   'policy.reload_failed': 99,
   'gateway.start': 99,
   'gateway.stop': 99,
+  'audit.recovered': 99,
 } as const satisfies Record<AuditEventName, ActivityId | 'method'>;
 
 export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): ActivityId {

@@ -27,6 +27,7 @@ export type AuditEventName =
   | 'policy.reload_failed'
   | 'gateway.start'
   | 'gateway.stop'
+  | 'audit.recovered'
   | 'control.request';
 
 export type Disposition = 'allowed' | 'blocked' | 'approved' | 'delayed' | 'rejected';
@@ -70,4 +71,12 @@ export interface AuditLog {
   /** Synchronous: the line is written (write(2) returned) when this returns (SPEC §13 durability). */
   write(event: AuditEvent): void;
   close(): void;
+}
+
+/** The audit log as the request runners see it: fails closed while the stream cannot be written (SPEC §13). */
+export interface AuditStream extends AuditLog {
+  /** False from a failed write until a retry succeeds: requests are refused with audit_unavailable. */
+  isAvailable(): boolean;
+  /** Counts a request refused during an outage (reported by the audit.recovered record). */
+  countRefused(): void;
 }

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { startGateway } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { configPath } from './config-path.js';
+import { installLastResort } from './last-resort.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 
 export const SERVE_HELP = `Usage: epochgate serve [--config PATH] [--listen-data HOST:PORT] [--listen-control HOST:PORT]
@@ -58,6 +59,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     return EXIT_FAILED;
   }
   const running = gateway;
+  installLastResort(logger, running.metrics);
   // SPEC §1: the "listening" line is printed whatever the configured level (short of silent), because
   // supervisors and tests read the bound URLs from it when ports are 0.
   const announce = config.log.level === 'silent' ? logger : pino({ level: 'info', base: { service: 'epochgate' } }, stderr);
@@ -76,7 +78,10 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
-      void running.reloadPolicy().then((ok) => logger.info({ ok }, 'policy reload on SIGHUP'));
+      running.reloadPolicy().then(
+        (ok) => logger.info({ ok }, 'policy reload on SIGHUP'),
+        (err: unknown) => logger.error({ err }, 'policy reload on SIGHUP failed'),
+      );
     });
   });
 }

@@ -1,18 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
-import { readBody } from '../pipeline/read-body.js';
+import { readBody } from '../http/read-body.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../util/strict-json.js';
 
-// Checkpoint state may be 64 KiB serialised (SPEC §5); leave room for the envelope and escaping.
-const MAX_CONTROL_BODY_BYTES = 256 * 1024;
+// SPEC §8: control-plane bodies are limited to 1 MiB (payload_too_large beyond).
+export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 
 /** Reads, parses and strictly validates a control-plane JSON body. An empty body is `{}`. */
 export async function parseJsonBody<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
   const raw = await readBody(req, MAX_CONTROL_BODY_BYTES);
   let value: unknown = {};
   if (raw !== null) {
+    const text = raw.toString('utf8');
+    // SPEC §8: checked before parsing, so nothing downstream (zod, canonical JSON) walks a deeper value.
+    if (exceedsJsonDepth(text)) throw invalid([{ path: '', message: `body is nested deeper than ${MAX_JSON_DEPTH} levels` }]);
     try {
-      value = JSON.parse(raw.toString('utf8'));
+      value = JSON.parse(text);
     } catch {
       throw invalid([{ path: '', message: 'body is not valid JSON' }]);
     }

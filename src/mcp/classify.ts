@@ -1,6 +1,7 @@
 // Minimal JSON-RPC classification of an MCP Streamable HTTP POST (SPEC §11): which tool a tools/call
 // names, so policy `mcp_tools` globs can match it. Batches are refused (SPEC §11).
 import { GatewayError } from '../errors/gateway-error.js';
+import { JsonTooDeepError, parseJsonWithin } from '../util/strict-json.js';
 
 export interface McpMessage {
   readonly method: string | undefined;
@@ -15,9 +16,11 @@ export function classifyMcpBody(body: Buffer | null): McpMessage {
   if (body === null) throw new GatewayError('bad_request', { detail: 'An MCP POST needs a JSON-RPC message body' });
   let message: unknown;
   try {
-    message = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new GatewayError('bad_request', { detail: 'The MCP message is not valid JSON' });
+    message = parseJsonWithin(body.toString('utf8'));
+  } catch (err) {
+    // SPEC §8: nested deeper than the limit is a client fault too (bad_request), never walked further.
+    const deep = err instanceof JsonTooDeepError;
+    throw new GatewayError('bad_request', { detail: deep ? err.message : 'The MCP message is not valid JSON' });
   }
   if (Array.isArray(message)) throw new GatewayError('bad_request', { detail: 'JSON-RPC batches are not accepted' });
   if (typeof message !== 'object' || message === null) {

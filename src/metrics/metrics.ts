@@ -42,6 +42,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** DESIGN rule 15: a request answered internal_error, or an error that reached the last-resort process
+   *  handlers. Hostile input must never move it (the adversarial suite checks it stays 0). */
+  readonly internalErrors = new Counter({
+    name: 'epochgate_internal_errors_total',
+    help: 'Requests answered internal_error and errors caught by the last-resort process handlers',
+    registers: [this.registry],
+  });
+
   constructor(store: Store) {
     // Both gauges are registered for their scrape-time collect; nothing else needs to hold them.
     new Gauge({

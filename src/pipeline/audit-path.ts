@@ -1,13 +1,24 @@
-// The path as audited before (or without) routing: no query (it may hold anything), and the token
-// segment of the /s/{token}/ form replaced, since a token must never reach the audit stream (SPEC §13).
-const MAX_AUDIT_PATH = 2048;
+// The path as audited for a request that did not route (bad target, unknown tool, malformed token form).
+// SPEC §13: cut to its first segment, and that segment written as [redacted] when it looks like a compact
+// JWS. Cutting rather than hunting for the token is the point: a token can hide in any later segment, in the
+// query, behind "//", a percent-encoded or upper-case "s", or an encoding we have not thought of, and no
+// parser of an unrouted target can be trusted to find it. The first segment alone never holds one of ours
+// unless it is the token itself, which the JWS test catches in every spelling of its dots.
+const MAX_AUDIT_SEGMENT = 64;
+// Three base64url parts (the dots possibly percent-encoded), or a base64url JSON object opener ("eyJ").
+const JWS_LIKE = /^[A-Za-z0-9_=-]*\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_=-]*$|eyJ/;
+
+export const REDACTED = '[redacted]';
 
 export function safeAuditPath(rawUrl: string): string {
-  const end = rawUrl.search(/[?#]/);
-  let path = end === -1 ? rawUrl : rawUrl.slice(0, end);
-  if (path.startsWith('/s/')) {
-    const next = path.indexOf('/', 3);
-    path = `/s/[token]${next === -1 ? '' : path.slice(next)}`;
-  }
-  return path.length > MAX_AUDIT_PATH ? path.slice(0, MAX_AUDIT_PATH) : path;
+  if (!rawUrl.startsWith('/')) return '/'; // absolute- or authority-form: the target itself may hold anything
+  const end = rawUrl.slice(1).search(/[/?#;]/);
+  const first = end === -1 ? rawUrl.slice(1) : rawUrl.slice(1, end + 1);
+  if (looksLikeToken(first)) return `/${REDACTED}`;
+  return `/${first}`;
+}
+
+function looksLikeToken(segment: string): boolean {
+  if (segment.length > MAX_AUDIT_SEGMENT) return true; // no route segment is this long; a token is
+  return JWS_LIKE.test(segment.replace(/%2e/gi, '.'));
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AuditLog } from '../audit/types.js';
+import type { AuditStream } from '../audit/types.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { PolicyHolder } from '../policy/holder.js';
@@ -17,7 +17,7 @@ export interface PipelineDeps {
   readonly lifecycle: SessionLifecycle;
   readonly store: Store;
   readonly clock: Clock;
-  readonly audit: AuditLog;
+  readonly audit: AuditStream;
   readonly metrics: GatewayMetrics;
   readonly dispatchers: ToolDispatchers;
   readonly logger: Logger;

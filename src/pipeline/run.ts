@@ -1,19 +1,44 @@
 // Runs the stages for one request and settles it: one local reply on failure, and exactly one tool.call
 // audit record, written synchronously before the response is finished (SPEC §13 durability).
+// DESIGN rule 15: nothing here throws out of the request. The error path assumes neither the socket nor
+// the body is still there (sendReply), and an audit write that fails after a side effect turns the answer
+// into audit_unavailable (or cuts a response that started) instead of crashing the process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { problemReply, asGatewayError } from '../errors/problem.js';
 import type { ErrorCode } from '../errors/catalogue.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { ownRequestErrors } from '../http/read-body.js';
+import { ownResponseErrors, sendReply } from '../http/reply.js';
 import { parseTraceparent } from '../upstream/headers.js';
 import { newRequestId } from '../util/ids.js';
+import { JsonTooDeepError } from '../util/strict-json.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { STAGES } from './stages.js';
 import { toolCallEvent } from './tool-call-event.js';
-import { declaresBody } from './read-body.js';
 import { mcpErrorReply } from '../mcp/mcp-reply.js';
 
 export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  ownRequestErrors(req);
+  ownResponseErrors(res);
   const requestId = newRequestId();
+  try {
+    // SPEC §13: while the audit stream cannot be written, nothing is served (and nothing reaches a tool).
+    if (!deps.audit.isAvailable()) {
+      deps.audit.countRefused();
+      sendReply(req, res, problemReply(new GatewayError('audit_unavailable'), requestId), { 'x-request-id': requestId });
+      return;
+    }
+    await runStages(deps, req, res, requestId);
+  } catch (err) {
+    // Unreachable by design; if a bug gets here the process still serves everyone else.
+    deps.metrics.internalErrors.inc();
+    deps.logger.error({ err, request_id: requestId }, 'data-plane request failed outside the runner');
+    sendReply(req, res, problemReply(new GatewayError('internal_error'), requestId), { 'x-request-id': requestId });
+  }
+}
+
+async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   const traceparent = req.headers.traceparent;
   let status: 'ok' | ErrorCode = 'ok';
   let audited = false;
@@ -23,8 +48,14 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
     if (audited) return;
     audited = true;
     const now = deps.clock.now();
-    for (const event of ctx.sideEvents) deps.audit.write(event);
-    deps.audit.write(toolCallEvent(ctx, status, res.statusCode, now));
+    try {
+      for (const event of ctx.sideEvents) deps.audit.write(event);
+      deps.audit.write(toolCallEvent(ctx, status, res.statusCode, now));
+    } catch (err) {
+      // The record could not be written: the answer it describes must not go out as if it had been.
+      status = 'audit_unavailable';
+      sendReply(req, res, problemReply(asGatewayError(err), requestId));
+    }
     deps.metrics.requests.inc({ tool: ctx.route?.tool.name ?? '', code: status });
     deps.metrics.requestDuration.observe((now - ctx.startedAt) / 1000);
   };
@@ -49,11 +80,14 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
       if (ctx.answered !== undefined) break;
     }
   } catch (err) {
-    const error = asGatewayError(err);
+    const error = clientFault(err);
     status = error.code;
     if (error.code === 'store_unavailable') deps.metrics.storeErrors.inc();
-    if (error.code === 'internal_error') deps.logger.error({ err, request_id: requestId }, 'data-plane request failed');
-    if (!res.headersSent) {
+    if (error.code === 'internal_error') {
+      deps.metrics.internalErrors.inc();
+      deps.logger.error({ err, request_id: requestId }, 'data-plane request failed');
+    }
+    if (!res.headersSent && !res.writableEnded) {
       // Settle what the request reserved (a ledger slot) before the refusal is sent, not after it: a gateway
       // killed right after answering must not leave the slot in flight (it would come back as unknown).
       await finish();
@@ -62,12 +96,10 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
       const jsonRpcId = ctx.mcpMessage?.id;
       const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId) : undefined;
       const reply = mcpReply ?? problemReply(error, requestId);
-      // A body we refused unread must not be drained into the next request on this connection.
-      if (declaresBody(req) && !req.readableEnded) res.setHeader('connection', 'close');
-      res.writeHead(reply.status, reply.headers);
-      settle();
-      res.end(reply.body);
-    } else {
+      res.statusCode = reply.status;
+      settle(); // before the reply (durability); answers audit_unavailable itself if the record failed
+      sendReply(req, res, reply);
+    } else if (!res.writableEnded) {
       res.destroy();
     }
   } finally {
@@ -82,4 +114,10 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
       await finisher(status).catch((err: unknown) => deps.logger.error({ err, request_id: requestId }, 'request finisher failed'));
     }
   }
+}
+
+/** Client faults found below the catalogue (JSON too deep to walk) as the data plane's code (SPEC §8). */
+function clientFault(err: unknown): GatewayError {
+  if (err instanceof JsonTooDeepError) return new GatewayError('bad_request', { detail: err.message });
+  return asGatewayError(err);
 }

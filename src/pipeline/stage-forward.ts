@@ -33,6 +33,7 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
     headers,
     body: action.body,
     timeoutMs: route.tool.timeoutMs,
+    streamIdleTimeoutMs: route.tool.streamIdleTimeoutMs,
     beforeEnd: ctx.beforeEnd,
   };
   const mcp = route.tool.protocol === 'mcp';

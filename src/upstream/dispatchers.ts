@@ -12,7 +12,7 @@ export interface ToolDispatchers {
 }
 
 export interface DispatcherOptions {
-  /** Concurrent connections per tool (default 128). */
+  /** Overrides every tool's max_connections (benchmarks); by default each tool's own pool size applies. */
   readonly connections?: number;
   /** Idle keep-alive ms (default 4000: below Node's 5 s server default, so we close first). */
   readonly keepAliveTimeoutMs?: number;
@@ -27,7 +27,9 @@ export function createDispatchers(
     pools.set(
       name,
       new Pool(tool.upstream.origin, {
-        connections: options.connections ?? 128,
+        // SPEC §2 tools.*.max_connections: one tool cannot exhaust the gateway's sockets, and the cap is the
+        // tool's own pool, so a tool that holds all of its connections only queues its own calls.
+        connections: options.connections ?? tool.maxConnections,
         keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
         // SPEC §8 "no upstream answer in timeout_ms": time to response headers. forward() also sets this
         // per request and runs its own timer covering pool queueing and connect.

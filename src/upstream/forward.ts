@@ -26,9 +26,12 @@ export interface ForwardOptions {
   readonly timeoutMs: number;
   /**
    * Longest silence between body chunks once the response started (default timeoutMs; 0 = none).
-   * Never applied to text/event-stream, where long quiet periods are normal.
+   * Never applied to text/event-stream, where long quiet periods are normal (see streamIdleTimeoutMs).
    */
   readonly idleTimeoutMs?: number;
+  /** SPEC §2 stream_idle_timeout_ms: a text/event-stream with no bytes for this long is closed, so an idle
+   *  stream cannot hold one of the tool's pooled connections forever (0 or absent = none). */
+  readonly streamIdleTimeoutMs?: number;
   /** Aborts the exchange (e.g. shutdown grace expired). Before a response, the promise rejects with the reason. */
   readonly signal?: AbortSignal;
   /** Keep a copy of the response body, up to maxBytes (default 1 MiB), while streaming it (ledger, SPEC §10). */
@@ -192,10 +195,10 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
       capturedBody ??= { body: Buffer.concat(chunks, captured), truncated, sha256: digest!.digest('hex'), bytes };
       return capturedBody;
     };
-    const armIdle = (): void => {
-      if (idleMs <= 0) return;
+    const armIdle = (ms: number): void => {
+      if (ms <= 0) return;
       if (idleTimer) idleTimer.refresh();
-      else idleTimer = setTimeout(() => abortWith(new GatewayError('upstream_timeout', { detail: 'Tool went silent mid-response' })), idleMs);
+      else idleTimer = setTimeout(() => abortWith(new GatewayError('upstream_timeout', { detail: 'Tool went silent mid-response' })), ms);
     };
     const onDrain = (): void => controller?.resume();
     // The agent went away mid-body: stop reading the tool. Before the response we keep waiting (SPEC §8:
@@ -240,8 +243,9 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
         if (isEventStream(relayed)) {
           // SSE: the agent must see the headers now, not with the first event (which may be minutes away).
           res.flushHeaders();
+          armIdle(options.streamIdleTimeoutMs ?? 0);
         } else {
-          armIdle();
+          armIdle(idleMs);
         }
         if (res.destroyed) onClientClose();
       },

@@ -71,7 +71,7 @@ export function parseDataPlaneTarget(rawUrl: string): DataPlaneTarget {
   for (let i = 1; i < raw.length; i += 1) {
     const segment = raw[i] ?? '';
     if (tokenForm && i === 1) {
-      if (segment === '' || segment === '.' || segment === '..') throw bad('Malformed token path segment');
+      if (segment === '' || isDotSegment(segment)) throw bad('Malformed token path segment');
       decoded.push(segment);
     } else {
       decoded.push(decodeSegment(segment, i, raw.length));
@@ -127,9 +127,20 @@ function decodeSegment(segment: string, index: number, count: number): string {
     }
   }
   // RFC 3986 §5.2.4 dot segments, raw or encoded (%2e, .%2e, %2E%2E …): they are the traversal vector.
-  if (value === '.' || value === '..') throw bad('Dot segment in path');
+  if (isDotSegment(value)) throw bad('Dot segment in path');
   if (DECODED_FORBIDDEN.test(value)) throw bad('Encoded separator or control character in path');
   return value;
+}
+
+/**
+ * A dot segment, also with path parameters: servlet containers (Tomcat, Jetty) strip ";…" from a segment
+ * before resolving dot segments, so "..;" and ".;jsessionid=x" climb like ".." and "." there (SPEC §8).
+ * Checked on the decoded value, so "%2e%2e;" and "..%3b" are caught as well.
+ */
+function isDotSegment(value: string): boolean {
+  const semicolon = value.indexOf(';');
+  const head = semicolon === -1 ? value : value.slice(0, semicolon);
+  return head === '.' || head === '..';
 }
 
 function hexValue(c: number): number {

@@ -21,10 +21,47 @@ export class DuplicateKeyError extends SyntaxError {
   }
 }
 
-/** JSON.parse, but a duplicate member name at any depth throws DuplicateKeyError. Invalid JSON throws
- *  SyntaxError as JSON.parse does. */
+/** SPEC §8: JSON the gateway parses may nest at most this deep (a top-level object or array is level 1). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Thrown for JSON nested deeper than the limit. Each plane maps it to its client-fault code (a client
+ *  fault, never a store or internal error): invalid_request on the control plane, bad_request on the data plane. */
+export class JsonTooDeepError extends SyntaxError {
+  constructor(readonly limit: number) {
+    super(`JSON nested deeper than ${limit} levels`);
+    this.name = 'JsonTooDeepError';
+  }
+}
+
+/**
+ * True when `text` opens more than `limit` containers at once. A flat scan with a counter, run BEFORE any
+ * parser: code that walks parsed values recursively (canonical JSON, schema validation) then never meets a
+ * depth that could exhaust the stack. Works on any text: strings are skipped, nothing is validated.
+ */
+export function exceedsJsonDepth(text: string, limit: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) i = stringEnd(text, i);
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      if (depth > limit) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return false;
+}
+
+/** JSON.parse bounded in depth: deeper than `maxDepth` throws JsonTooDeepError before anything is parsed. */
+export function parseJsonWithin(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {
+  if (exceedsJsonDepth(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
+  return JSON.parse(text);
+}
+
+/** JSON.parse, but a duplicate member name at any depth throws DuplicateKeyError, and nesting deeper than
+ *  MAX_JSON_DEPTH throws JsonTooDeepError. Invalid JSON throws SyntaxError as JSON.parse does. */
 export function parseStrictJson(text: string): unknown {
-  const value: unknown = JSON.parse(text);
+  const value: unknown = parseJsonWithin(text);
   // Only objects can hold duplicates; skip the scan for scalars.
   if (value !== null && typeof value === 'object') {
     const duplicate = findDuplicateKey(text);

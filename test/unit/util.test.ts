@@ -39,9 +39,16 @@ describe('parseDuration', () => {
 });
 
 describe('safeAuditPath', () => {
-  it('removes the token of the /s/{token}/ form and the query', () => {
-    expect(safeAuditPath('/s/eyJhbGc.x.y/tools/billing/a?token=zzz')).toBe('/s/[token]/tools/billing/a');
-    expect(safeAuditPath('/s/eyJhbGc.x.y')).toBe('/s/[token]');
+  it('cuts an unrouted path to its first segment, without the query', () => {
+    expect(safeAuditPath('/s/eyJhbGc.x.y/tools/billing/a?token=zzz')).toBe('/s');
+    expect(safeAuditPath('/s/eyJhbGc.x.y')).toBe('/s');
+    expect(safeAuditPath('//s/eyJhbGc.x.y/tools/billing')).toBe('/');
+    expect(safeAuditPath('/nope?x=eyJhbGc.x.y')).toBe('/nope');
+  });
+  it('writes a first segment that looks like a compact JWS as [redacted]', () => {
+    expect(safeAuditPath('/eyJhbGc.eyJzdWIi.c2ln/tools/x')).toBe('/[redacted]');
+    expect(safeAuditPath('/aaaa%2Ebbbb%2ecccc')).toBe('/[redacted]');
+    expect(safeAuditPath('/aaaa.bbbb.cccc;x')).toBe('/[redacted]');
   });
 });
 
