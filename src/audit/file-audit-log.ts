@@ -1,8 +1,14 @@
 // The audit writer (SPEC §13). Durability: every record is written with write(2) (fs.writeSync) before
 // write() returns, one whole line per call, with no async buffer in between, so a crash after the response
-// cannot lose its record. A failed write throws: the gateway turns that into a 500 and fails closed
-// (SPEC §14) rather than answering a request it could not record.
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+// cannot lose its record. A failed write throws; audit-guard.ts turns that into a fail-closed outage
+// (audit_unavailable, /readyz 503) with automatic retries, never into a crash.
+//
+// A file can also stop being "the stream" without any write failing: removed, renamed away or replaced
+// (by a directory, a device). write(2) on the old descriptor would keep succeeding into an inode nobody
+// reads. So at most every IDENTITY_CHECK_MS the path is compared with the open descriptor; a mismatch is a
+// write failure, and the next attempt reopens the path. A reopened file starts a new chain (new chain uid,
+// linked to that file's last line as at a process start), so `audit verify` checks both files as written.
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { newEventId, newId } from '../util/ids.js';
 import type { Clock } from '../util/clock.js';
@@ -26,43 +32,55 @@ const NEWLINE = 0x0a;
 const TAIL_CHUNK = 64 * 1024;
 /** How long a write to a full non-blocking stdout pipe may wait for the reader before it fails loudly. */
 const EAGAIN_GIVE_UP_MS = 10_000;
+/** How often the path is checked to still name the open file (a stat per check, not per record). */
+const IDENTITY_CHECK_MS = 200;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+interface OpenFile {
+  readonly fd: number;
+  readonly prevHash: string;
+  /** st_dev/st_ino of the descriptor, compared with the path's. */
+  readonly identity: string;
+}
 
 /** Opens the audit stream. Throws if the file cannot be created or read: the gateway must not start. */
 export function openAuditLog(options: AuditLogOptions): AuditLog {
   const eventUid = options.eventUid ?? newEventId;
-  const chainUid = options.chainUid ?? newId('chn', 12);
-  let fd: number;
-  let prevHash = ZERO_HASH;
-  let ownsFd = false;
-  if (options.path === '-') {
-    // A stream has no earlier records to read back: each process start begins from 64 zeros.
-    fd = STDOUT_FD;
-  } else {
-    // The config loader resolves paths against the config file; whatever is still relative is cwd-relative.
-    const file = resolve(options.path);
-    mkdirSync(dirname(file), { recursive: true });
-    // 'a+': O_APPEND for every write, and the tail can be read through the same descriptor (no reopen race).
-    fd = openSync(file, 'a+', 0o640);
-    ownsFd = true;
-    try {
-      const tail = readTail(fd);
-      prevHash = tail.lastHash ?? ZERO_HASH;
-      // A line cut short by a crash has no newline. Terminate it so the new chain starts on a line of its own;
-      // the new chain links to the last complete line, so `audit verify` still reports the cut line.
-      if (tail.unterminated) writeAll(fd, Buffer.from('\n'), false);
-    } catch (err) {
-      closeSync(fd);
-      throw err;
-    }
-  }
-  const chain = new HashChain(chainUid, prevHash);
+  // The config loader resolves paths against the config file; whatever is still relative is cwd-relative.
+  const file = options.path === '-' ? undefined : resolve(options.path);
+  // A stream has no earlier records to read back: each process start begins from 64 zeros.
+  let current: OpenFile | undefined = file === undefined ? undefined : openFile(file);
+  let fd = current?.fd ?? STDOUT_FD;
+  let chain = new HashChain(options.chainUid ?? newId('chn', 12), current?.prevHash ?? ZERO_HASH);
   let closed = false;
   let danglingFragment = false;
+  let stale = false;
+  let checkedAt = Date.now();
+
+  /** Throws when the path no longer names the open file; reopens it on the next attempt. */
+  const ensureCurrent = (): void => {
+    if (file === undefined) return;
+    if (!stale) {
+      const now = Date.now();
+      if (now - checkedAt < IDENTITY_CHECK_MS) return;
+      checkedAt = now;
+      if (identityOfPath(file) === current?.identity) return;
+      stale = true;
+      throw new Error('audit write failed (the audit file was removed or replaced): failing closed');
+    }
+    if (current) closeQuietly(current.fd);
+    current = undefined;
+    current = openFile(file);
+    fd = current.fd;
+    chain = new HashChain(newId('chn', 12), current.prevHash);
+    stale = false;
+    danglingFragment = false;
+  };
 
   return {
     write(event: AuditEvent): void {
       if (closed) throw new Error('audit write after close');
+      ensureCurrent();
       const record = toOcsf(event, { productVersion: options.productVersion, sequence: chain.nextSequence, eventUid: eventUid() });
       if (options.clock) (record.metadata as Record<string, unknown>).logged_time = options.clock.now();
       const sealed = chain.seal(record);
@@ -83,9 +101,44 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
     close(): void {
       if (closed) return;
       closed = true;
-      if (ownsFd) closeSync(fd);
+      if (current) closeSync(current.fd);
     },
   };
+}
+
+/** Opens (creating) the file for appending and reads the hash its last complete line carries. */
+function openFile(file: string): OpenFile {
+  mkdirSync(dirname(file), { recursive: true });
+  // 'a+': O_APPEND for every write, and the tail can be read through the same descriptor (no reopen race).
+  const fd = openSync(file, 'a+', 0o640);
+  try {
+    const tail = readTail(fd);
+    // A line cut short by a crash has no newline. Terminate it so the new chain starts on a line of its own;
+    // the new chain links to the last complete line, so `audit verify` still reports the cut line.
+    if (tail.unterminated) writeAll(fd, Buffer.from('\n'), false);
+    const stat = fstatSync(fd);
+    return { fd, prevHash: tail.lastHash ?? ZERO_HASH, identity: `${stat.dev}:${stat.ino}` };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+function identityOfPath(file: string): string | undefined {
+  try {
+    const stat = statSync(file);
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined; // removed, or a parent replaced: not our file any more
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already unusable; the reopen below is what matters.
+  }
 }
 
 /** One write(2) per line in the normal case; loops only on a short write (pipes). */

@@ -85,6 +85,7 @@ describe('metrics (SPEC §14)', () => {
       epochgate_approvals: 'gauge',
       epochgate_policy_reloads_total: 'counter',
       epochgate_store_errors_total: 'counter',
+      epochgate_internal_errors_total: 'counter',
     });
   });
 
