@@ -98,6 +98,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       requestTimeout: config.limits.requestTimeoutMs,
       // Node refuses a headers timeout longer than the request timeout.
       headersTimeout: Math.min(config.limits.requestTimeoutMs, config.limits.headersTimeoutMs),
+      // Node enforces both timeouts only when it sweeps its connections (default every 30 s): sweep often
+      // enough that a slow-header client is cut near headers_timeout_ms, not up to 30 s later.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.limits.headersTimeoutMs / 4))),
     };
     const dataServer = createServer(serverOptions, (req, res) => {
       if (serveHealth(req, res, store, readiness)) return;

@@ -84,7 +84,8 @@ export function parseDataPlaneTarget(rawUrl: string): DataPlaneTarget {
   if (tool === undefined || !TOOL_NAME.test(tool)) return { kind: 'other' };
   const segments = decoded.slice(base + 2);
   const path = `/${segments.join('/')}`;
-  const auditPath = `/tools/${tool}${segments.length === 0 ? '' : path}`;
+  // SPEC §13: never a token in an audited path, even one the agent put below the tool (refused later).
+  const auditPath = `/tools/${tool}${segments.length === 0 ? '' : `/${segments.map(redactJwsLike).join('/')}`}`;
   if (tokenForm) {
     const pathToken = raw[1] ?? '';
     return { kind: 'tool', tool, segments, path, query, pathToken, auditPath };
@@ -130,6 +131,14 @@ function decodeSegment(segment: string, index: number, count: number): string {
   if (isDotSegment(value)) throw bad('Dot segment in path');
   if (DECODED_FORBIDDEN.test(value)) throw bad('Encoded separator or control character in path');
   return value;
+}
+
+// A compact JWS anywhere in a segment: three base64url parts, the first a JSON header ("eyJ" = '{"').
+// Narrow on purpose: ordinary dotted names (file.tar.gz, api.v1.x) stay readable in the audit stream.
+const JWS_INSIDE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/;
+
+function redactJwsLike(segment: string): string {
+  return JWS_INSIDE.test(segment) ? '[redacted]' : segment;
 }
 
 /**
