@@ -50,8 +50,13 @@ export async function rawExchange(url: string, parts: readonly (string | Buffer)
     resolve();
   }));
   for (const part of parts) {
-    if (socket.destroyed) break;
-    await new Promise<void>((resolve) => socket.write(part, () => resolve()));
+    if (socket.destroyed || closed) break;
+    // A server that stopped reading never drains the write: bounded, then the answer is read anyway.
+    await Promise.race([
+      new Promise<void>((resolve) => socket.write(part, () => resolve())),
+      closedP,
+      new Promise<void>((resolve) => setTimeout(resolve, options.deadlineMs ?? 5_000).unref()),
+    ]);
   }
   if (options.ending === 'destroy') socket.destroy();
   else if (options.ending === 'half-close') socket.end();
