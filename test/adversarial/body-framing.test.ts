@@ -5,9 +5,8 @@
 // escaping the gateway would fail the run (vitest reports unhandled errors) before any assertion.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SECRET, INJECTED_KEY } from '../helpers/gateway.js';
-import { bearer, call } from '../helpers/client.js';
 import { chunk, head, LAST_CHUNK, rawExchange, waitUntil, type Ending } from '../helpers/raw-http.js';
-import { counter, openSession, startHostileGateway, type HostileGateway, type OpenSession } from '../helpers/hostile-gateway.js';
+import { counter, expectStillServing, openSession, startHostileGateway, type HostileGateway, type OpenSession } from '../helpers/hostile-gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 const DATA_LIMIT = 65_536;
@@ -112,10 +111,3 @@ describe('hostile request bodies on both planes', () => {
     for (const secret of [AGENT_SECRET, INJECTED_KEY, s.token]) expect(text).not.toContain(secret);
   });
 });
-
-/** A new session is created and its call reaches the tool: the process is alive and serving. */
-export async function expectStillServing(gateway: HostileGateway, task: string): Promise<void> {
-  const fresh = await openSession(gateway.control, task);
-  const reply = await call(`${gateway.data}/tools/billing/invoices/1`, { headers: bearer(fresh.token) });
-  expect(reply.status).toBe(200);
-}

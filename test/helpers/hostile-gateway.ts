@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { AGENT_SECRET, writeGatewayFiles } from './gateway.js';
-import { call, postJson } from './client.js';
+import { expect } from 'vitest';
+import { bearer, call, postJson } from './client.js';
 
 export interface HostileGateway {
   readonly gw: RunningGateway;
@@ -78,4 +79,11 @@ export async function counter(control: string, name: string): Promise<number> {
   const text = (await call(`${control}/metrics`)).text;
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? 0 : Number(line.split(' ')[1]);
+}
+
+/** A new session is created and its call reaches the tool: the process is alive and serving. */
+export async function expectStillServing(gateway: HostileGateway, task: string): Promise<void> {
+  const fresh = await openSession(gateway.control, task);
+  const reply = await call(`${gateway.data}/tools/billing/invoices/1`, { headers: bearer(fresh.token) });
+  expect(reply.status).toBe(200);
 }
