@@ -80,14 +80,17 @@ describe('slow clients are cut off by the configured timeouts', () => {
     const started = Date.now();
     const reply = await rawExchange(g.data, [`GET /tools/billing/invoices/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.token}\r\n`], { deadlineMs: 4_000 });
     expect(reply.closed).toBe(true);
-    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
     if (reply.status !== undefined) expect(reply.status).toBe(408);
     expect(upstream.seen.length).toBe(seen);
   });
 
   it('closes the control plane too on slow headers', async () => {
+    const started = Date.now();
     const reply = await rawExchange(g.control, ['POST /v1/sessions HTTP/1.1\r\nHost: x\r\n'], { deadlineMs: 4_000 });
     expect(reply.closed).toBe(true);
+    // Closed by the server near headers_timeout_ms (300 ms), not by this test giving up at 4 s.
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('cuts a body that trickles past request_timeout_ms and audits bad_request, never internal_error', async () => {
