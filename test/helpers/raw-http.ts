@@ -9,6 +9,8 @@ export interface RawResponse {
   readonly body: string;
   /** The server closed (or reset) the connection. */
   readonly closed: boolean;
+  /** The whole response arrived (head, and the body by Content-Length or the chunked terminator). */
+  readonly complete: boolean;
   readonly json: any;
 }
 
@@ -120,7 +122,7 @@ function dechunk(body: Buffer): Buffer {
 
 export function parseResponse(raw: Buffer, closed: boolean): RawResponse {
   const split = splitHead(raw);
-  if (!split) return { status: undefined, headers: {}, body: '', closed, json: undefined };
+  if (!split) return { status: undefined, headers: {}, body: '', closed, complete: false, json: undefined };
   const status = Number(split.head.split(' ')[1]);
   const headers = headersOf(split.head);
   const bodyBuf = headers['transfer-encoding']?.includes('chunked') ? dechunk(split.rest) : split.rest;
@@ -131,7 +133,7 @@ export function parseResponse(raw: Buffer, closed: boolean): RawResponse {
   } catch {
     json = undefined;
   }
-  return { status, headers, body, closed, json };
+  return { status, headers, body, closed, complete: complete(raw), json };
 }
 
 /** One request head. `headers` are written as given (duplicates allowed), then Host if missing. */
