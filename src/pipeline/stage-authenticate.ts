@@ -12,8 +12,8 @@ export function authenticateStage(deps: PipelineDeps, ctx: RequestContext): void
   }
   const token = route.pathToken ?? bearerToken(header);
   // SPEC §8: the token is never forwarded, not even when the agent itself puts it below the tool or in the query.
-  if (carriesToken(route.segments, route.query, token)) {
-    throw new GatewayError('bad_request', { detail: 'The path or query carries the session token' });
+  if (carriesToken(route.segments, route.query, token) || headerCarriesToken(ctx.req.rawHeaders, token)) {
+    throw new GatewayError('bad_request', { detail: 'The path, query or a header other than Authorization carries the session token' });
   }
   ctx.token = deps.verifier.verify(token);
 }
@@ -27,4 +27,14 @@ function carriesToken(segments: readonly string[], query: string, token: string)
   } catch {
     return false; // malformed escapes: the raw check above is all that can be said
   }
+}
+
+/** SPEC §8: the token never reaches an upstream in any header; Authorization itself is always stripped. */
+function headerCarriesToken(rawHeaders: readonly string[], token: string): boolean {
+  if (token === '') return false;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === 'authorization') continue;
+    if ((rawHeaders[i + 1] as string).includes(token)) return true;
+  }
+  return false;
 }

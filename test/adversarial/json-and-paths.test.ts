@@ -3,7 +3,7 @@
 // tool received, the audited code, and no token anywhere in the audit stream or the operational log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SECRET, INJECTED_KEY } from '../helpers/gateway.js';
-import { bearer, call, postJson } from '../helpers/client.js';
+import { bearer, call } from '../helpers/client.js';
 import { head, rawExchange } from '../helpers/raw-http.js';
 import { counter, expectStillServing, openSession, startHostileGateway, type HostileGateway, type OpenSession } from '../helpers/hostile-gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
@@ -116,9 +116,12 @@ describe('the token path form in requests that do not route', () => {
     { where: 'inside a segment below the tool', target: () => `/tools/billing/invoices/x${s.token}y` },
     { where: 'in the query', target: () => `/tools/billing/invoices/1?t=${s.token}` },
     { where: 'percent-encoded in the query', target: () => `/tools/billing/invoices/1?t=${encodeURIComponent(s.token).replace(/e/g, '%65')}` },
-  ])('refuses the presented token $where with 400 bad_request; it never reaches the tool or the audit stream', async ({ target }) => {
+    { where: 'in another header', target: () => '/tools/billing/invoices/1', extra: (): [string, string] => ['X-Copy', `Bearer ${s.token}`] },
+    { where: 'in a cookie', target: () => '/tools/billing/invoices/1', extra: (): [string, string] => ['Cookie', `t=${s.token}`] },
+  ])('refuses the presented token $where with 400 bad_request; it never reaches the tool or the audit stream', async ({ target, extra }) => {
     const seen = upstream.seen.length;
-    const reply = await rawExchange(g.data, [head('GET', target(), [['Authorization', `Bearer ${s.token}`], ['Connection', 'close']])]);
+    const headers: [string, string][] = [['Authorization', `Bearer ${s.token}`], ['Connection', 'close'], ...(extra ? [extra()] : [])];
+    const reply = await rawExchange(g.data, [head('GET', target(), headers)]);
     expect(reply.status).toBe(400);
     expect(reply.json?.code).toBe('bad_request');
     expect(upstream.seen.length).toBe(seen);
