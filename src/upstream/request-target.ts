@@ -88,6 +88,10 @@ export function parseDataPlaneTarget(rawUrl: string): DataPlaneTarget {
   const auditPath = `/tools/${tool}${segments.length === 0 ? '' : `/${segments.map(redactJwsLike).join('/')}`}`;
   if (tokenForm) {
     const pathToken = raw[1] ?? '';
+    // SPEC §8: the token is never forwarded, also not when the agent repeats it below the tool or in the query.
+    if (segments.some((segment) => segment.includes(pathToken)) || query.includes(pathToken)) {
+      throw bad('The path token appears again in the path or query');
+    }
     return { kind: 'tool', tool, segments, path, query, pathToken, auditPath };
   }
   return { kind: 'tool', tool, segments, path, query, auditPath };
