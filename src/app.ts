@@ -118,6 +118,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const controlUrl = await listen(controlServer, config.listen.control);
     cleanup.push(() => closeServer(controlServer, 0));
     publicUrl ||= dataUrl;
+    // DESIGN rule 15: an accept error after start (EMFILE in a connection flood) is logged, never fatal.
+    for (const server of [dataServer, controlServer]) server.on('error', (err) => logger.error({ err }, 'listener error'));
 
     // Approvals past their ttl are expired (and audited) even when no call touches them again (SPEC §9).
     const sweep = async () => (await lifecycle.sweep(policy.current())) + (await approvals.sweep());
