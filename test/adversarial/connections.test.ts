@@ -107,6 +107,15 @@ describe('slow clients are cut off by the configured timeouts', () => {
     expect(upstream.seen.length).toBe(seen);
   });
 
+  it('cuts a control-plane body that trickles past request_timeout_ms and audits bad_request', async () => {
+    const created = (): Record<string, any>[] => g.auditRecords().filter((r) => r.api.operation === 'session.create');
+    const before = created().length;
+    const reply = await rawExchange(g.control, [head('POST', '/v1/sessions', [['Content-Length', '100']]), '{"agent_id":'], { deadlineMs: 6_000 });
+    expect(reply.closed).toBe(true);
+    await waitUntil(() => created().length > before, 5_000);
+    expect(created().at(-1)!.status_code).toBe('bad_request');
+  });
+
   it('never counted any of it as an internal error', async () => {
     expect(await counter(g.control, 'epochgate_internal_errors_total')).toBe(0);
   });
