@@ -52,6 +52,8 @@ const JSON_ROWS: JsonRow[] = [
   { name: 'MCP message of 100 000 nested arrays', url: () => `${g.data}/tools/crm/`, headers: auth, body: deepArray(100_000), status: 400, code: 'bad_request' },
   { name: 'MCP message 64 levels deep is forwarded', url: () => `${g.data}/tools/crm/`, headers: auth, body: mcp(`{"name":"search_x","arguments":${nested(62)}}`), status: 200, code: undefined, forwarded: true },
   { name: 'JSON body canonicalised for an approval digest, 100 levels deep', url: () => `${g.data}/tools/billing/refunds`, headers: auth, body: nested(100), status: 400, code: 'bad_request' },
+  { name: 'JSON body canonicalised for a ledger fingerprint, 100 levels deep', url: () => `${g.data}/tools/billing/echo/side-effect`, headers: auth, body: nested(100), status: 400, code: 'bad_request' },
+  { name: 'JSON body with an Idempotency-Key, 100 levels deep', url: () => `${g.data}/tools/billing/echo/keyed`, headers: () => ({ ...auth(), 'idempotency-key': 'k-1' }), body: nested(100), status: 400, code: 'bad_request' },
   { name: 'deep bytes the gateway does not parse are forwarded opaque', url: () => `${g.data}/tools/billing/echo/opaque`, headers: () => ({ ...auth(), 'content-type': 'text/plain' }), body: deepArray(10_000), status: 200, code: undefined, forwarded: true },
 ];
 
