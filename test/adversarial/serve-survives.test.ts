@@ -2,7 +2,7 @@
 // process: bodies cut short by the size limit in chunked framing on both planes (the control plane
 // unauthenticated), early ends, and an audit file that becomes a directory. The process must still be
 // running and serving afterwards, and nothing may have reached the last-resort handlers (counter at 0).
-import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnGateway, type SpawnedGateway } from '../../src/demo/spawn-gateway.js';
@@ -59,5 +59,13 @@ describe('epochgate serve keeps running', () => {
   it('never reached the last-resort handlers', async () => {
     expect(await counter(gw.controlUrl, 'epochgate_internal_errors_total')).toBe(0);
     expect(gw.logLines.some((l) => l.includes('escaped its owner'))).toBe(false);
+  });
+});
+
+describe('epochgate serve with an audit stream that cannot be written at start', () => {
+  it('refuses to start (exit 1, the reason in the log) rather than serve unaudited', async () => {
+    const other = writeGatewayFiles({ upstreamUrl: upstream.url, logLevel: 'info' });
+    writeFileSync(other.configFile, readFileSync(other.configFile, 'utf8').replace('path: audit.log', 'path: /dev/full'));
+    await expect(spawnGateway(other.configFile)).rejects.toThrow(/exited with 1[\s\S]*audit/);
   });
 });
