@@ -20,5 +20,6 @@ export function safeAuditPath(rawUrl: string): string {
 
 function looksLikeToken(segment: string): boolean {
   if (segment.length > MAX_AUDIT_SEGMENT) return true; // no route segment is this long; a token is
-  return JWS_LIKE.test(segment.replace(/%2e/gi, '.'));
+  // Tested as the tool would read it: every percent-escape decoded once ("%65yJ" is "eyJ", "%2e" a dot).
+  return JWS_LIKE.test(segment.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))));
 }

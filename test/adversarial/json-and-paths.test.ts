@@ -86,6 +86,8 @@ describe('the token path form in requests that do not route', () => {
     { target: '/%2Fs/T/tools/billing/x', status: 400, code: 'bad_request' },
     { target: '/s%2FT/tools/billing/x', status: 400, code: 'bad_request' },
     { target: '/T/tools/billing/x', status: 404, code: 'route_not_found' },
+    { target: '/%65T/tools/billing/x', status: 404, code: 'route_not_found' },
+    { target: '/T;x', status: 404, code: 'route_not_found' },
     { target: '/x/y/T', status: 404, code: 'route_not_found' },
     { target: '/nope?t=T', status: 404, code: 'route_not_found' },
     { target: '/?access_token=T', status: 404, code: 'route_not_found' },

@@ -49,6 +49,8 @@ describe('safeAuditPath', () => {
     expect(safeAuditPath('/eyJhbGc.eyJzdWIi.c2ln/tools/x')).toBe('/[redacted]');
     expect(safeAuditPath('/aaaa%2Ebbbb%2ecccc')).toBe('/[redacted]');
     expect(safeAuditPath('/aaaa.bbbb.cccc;x')).toBe('/[redacted]');
+    expect(safeAuditPath('/%65yJhbGc%2Ex%2Ey')).toBe('/[redacted]');
+    expect(safeAuditPath('/favicon.ico')).toBe('/favicon.ico');
   });
 });
 
