@@ -20,7 +20,7 @@ export async function testPolicy(source: PolicySource, policy: PolicySnapshot, v
     io.stderr(`policy test ${source.dir}: no policy tests (*.test.yaml) found\n`);
     return EXIT_FAILED;
   }
-  const results = runPolicyTests(loaded.files, policy);
+  const results = runPolicyTests(loaded.files, policy, source.protocols);
   const failed = results.filter((r) => !r.passed);
   if (values.json) {
     io.stdout(`${JSON.stringify({ revision: policy.revision, passed: results.length - failed.length, failed: failed.length, results }, null, 2)}\n`);

@@ -60,7 +60,7 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
       // SPEC §11: a per-message outcome of an MCP JSON-RPC request is answered in MCP form (mcp-reply.ts);
       // a notification has no id to answer, so it gets the HTTP problem, as does every transport failure.
       const jsonRpcId = ctx.mcpMessage?.id;
-      const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId) : undefined;
+      const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId, ctx.mcpMessage?.method) : undefined;
       const reply = mcpReply ?? problemReply(error, requestId);
       // A body we refused unread must not be drained into the next request on this connection.
       if (declaresBody(req) && !req.readableEnded) res.setHeader('connection', 'close');

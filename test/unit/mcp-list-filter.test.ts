@@ -1,13 +1,16 @@
-// SPEC §11: tools/list results are filtered to the tools the session may call (tools-list-filter.ts).
+// SPEC §11: list results are filtered to what the session may use (list-filter.ts), whatever the id.
 import { describe, expect, it } from 'vitest';
-import { filterToolsList } from '../../src/mcp/tools-list-filter.js';
+import { filterListAnswer, LIST_KINDS } from '../../src/mcp/list-filter.js';
+
+const TOOLS = LIST_KINDS['tools/list']!;
+const filterToolsList = (body: Buffer, type: string | undefined, _id: unknown, keep: (n: string) => boolean) => filterListAnswer(body, type, TOOLS, keep);
 
 const keep = (name: string): boolean => name.startsWith('search_') || name === 'get_customer';
 const tools = [{ name: 'search_orders', description: 'x' }, { name: 'delete_all' }, { name: 'get_customer' }, { description: 'nameless' }];
 const listResponse = (id: number | string) => ({ jsonrpc: '2.0', id, result: { tools, nextCursor: 'c2' } });
 const names = (message: any): string[] => message.result.tools.map((t: { name: string }) => t.name);
 
-describe('filterToolsList', () => {
+describe('filterListAnswer', () => {
   it('keeps only the allowed tools of a JSON tools/list response, and the rest of the result', () => {
     const out = filterToolsList(Buffer.from(JSON.stringify(listResponse(7))), 'application/json; charset=utf-8', 7, keep);
     const message = JSON.parse(out!.toString('utf8'));
@@ -16,16 +19,25 @@ describe('filterToolsList', () => {
     expect(message.result.tools[0]).toEqual({ name: 'search_orders', description: 'x' });
   });
 
-  it('leaves a JSON-RPC error response and a response to another id unchanged', () => {
+  it('leaves a JSON-RPC error response unchanged', () => {
     const error = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 7, error: { code: -32601, message: 'nope' } }));
     expect(filterToolsList(error, 'application/json', 7, keep)).toBe(error);
-    const other = Buffer.from(JSON.stringify(listResponse(8)));
-    expect(filterToolsList(other, 'application/json', 7, keep)).toBe(other);
   });
 
-  it('does not confuse the string id "7" with the number 7', () => {
-    const body = Buffer.from(JSON.stringify(listResponse('7')));
-    expect(filterToolsList(body, 'application/json', 7, keep)).toBe(body);
+  it.each([8, '7', null, undefined])('filters a list response whatever its id (%s)', (id) => {
+    const out = filterToolsList(Buffer.from(JSON.stringify(listResponse(id as never))), 'application/json', 7, keep);
+    expect(names(JSON.parse(out!.toString('utf8')))).toEqual(['search_orders', 'get_customer']);
+  });
+
+  it('passes an empty body (202 to a notification) and filters resources by uri and prompts by name', () => {
+    const empty = Buffer.alloc(0);
+    expect(filterToolsList(empty, undefined, 1, keep)).toBe(empty);
+    const resources = { jsonrpc: '2.0', id: 1, result: { resources: [{ uri: 'crm://customers/1', name: 'a' }, { uri: 'crm://internal/x', name: 'b' }] } };
+    const out = filterListAnswer(Buffer.from(JSON.stringify(resources)), 'application/json', LIST_KINDS['resources/list']!, (uri) => uri.startsWith('crm://customers/'));
+    expect(JSON.parse(out!.toString()).result.resources).toEqual([{ uri: 'crm://customers/1', name: 'a' }]);
+    const prompts = { jsonrpc: '2.0', id: 1, result: { prompts: [{ name: 'summarise' }, { name: 'export' }] } };
+    const out2 = filterListAnswer(Buffer.from(JSON.stringify(prompts)), 'application/json', LIST_KINDS['prompts/list']!, (n) => n === 'summarise');
+    expect(JSON.parse(out2!.toString()).result.prompts).toEqual([{ name: 'summarise' }]);
   });
 
   it('filters the response event of an SSE stream and passes other events through', () => {
@@ -44,7 +56,7 @@ describe('filterToolsList', () => {
     const json = JSON.stringify(listResponse(4), null, 1).split('\n');
     const stream = json.map((line) => `data:${line}`).join('\r\n') + '\r\n\r\n';
     const out = filterToolsList(Buffer.from(stream), 'text/event-stream', 4, keep)!.toString('utf8');
-    const data = out.split('\r\n').filter((l) => l.startsWith('data:'));
+    const data = out.split('\r\n').filter((l: string) => l.startsWith('data:'));
     expect(data).toHaveLength(1);
     expect(names(JSON.parse(data[0]!.slice(5)))).toEqual(['search_orders', 'get_customer']);
     expect(out).not.toContain('delete_all');
