@@ -90,7 +90,7 @@ describe('MCP tools (SPEC §11)', () => {
     expect(upstream.seen).toHaveLength(1);
   });
 
-  it('answers a denied tools/call as HTTP 200 with a JSON-RPC error of the same id and data.code policy_denied', async () => {
+  it('answers a denied tools/call as HTTP 200 with an isError tool result of the same id, the problem in _meta', async () => {
     const s = await session();
     for (const [id, name, rule] of [['req-7', 'delete_customer', 'crm-no-delete'], [8, 'export_all', undefined]] as const) {
       const res = await toolCall(s.token, id, name);
@@ -98,24 +98,28 @@ describe('MCP tools (SPEC §11)', () => {
       expect(res.headers['content-type']).toBe('application/json');
       expect(res.json.jsonrpc).toBe('2.0');
       expect(res.json.id).toBe(id);
-      expect(res.json.error.code).toBe(-32001);
-      expect(res.json.error.data).toMatchObject({ code: 'policy_denied', status: 403, type: 'urn:epochgate:error:policy_denied' });
-      expect(res.json.error.data.rule_id).toBe(rule);
+      expect(res.json.error).toBeUndefined();
+      expect(res.json.result.isError).toBe(true);
+      expect(res.json.result.content[0].text).toMatch(/^Policy denies this call\n/);
+      const problem = res.json.result._meta['io.epochgate/problem'];
+      expect(problem).toMatchObject({ code: 'policy_denied', status: 403, type: 'urn:epochgate:error:policy_denied' });
+      expect(problem.rule_id).toBe(rule);
     }
     expect(upstream.seen).toHaveLength(0);
     const denied = t.auditRecords().filter((r) => r.unmapped?.epochgate?.mcp_tool === 'delete_customer');
     expect(denied.at(-1)?.status_code).toBe('policy_denied');
   });
 
-  it('answers a require_approval tools/call with a JSON-RPC error carrying approval_required, approval_id and Retry-After', async () => {
+  it('answers a require_approval tools/call with an isError tool result naming the approval_id, and Retry-After', async () => {
     const s = await session();
     const res = await toolCall(s.token, 3, 'refund_order');
     expect(res.status).toBe(200);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.json.id).toBe(3);
-    expect(res.json.error.code).toBe(-32002);
-    expect(res.json.error.data.code).toBe('approval_required');
-    expect(res.json.error.data.approval_id).toMatch(/\S/);
+    const problem = res.json.result._meta['io.epochgate/problem'];
+    expect(problem.code).toBe('approval_required');
+    expect(problem.approval_id).toMatch(/\S/);
+    expect(res.json.result.content[0].text).toContain(problem.approval_id);
     expect(upstream.seen).toHaveLength(0);
   });
 
