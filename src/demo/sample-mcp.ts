@@ -19,6 +19,8 @@ export interface SampleMcpOptions {
   readonly stateless?: boolean;
   /** Answer with application/json instead of an SSE stream. */
   readonly json?: boolean;
+  /** Awaited before a tool runs (tests hold a call in flight with it). */
+  readonly beforeTool?: (name: string) => Promise<void>;
 }
 
 export interface SampleMcp {
@@ -39,10 +41,11 @@ const CUSTOMERS: Record<string, { name: string; email: string }> = {
 const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] });
 
 /** One McpServer with the CRM's tools, resources and prompts; `ran` records what was executed. */
-export function buildCrmServer(ran: string[]): McpServer {
+export function buildCrmServer(ran: string[], options: SampleMcpOptions = {}): McpServer {
   const server = new McpServer({ name: 'sample-crm', version: '1.0.0' });
   const tool = (name: string, description: string, shape: z.ZodRawShape, run: (args: Record<string, unknown>) => string) =>
-    server.registerTool(name, { description, inputSchema: shape }, (args: Record<string, unknown>) => {
+    server.registerTool(name, { description, inputSchema: shape }, async (args: Record<string, unknown>) => {
+      await options.beforeTool?.(name);
       ran.push(`tools/call ${name}`);
       return text(run(args));
     });
@@ -109,7 +112,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 function statelessHandler(ran: string[], options: SampleMcpOptions): Handler {
   return async (req, res) => {
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: options.json ?? false });
-    const server = buildCrmServer(ran);
+    const server = buildCrmServer(ran, options);
     res.on('close', () => void transport.close().then(() => server.close()));
     await server.connect(transport);
     await transport.handleRequest(req, res);
@@ -135,7 +138,7 @@ function statefulHandler(ran: string[], options: SampleMcpOptions): Handler {
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
-    await buildCrmServer(ran).connect(transport);
+    await buildCrmServer(ran, options).connect(transport);
     await transport.handleRequest(req, res);
   };
 }
