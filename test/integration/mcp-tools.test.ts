@@ -31,9 +31,10 @@ function mcpServer(state: { sse: boolean; minted: number }) {
     const message = JSON.parse(body) as { id?: number | string; method: string; params?: { name?: string } };
     const reply = (result: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result }));
     };
-    if (message.id === undefined) {
+    // Answers tools/list whatever the id (null, or none at all), as a careless server might.
+    if (message.id === undefined && message.method !== 'tools/list') {
       res.writeHead(202).end();
     } else if (message.method === 'initialize') {
       reply({ protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } }, { 'mcp-session-id': `mcp-sess-${++state.minted}` });
@@ -42,7 +43,7 @@ function mcpServer(state: { sse: boolean; minted: number }) {
       if (!state.sse) return reply(result);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'listing' } })}\n\n`);
-      res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, result })}\n\n`);
+      res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result })}\n\n`);
     } else {
       reply({ content: [{ type: 'text', text: `called ${message.params?.name ?? message.method}` }] });
     }
@@ -192,6 +193,42 @@ describe('MCP tools (SPEC §11)', () => {
     expect(message.id).toBe('list-1');
     expect(message.result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
     expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+  });
+
+  it.each([
+    ['id null', { id: null }],
+    ['the notification form (no id)', {}],
+    ['a string id', { id: 'x' }],
+  ])('filters a tools/list answer whatever the request id: %s (JSON and SSE)', async (_what, id) => {
+    const s = await session();
+    for (const sse of [false, true]) {
+      state.sse = sse;
+      const res = await rpc(s.token, { ...id, method: 'tools/list' });
+      expect(res.status).toBe(200);
+      const data = sse ? res.text.split('\n\n').filter((e) => e.includes('"tools"'))[0]!.split('data: ')[1]! : res.text;
+      expect(JSON.parse(data).result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
+      expect(res.text).not.toContain('delete_customer');
+    }
+  });
+
+  it('speaks 2026-07-28 without MCP sessions: headers must agree with the body for tools/call, resources/read and prompts/get', async () => {
+    const s = await session();
+    const v = { 'mcp-protocol-version': '2026-07-28' };
+    const list = await rpc(s.token, { id: 1, method: 'tools/list' }, { ...v, 'mcp-method': 'tools/list' });
+    expect(list.status).toBe(200);
+    expect(list.json.result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
+    const ok = await toolCall(s.token, 2, 'get_customer', { ...v, 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' });
+    expect(ok.json.result.content[0].text).toBe('called get_customer');
+    expect(ok.headers['mcp-session-id']).toBeUndefined();
+    const before = upstream.seen.length;
+    const read = { id: 3, method: 'resources/read', params: { uri: 'crm://customers/1' } };
+    expect((await rpc(s.token, read, { ...v, 'mcp-method': 'resources/read', 'mcp-name': 'crm://customers/2' })).status).toBe(400);
+    const prompt = { id: 4, method: 'prompts/get', params: { name: 'summarise' } };
+    expect((await rpc(s.token, prompt, { ...v, 'mcp-method': 'prompts/get', 'mcp-name': 'export' })).status).toBe(400);
+    expect(upstream.seen.length).toBe(before);
+    // Agreeing headers pass the header check; then policy decides (no rule names resources or prompts here).
+    const refused = await rpc(s.token, read, { ...v, 'mcp-method': 'resources/read', 'mcp-name': 'crm://customers/1' });
+    expect(refused.json).toMatchObject({ id: 3, error: { code: -31001, data: { code: 'policy_denied' } } });
   });
 
   it('binds an upstream Mcp-Session-Id to the gateway session that received it: another session gets 404', async () => {
