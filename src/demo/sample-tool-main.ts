@@ -6,7 +6,13 @@ import { startSampleTool } from './sample-tool.js';
 
 const port = Number(process.env.SAMPLE_TOOL_PORT ?? 9001);
 const mcpPort = Number(process.env.SAMPLE_MCP_PORT ?? 9002);
-Promise.all([startSampleTool(port), startSampleMcp({ port: mcpPort, json: process.env.SAMPLE_MCP_JSON === '1' })]).then(
+Promise.all([startSampleTool(port), startSampleMcp({
+    port: mcpPort,
+    // Stateless JSON by default, so the README's curl calls need no MCP session and read plain JSON; SDK
+    // clients work either way. SAMPLE_MCP_STATEFUL=1 / SAMPLE_MCP_SSE=1 switch to the other SDK modes.
+    stateless: process.env.SAMPLE_MCP_STATEFUL !== '1',
+    json: process.env.SAMPLE_MCP_SSE !== '1',
+  })]).then(
   ([tool, crm]) => {
     process.stdout.write(`sample billing API listening on ${tool.url}/api (invoices: GET /api/invoices/<id>)\n`);
     process.stdout.write(`sample CRM MCP server listening on ${crm.url} (tools, resources crm://customers/<id>, prompts)\n`);
