@@ -53,22 +53,15 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    io.stderr(`epochgate policy: ${(err as Error).message}\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
+    return usage((err as Error).message, io);
   }
   const { values, positionals } = parsed;
   if (sub === '--help' || sub === '-h' || values.help) {
     io.stdout(POLICY_HELP);
     return EXIT_OK;
   }
-  if (!isSub(sub) || positionals.length > 1) {
-    io.stderr(`epochgate policy: expected 'check', 'test' or 'explain'${positionals.length > 1 ? ' and at most one DIR' : ''}\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
-  }
-  if (positionals[0] !== undefined && values.policies !== undefined) {
-    io.stderr(`epochgate policy: give the directory as DIR or --policies, not both\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
-  }
+  if (!isSub(sub) || positionals.length > 1) return usage(`expected 'check', 'test' or 'explain'${positionals.length > 1 ? ' and at most one DIR' : ''}`, io);
+  if (positionals[0] !== undefined && values.policies !== undefined) return usage('give the directory as DIR or --policies, not both', io);
   let source: PolicySource;
   try {
     source = policySource(positionals[0] ?? values.policies, values.config);
@@ -76,12 +69,9 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
     io.stderr(`epochgate policy: ${(err as Error).message}\n`);
     return EXIT_FAILED;
   }
+  // --path may default from the tool's protocol (MCP: "/"), which only the operator config knows.
   const input = sub === 'explain' ? explainInput(values, source.protocols) : undefined;
-  if (sub === 'explain' && input === undefined) {
-    const missing = (['agent', 'tool', 'method', 'path'] as const).filter((k) => !values[k]);
-    io.stderr(`epochgate policy explain: missing --${missing.join(', --')}\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
-  }
+  if (sub === 'explain' && input === undefined) return missingExplainFlags(values, io);
   const result = await validatePolicyDir(source.dir, { now: Date.now(), ...(source.toolNames ? { toolNames: source.toolNames } : {}) });
   for (const warning of result.warnings) io.stderr(`warning: ${formatIssue(warning)}\n`);
   if (source.note) io.stderr(`note: ${source.note}\n`);
@@ -96,6 +86,17 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
     case 'explain':
       return explainPolicy(snapshot, input!, source.protocols, values, io);
   }
+}
+
+function usage(message: string, io: CliIo): number {
+  io.stderr(`epochgate policy: ${message}\n\n${POLICY_HELP}`);
+  return EXIT_USAGE;
+}
+
+function missingExplainFlags(values: PolicyValues, io: CliIo): number {
+  const missing = (['agent', 'tool', 'method', 'path'] as const).filter((k) => !values[k]);
+  io.stderr(`epochgate policy explain: missing --${missing.join(', --')}\n\n${POLICY_HELP}`);
+  return EXIT_USAGE;
 }
 
 /** Prints every issue (all files, all at once: SPEC §3); false when the directory is invalid. */
