@@ -10,7 +10,7 @@ import type { PolicySource } from './policy-source.js';
 
 export async function testPolicy(source: PolicySource, policy: PolicySnapshot, values: PolicyValues, io: CliIo): Promise<number> {
   const loaded = await loadPolicyTests(source.dir);
-  const issues = [...loaded.issues, ...checkPolicyTests(loaded.files, policy, source.toolNames)];
+  const issues = [...loaded.issues, ...checkPolicyTests(loaded.files, policy, source.toolNames, source.protocols)];
   if (issues.length > 0) {
     for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
     io.stderr(`policy test ${source.dir}: ${issues.length} error(s) in the test files; no case was run\n`);

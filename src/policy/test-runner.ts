@@ -85,7 +85,12 @@ export async function loadPolicyTests(dir: string): Promise<PolicyTestLoad> {
  * must be defined, the rule id must exist, the tool must be one the operator config defines (when known),
  * and case names are unique within a file.
  */
-export function checkPolicyTests(files: readonly PolicyTestFile[], policy: PolicySnapshot, toolNames?: ReadonlySet<string>): FileIssue[] {
+export function checkPolicyTests(
+  files: readonly PolicyTestFile[],
+  policy: PolicySnapshot,
+  toolNames?: ReadonlySet<string>,
+  protocols?: Protocols,
+): FileIssue[] {
   const issues: FileIssue[] = [];
   const ruleIds = new Set(policy.rules.map((rule) => rule.id));
   for (const file of files) {
@@ -98,6 +103,9 @@ export function checkPolicyTests(files: readonly PolicyTestFile[], policy: Polic
       if (!policy.agents.has(c.input.agent)) issue(['input', 'agent'], `agent "${c.input.agent}" is not defined in the policy`);
       if (toolNames !== undefined && !toolNames.has(c.input.tool)) issue(['input', 'tool'], `tool "${c.input.tool}" is not defined in the operator config`);
       if (typeof c.expect.rule === 'string' && !ruleIds.has(c.expect.rule)) issue(['expect', 'rule'], `rule "${c.expect.rule}" is not defined in the policy`);
+      // An MCP message on an HTTP tool would be decided as plain HTTP: the case could pass for the wrong reason.
+      const mcpKey = (['mcp_method', 'mcp_tool', 'mcp_resource', 'mcp_prompt'] as const).find((key) => c.input[key] !== undefined);
+      if (mcpKey && protocols?.get(c.input.tool) === 'http') issue(['input', mcpKey], `tool "${c.input.tool}" is not an MCP tool (protocol http)`);
     });
   }
   return issues;
