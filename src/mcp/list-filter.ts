@@ -33,7 +33,7 @@ export function filterListAnswer(body: Buffer, contentType: string | undefined, 
     const filtered = filterMessage(message, kind, keep);
     return filtered === undefined ? body : Buffer.from(JSON.stringify(filtered));
   }
-  if (type.startsWith('text/event-stream')) return filterEventStream(body.toString('utf8'), kind, keep);
+  if (type.startsWith('text/event-stream')) return Buffer.from(filterEvents(body.toString('utf8'), (message) => filterMessage(message, kind, keep)));
   return undefined;
 }
 
@@ -57,7 +57,7 @@ interface Line {
 
 // WHATWG HTML §9.2.6 (event stream interpretation): lines end in CRLF, LF or CR; a blank line ends an
 // event; an event's data is its `data:` field values (one leading space removed) joined with LF.
-function filterEventStream(text: string, kind: ListKind, keep: KeepItem): Buffer {
+function filterEvents(text: string, filter: (message: unknown) => Record<string, unknown> | undefined): string {
   const parts = text.split(/(\r\n|\r|\n)/);
   const lines: Line[] = [];
   for (let i = 0; i < parts.length; i += 2) lines.push({ text: parts[i]!, eol: parts[i + 1] ?? '' });
@@ -66,7 +66,7 @@ function filterEventStream(text: string, kind: ListKind, keep: KeepItem): Buffer
   const flush = (): void => {
     if (event.length === 0) return;
     const data = event.map((i) => fieldValue(lines[i]!.text)).join('\n');
-    const filtered = filterMessage(parseJson(data), kind, keep);
+    const filtered = filter(parseJson(data));
     if (filtered !== undefined) {
       const [first, ...rest] = event;
       lines[first!]!.text = `data: ${JSON.stringify(filtered)}`;
@@ -80,8 +80,8 @@ function filterEventStream(text: string, kind: ListKind, keep: KeepItem): Buffer
     else if (line.text === 'data' || line.text.startsWith('data:')) event.push(i);
   });
   flush();
-  if (!changed) return Buffer.from(text);
-  return Buffer.from(lines.map((line) => line.text + line.eol).join(''));
+  if (!changed) return text;
+  return lines.map((line) => line.text + line.eol).join('');
 }
 
 function fieldValue(line: string): string {
@@ -99,4 +99,59 @@ function parseJson(text: string): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Picks, per list member, the keep function, or undefined when that list is not filtered for this tool. */
+export type KeepFor = (kind: ListKind) => KeepItem | undefined;
+
+/** Filters every list a response message carries (tools, resources, prompts), whatever the message's id. */
+function filterAnyList(message: unknown, keepFor: KeepFor): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const kind of Object.values(LIST_KINDS)) {
+    const keep = keepFor(kind);
+    const filtered = keep ? filterMessage(out ?? message, kind, keep) : undefined;
+    if (filtered) out = filtered;
+  }
+  return out;
+}
+
+/** Chunk in, chunk out: what forward() writes to the agent instead of the upstream's bytes. */
+export interface StreamFilter {
+  push(chunk: Buffer): Buffer;
+  end(): Buffer;
+}
+
+// A blank line ends an SSE event (WHATWG HTML §9.2.6). A trailing CR may be the first half of a CRLF, so
+// an event boundary that ends the buffered text with CR is only trusted once more text has arrived.
+const EVENT_END = /(?:\r\n|\r|\n)(?:\r\n|\r|\n)/g;
+
+/**
+ * SPEC §11 "whatever its id or stream": an SSE stream relayed unbuffered (a tools/call progress stream, a
+ * standalone GET stream, a resumed stream replaying an earlier list answer) has each complete event vetted
+ * as it passes; an event that carries a list is filtered like a buffered list answer. Partial events wait
+ * for their end. Everything else passes byte for byte.
+ */
+export function sseListFilter(keepFor: KeepFor): StreamFilter {
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  const vet = (text: string): Buffer => Buffer.from(filterEvents(text, (message) => filterAnyList(message, keepFor)));
+  return {
+    push(chunk) {
+      pending += decoder.decode(chunk, { stream: true });
+      let cut = -1;
+      for (const match of pending.matchAll(EVENT_END)) {
+        const end = match.index + match[0].length;
+        if (end < pending.length || !pending.endsWith('\r')) cut = end;
+      }
+      if (cut === -1) return Buffer.alloc(0);
+      const ready = pending.slice(0, cut);
+      pending = pending.slice(cut);
+      return vet(ready);
+    },
+    end() {
+      const rest = pending + decoder.decode();
+      pending = '';
+      return rest === '' ? Buffer.alloc(0) : vet(rest);
+    },
+  };
 }

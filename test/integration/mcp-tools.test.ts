@@ -27,7 +27,15 @@ const POLICY = defaultPolicy(MCP_RULES).replace(/  - id: crm-all\n[\s\S]*?tools:
 
 /** A minimal MCP server: initialize mints a session id, tools/list answers as JSON or SSE, tools/call echoes. */
 function mcpServer(state: { sse: boolean; minted: number }) {
-  return (_req: unknown, res: ServerResponse, body: string): void => {
+  return (req: { method?: string }, res: ServerResponse, body: string): void => {
+    if (req.method === 'GET') {
+      // A resumed stream (Last-Event-ID) replaying an earlier tools/list answer, then a progress event.
+      const result = { tools: LISTED.map((name) => ({ name, inputSchema: { type: 'object' } })) };
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`id: e1\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 'earlier', result })}\n`);
+      res.end(`\nid: e2\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n`);
+      return;
+    }
     const message = JSON.parse(body) as { id?: number | string; method: string; params?: { name?: string } };
     const reply = (result: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
@@ -209,6 +217,15 @@ describe('MCP tools (SPEC §11)', () => {
       expect(JSON.parse(data).result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
       expect(res.text).not.toContain('delete_customer');
     }
+  });
+
+  it('filters a list replayed on a standalone GET stream, event by event as it is relayed', async () => {
+    const s = await session();
+    const res = await call(`${t.data}/tools/crm/`, { headers: { ...bearer(s.token), accept: 'text/event-stream', 'last-event-id': 'e0' } });
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('delete_customer');
+    expect(res.text).toContain('"tools":[{"name":"search_orders"');
+    expect(res.text).toContain('id: e2\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n');
   });
 
   it('speaks 2026-07-28 without MCP sessions: headers must agree with the body for tools/call, resources/read and prompts/get', async () => {

@@ -1,6 +1,6 @@
 // SPEC §11: list results are filtered to what the session may use (list-filter.ts), whatever the id.
 import { describe, expect, it } from 'vitest';
-import { filterListAnswer, LIST_KINDS } from '../../src/mcp/list-filter.js';
+import { filterListAnswer, LIST_KINDS, sseListFilter } from '../../src/mcp/list-filter.js';
 
 const TOOLS = LIST_KINDS['tools/list']!;
 const filterToolsList = (body: Buffer, type: string | undefined, _id: unknown, keep: (n: string) => boolean) => filterListAnswer(body, type, TOOLS, keep);
@@ -66,5 +66,41 @@ describe('filterListAnswer', () => {
     expect(filterToolsList(Buffer.from('{"jsonrpc":'), 'application/json', 1, keep)).toBeUndefined();
     expect(filterToolsList(Buffer.from(JSON.stringify(listResponse(1))), 'text/plain', 1, keep)).toBeUndefined();
     expect(filterToolsList(Buffer.from(JSON.stringify(listResponse(1))), undefined, 1, keep)).toBeUndefined();
+  });
+});
+
+describe('sseListFilter (unbuffered SSE streams)', () => {
+  const keepFor = (kind: { member: string }) => (kind.member === 'tools' ? keep : kind.member === 'prompts' ? (n: string) => n === 'ok' : undefined);
+  const run = (chunks: (string | Buffer)[]) => {
+    const filter = sseListFilter(keepFor);
+    const out = chunks.map((c) => filter.push(typeof c === 'string' ? Buffer.from(c) : c));
+    out.push(filter.end());
+    return Buffer.concat(out).toString('utf8');
+  };
+  const list = `event: message\r\nid: 9\r\ndata: ${JSON.stringify(listResponse(5))}\r\n\r\n`;
+  const note = 'data: {"jsonrpc":"2.0","method":"notifications/progress","params":{"p":"é"}}\n\n';
+
+  it('filters a list event however the stream is cut into chunks, CRLF and multi-byte characters included', () => {
+    const whole = run([note + list]);
+    expect(whole).not.toContain('delete_all');
+    expect(whole.startsWith(note)).toBe(true);
+    const bytes = Buffer.from(note + list);
+    for (const cut of [1, 40, bytes.indexOf(0xc3) + 1, bytes.length - 3, bytes.length - 1]) {
+      expect(run([bytes.subarray(0, cut), bytes.subarray(cut)])).toBe(whole);
+    }
+    const byByte = run([...bytes].map((b) => Buffer.from([b])));
+    expect(byByte).toBe(whole);
+  });
+
+  it('passes events without a list byte for byte, filters prompts where asked, and leaves resources alone where not', () => {
+    expect(run([note])).toBe(note);
+    const prompts = `data: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { prompts: [{ name: 'ok' }, { name: 'no' }] } })}\n\n`;
+    expect(run([prompts])).toContain('"prompts":[{"name":"ok"}]');
+    const resources = `data: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { resources: [{ uri: 'x://1' }] } })}\n\n`;
+    expect(run([resources])).toBe(resources);
+  });
+
+  it('vets an unterminated last event at the end of the stream', () => {
+    expect(run([`data: ${JSON.stringify(listResponse(1))}`])).not.toContain('delete_all');
   });
 });
