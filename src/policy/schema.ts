@@ -132,12 +132,19 @@ export const RESOURCE_METHODS: readonly string[] = ['resources/read', 'resources
 export const PROMPT_METHODS: readonly string[] = ['prompts/get'];
 
 interface McpSelectors {
+  readonly methods?: readonly string[] | undefined;
+  readonly mcp_tools?: readonly string[] | undefined;
   readonly mcp_methods?: readonly string[] | undefined;
   readonly mcp_resources?: readonly string[] | undefined;
   readonly mcp_prompts?: readonly string[] | undefined;
 }
 
 function checkMcpSelectors(rule: McpSelectors, ctx: z.RefinementCtx): void {
+  const selector = (['mcp_tools', 'mcp_methods', 'mcp_resources', 'mcp_prompts'] as const).find((key) => rule[key] !== undefined);
+  // MCP messages are POSTed: a rule that names one and excludes POST could never match (a deny that never fires).
+  if (selector && rule.methods !== undefined && !rule.methods.some((m) => m.toUpperCase() === 'POST')) {
+    ctx.addIssue({ code: 'custom', path: ['methods'], message: `must include POST: ${selector} matches POSTed MCP messages only` });
+  }
   if (rule.mcp_methods === undefined) return;
   const methods = rule.mcp_methods.map((glob) => compileNameGlob(glob)).flatMap((r) => (r.ok ? [r.match] : []));
   const covers = (names: readonly string[]) => names.some((name) => methods.some((match) => match(name)));

@@ -159,6 +159,7 @@ describe('MCP selectors are validated strictly at load', () => {
     ['an empty mcp_methods list', '    mcp_methods: []\n', 'must not be empty'],
     ['mcp_prompts that mcp_methods excludes', '    mcp_methods: ["tools/call"]\n    mcp_prompts: ["a"]\n', 'prompts/get'],
     ['mcp_resources that mcp_methods excludes', '    mcp_methods: ["prompts/get"]\n    mcp_resources: ["a"]\n', 'resources/read'],
+    ['an MCP selector with methods that exclude POST', '    methods: [GET]\n    mcp_tools: ["delete_*"]\n', 'must include POST'],
   ])('refuses %s', async (_what, rule, message) => {
     const result = await validatePolicyDir(writePolicyDir({ 'main.yaml': `${HEADER}rules:\n  - id: r\n    effect: allow\n    tools: [crm]\n${rule}` }), { now: 0, toolNames: TOOLS });
     expect(result.snapshot).toBeUndefined();
