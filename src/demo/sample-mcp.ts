@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
@@ -42,7 +43,8 @@ const text = (value: string) => ({ content: [{ type: 'text' as const, text: valu
 
 /** One McpServer with the CRM's tools, resources and prompts; `ran` records what was executed. */
 export function buildCrmServer(ran: string[], options: SampleMcpOptions = {}): McpServer {
-  const server = new McpServer({ name: 'sample-crm', version: '1.0.0' });
+  // logging: so logging/setLevel exists (policy governs it through mcp_methods, like completion/complete).
+  const server = new McpServer({ name: 'sample-crm', version: '1.0.0' }, { capabilities: { logging: {} } });
   const tool = (name: string, description: string, shape: z.ZodRawShape, run: (args: Record<string, unknown>) => string) =>
     server.registerTool(name, { description, inputSchema: shape }, async (args: Record<string, unknown>) => {
       await options.beforeTool?.(name);
@@ -68,7 +70,7 @@ export function buildCrmServer(ran: string[], options: SampleMcpOptions = {}): M
     return { contents: [{ uri: uri.href, text: 'secret' }] };
   });
   const prompt = (name: string, description: string) =>
-    server.registerPrompt(name, { description, argsSchema: { id: z.string() } }, ({ id }) => {
+    server.registerPrompt(name, { description, argsSchema: { id: completable(z.string(), (value) => Object.keys(CUSTOMERS).filter((id) => id.startsWith(value))) } }, ({ id }) => {
       ran.push(`prompts/get ${name}`);
       return { messages: [{ role: 'user', content: { type: 'text', text: `${description} for customer ${id}` } }] };
     });

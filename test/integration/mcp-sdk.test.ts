@@ -23,6 +23,10 @@ const TENANT_RULE = `  - id: crm-tenant-b
     tools: [crm]
     methods: [POST]
     paths: ["/tenant-b"]
+  - id: crm-quiet-logs
+    effect: deny
+    tools: [crm]
+    mcp_methods: ["logging/setLevel"]
 `;
 
 /** A gateway dir with the test policy (no crm-all rule) and the shipped policies/crm.yaml. */
@@ -112,6 +116,13 @@ describe.each(MODES)('the official SDK through the gateway (server %s)', (_mode,
     expect((await client.getPrompt({ name: 'summarise_customer', arguments: { id: '1' } })).messages).toHaveLength(1);
     expect(await mcpCode(client.getPrompt({ name: 'export_everything', arguments: { id: '1' } }))).toBe(-31001);
     expect(crm.ran).toEqual(['tools/call search_customers', 'resources/read crm://customers/2', 'prompts/get summarise_customer']);
+  });
+
+  it('governs other methods by mcp_methods: completion/complete allowed, logging/setLevel denied by a deny rule', async () => {
+    const { client } = await connect(t, (await openSession(t)).token);
+    const completed = await client.complete({ ref: { type: 'ref/prompt', name: 'summarise_customer' }, argument: { name: 'id', value: '' } });
+    expect(completed.completion.values).toEqual(['1', '2']);
+    expect(await mcpCode(client.setLoggingLevel('debug'))).toBe(-31001);
   });
 });
 
