@@ -125,13 +125,16 @@ export interface StreamFilter {
 // an event boundary that ends the buffered text with CR is only trusted once more text has arrived.
 const EVENT_END = /(?:\r\n|\r|\n)(?:\r\n|\r|\n)/g;
 
+/** Bound on one SSE event held back for vetting (like the 4 MiB bound on a buffered list answer). */
+const MAX_EVENT_CHARS = 4 * 1024 * 1024;
+
 /**
  * SPEC §11 "whatever its id or stream": an SSE stream relayed unbuffered (a tools/call progress stream, a
  * standalone GET stream, a resumed stream replaying an earlier list answer) has each complete event vetted
  * as it passes; an event that carries a list is filtered like a buffered list answer. Partial events wait
  * for their end. Everything else passes byte for byte.
  */
-export function sseListFilter(keepFor: KeepFor): StreamFilter {
+export function sseListFilter(keepFor: KeepFor, maxEventBytes = MAX_EVENT_CHARS): StreamFilter {
   const decoder = new TextDecoder('utf-8');
   let pending = '';
   const vet = (text: string): Buffer => Buffer.from(filterEvents(text, (message) => filterAnyList(message, keepFor)));
@@ -143,7 +146,11 @@ export function sseListFilter(keepFor: KeepFor): StreamFilter {
         const end = match.index + match[0].length;
         if (end < pending.length || !pending.endsWith('\r')) cut = end;
       }
-      if (cut === -1) return Buffer.alloc(0);
+      if (cut === -1) {
+        // Fail closed on an event too large to vet: the stream is cut, never relayed unvetted.
+        if (pending.length > maxEventBytes) throw new Error(`an SSE event exceeds ${maxEventBytes} characters`);
+        return Buffer.alloc(0);
+      }
       const ready = pending.slice(0, cut);
       pending = pending.slice(cut);
       return vet(ready);

@@ -8,7 +8,8 @@
 // Both are small; an answer over MAX_BUFFERED_MCP_BYTES is refused with 502 upstream_unreachable rather
 // than relayed unvetted. An id first seen on a streamed answer is bound once that answer is relayed.
 import { GatewayError } from '../errors/gateway-error.js';
-import { filterListAnswer, LIST_KINDS, type KeepItem, type ListKind } from '../mcp/list-filter.js';
+import { filterListAnswer, LIST_KINDS, sseListFilter, type KeepFor, type KeepItem, type ListKind } from '../mcp/list-filter.js';
+import type { ForwardOptions } from '../upstream/forward.js';
 import { decideCall } from '../policy/decide.js';
 import { callFacts } from './request-facts.js';
 import type { BufferedForwardOptions } from '../upstream/forward-buffered.js';
@@ -54,11 +55,12 @@ function filtersList(ctx: RequestContext, kind: ListKind): boolean {
 }
 
 /** An item stays listed iff THE decision (policy/decide.ts) for using it — tools/call of the tool,
- *  resources/read of the resource, prompts/get of the prompt, posted where the list was asked — is not a
- *  deny (allow and require_approval keep it: the agent may use it, possibly after an approval). */
+ *  resources/read of the resource, prompts/get of the prompt, POSTed where the list was asked (or the
+ *  stream opened) — is not a deny (allow and require_approval keep it: the agent may use it, possibly
+ *  after an approval). */
 function keeper(ctx: RequestContext, kind: ListKind): KeepItem {
   const action = need(ctx, 'action');
-  const facts = callFacts(ctx, action.method, action.path);
+  const facts = callFacts(ctx, 'POST', action.path);
   const use =
     kind.member === 'tools'
       ? (key: string) => ({ method: 'tools/call', tool: key })
@@ -66,6 +68,17 @@ function keeper(ctx: RequestContext, kind: ListKind): KeepItem {
         ? (key: string) => ({ method: 'resources/read', resource: key })
         : (key: string) => ({ method: 'prompts/get', prompt: key });
   return (key) => decideCall(ctx.policy, { ...facts, mcp: use(key) }).effect !== 'deny';
+}
+
+/** SPEC §11 "whatever its id or stream": every other SSE answer of an MCP tool (tools/call streams, the
+ *  standalone GET stream, a resumed stream) is vetted event by event as it is relayed (list-filter.ts). */
+export function mcpStreamFilter(ctx: RequestContext): ForwardOptions['bodyFilter'] {
+  const keepFor: KeepFor = (kind) => (filtersList(ctx, kind) ? keeper(ctx, kind) : undefined);
+  return (headers) => {
+    const type = headers['content-type'];
+    const media = String(Array.isArray(type) ? type[0] : (type ?? '')).trimStart().toLowerCase();
+    return media.startsWith('text/event-stream') ? sseListFilter(keepFor) : undefined;
+  };
 }
 
 /**

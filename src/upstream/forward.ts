@@ -34,7 +34,8 @@ export interface ForwardOptions {
   /** Keep a copy of the response body, up to maxBytes (default 1 MiB), while streaming it (ledger, SPEC §10). */
   readonly capture?: { readonly maxBytes?: number };
   /** Rewrites the relayed body as it streams, chosen once the response headers are known (MCP list
-   *  filtering on unbuffered SSE, SPEC §11). The ledger still captures the tool's own bytes. */
+   *  filtering on unbuffered SSE, SPEC §11). The ledger still captures the tool's own bytes. A push that
+   *  throws aborts the exchange like a failure after the response started. */
   readonly bodyFilter?: (headers: HeaderMap) => { push(chunk: Buffer): Buffer; end(): Buffer } | undefined;
   /** Called once with the upstream status and relayed headers, before the first byte goes to the client. */
   readonly onResponse?: (status: number, headers: HeaderMap) => void;
@@ -268,7 +269,13 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
         }
         if (idleTimer) idleTimer.refresh();
         if (clientClosed) return; // draining for the ledger: nobody to write to
-        const out = filter ? filter.push(chunk) : chunk;
+        let out = chunk;
+        try {
+          if (filter) out = filter.push(chunk);
+        } catch (err) {
+          ctrl.abort(toError(err)); // a body the filter cannot vet is cut off, never relayed unvetted
+          return;
+        }
         if (out.length > 0 && !res.write(out)) ctrl.pause();
       },
       onResponseEnd() {

@@ -100,6 +100,12 @@ describe('sseListFilter (unbuffered SSE streams)', () => {
     expect(run([resources])).toBe(resources);
   });
 
+  it('refuses to hold back an event larger than its bound (the stream is then cut)', () => {
+    const filter = sseListFilter(keepFor, 100);
+    expect(filter.push(Buffer.from('data: 1\n\n')).toString()).toBe('data: 1\n\n');
+    expect(() => filter.push(Buffer.from(`data: ${'x'.repeat(200)}`))).toThrow(/exceeds 100/);
+  });
+
   it('vets an unterminated last event at the end of the stream', () => {
     expect(run([`data: ${JSON.stringify(listResponse(1))}`])).not.toContain('delete_all');
   });
