@@ -223,6 +223,33 @@ describe('MCP messages and requests governed by the gateway (SDK server, statefu
   });
 });
 
+describe('MCP revision 2025-06-18 with a raw client (SDK server, stateless JSON)', () => {
+  let crm: SampleMcp;
+  let t: TestGateway;
+  beforeAll(async () => ({ crm, t } = await startPair({ stateless: true, json: true })));
+  afterAll(async () => {
+    await t.close();
+    await crm.close();
+  });
+
+  it('initializes, lists filtered tools and has a denied call answered as a tool result', async () => {
+    const s = await openSession(t);
+    const post = (message: Record<string, unknown>) =>
+      call(`${t.data}/tools/crm`, {
+        method: 'POST',
+        headers: { ...bearer(s.token), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+      });
+    const init = await post({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    expect(init.json.result.protocolVersion).toBe('2025-06-18');
+    const list = await post({ id: 2, method: 'tools/list' });
+    expect(list.json.result.tools.map((tool: { name: string }) => tool.name)).not.toContain('delete_customer');
+    const denied = await post({ id: 3, method: 'tools/call', params: { name: 'delete_customer', arguments: { id: '1' } } });
+    expect(denied.json).toMatchObject({ id: 3, result: { isError: true, _meta: { 'io.epochgate/problem': { code: 'policy_denied' } } } });
+    expect(crm.ran).toEqual([]);
+  });
+});
+
 // A JSON-mode server, so a tool that does not answer in time is an upstream_timeout before any byte of the
 // answer was relayed (an SSE answer would already have started).
 describe('ledger outcomes of an MCP tools/call in MCP form (SDK server, stateful JSON)', () => {
