@@ -2,7 +2,9 @@
 // approval iff they have the same digest. SHA-256 over a canonical JSON envelope of tool, method,
 // normalised path, query and body. A JSON body is canonicalised (sorted keys, no insignificant
 // whitespace, shortest numbers: util/canonical-json.ts) so semantically equal JSON gives the same digest;
-// for an MCP tools/call only the tool name and canonical arguments count, never the JSON-RPC id or _meta.
+// for an MCP message (SPEC §9.1): the JSON-RPC method, the normalised path and query it was posted to, and
+// the MCP tool name and canonical arguments (other methods: their params) — never the JSON-RPC id or _meta,
+// so a retry with a new id is the same action, and the same call posted to another endpoint is not.
 //
 // Canonicalising must never make two DIFFERENT actions equal, since that would let an approval be used for
 // another action. So a body is canonicalised only when that is lossless for any reasonable upstream parser;
@@ -26,21 +28,19 @@ export interface ActionFacts {
   readonly body: Uint8Array | null;
   /** The request's Content-Type header, if any. */
   readonly contentType: string | undefined;
-  /** Set for an MCP tools/call: then only the tool and its arguments are digested. */
+  /** Set for an MCP tools/call (params.name). */
   readonly mcpTool: string | undefined;
+  /** The JSON-RPC method of an MCP message; set for every POSTed MCP message. `mcpTool` alone = tools/call. */
+  readonly mcpMethod?: string | undefined;
 }
 
-/** Bumped if the envelope ever changes, so old and new digests can never collide. */
-const DIGEST_VERSION = 1;
+/** Bumped if the envelope ever changes, so old and new digests can never collide. 2: MCP digests carry
+ *  the JSON-RPC method, path and query. */
+const DIGEST_VERSION = 2;
 
 export function actionDigest(facts: ActionFacts): string {
-  if (facts.mcpTool !== undefined) {
-    const call = facts.body === null ? undefined : canonicalJsonValue(facts.body);
-    const params = isObject(call) && isObject(call.params) ? call.params : undefined;
-    // A message we cannot read losslessly is digested whole (id included): it can only ever match itself.
-    const args = params === undefined ? { raw_sha256: sha256Hex(facts.body ?? new Uint8Array()) } : { arguments: params.arguments ?? null };
-    return sha256Hex(canonicalJson({ v: DIGEST_VERSION, kind: 'mcp', tool: facts.tool, mcp_tool: facts.mcpTool, ...args }));
-  }
+  const mcpMethod = facts.mcpMethod ?? (facts.mcpTool !== undefined ? 'tools/call' : undefined);
+  if (mcpMethod !== undefined) return mcpDigest(facts, mcpMethod);
   return sha256Hex(
     canonicalJson({
       v: DIGEST_VERSION,
@@ -52,6 +52,34 @@ export function actionDigest(facts: ActionFacts): string {
       body: bodyPart(facts.body, facts.contentType),
     }),
   );
+}
+
+function mcpDigest(facts: ActionFacts, mcpMethod: string): string {
+  const message = facts.body === null ? undefined : canonicalJsonValue(facts.body);
+  const params = isObject(message) ? (message.params ?? {}) : undefined;
+  let what: Record<string, unknown>;
+  // A message we cannot read losslessly is digested whole (id included): it can only ever match itself.
+  if (!isObject(params)) what = { raw_sha256: sha256Hex(facts.body ?? new Uint8Array()) };
+  else if (mcpMethod === 'tools/call') what = { mcp_tool: facts.mcpTool ?? params.name ?? null, arguments: params.arguments ?? null };
+  else what = { params: withoutMeta(params) };
+  return sha256Hex(
+    canonicalJson({
+      v: DIGEST_VERSION,
+      kind: 'mcp',
+      tool: facts.tool,
+      method: facts.method.toUpperCase(),
+      path: facts.path,
+      query: facts.query,
+      mcp_method: mcpMethod,
+      ...what,
+    }),
+  );
+}
+
+/** params minus `_meta` (progress tokens and the like: transport, not the action). */
+function withoutMeta(params: Record<string, unknown>): Record<string, unknown> {
+  const { _meta: _ignored, ...rest } = params;
+  return rest;
 }
 
 function bodyPart(body: Uint8Array | null, contentType: string | undefined): unknown {

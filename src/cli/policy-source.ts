@@ -9,6 +9,8 @@ import { configPath } from './config-path.js';
 export interface PolicySource {
   readonly dir: string;
   readonly toolNames?: ReadonlySet<string>;
+  /** Each configured tool's protocol (MCP tools are decided as MCP: SPEC §3), when the config was read. */
+  readonly protocols?: ReadonlyMap<string, 'http' | 'mcp'>;
   /** Why tool names were not checked, when they were not. */
   readonly note?: string;
 }
@@ -19,7 +21,8 @@ export function policySource(dirArg: string | undefined, configFlag: string | un
   if (haveConfig) {
     try {
       const config = loadConfig(file);
-      return { dir: dirArg ? resolve(dirArg) : config.policiesDir, toolNames: new Set(config.tools.keys()) };
+      const protocols = new Map([...config.tools].map(([name, tool]) => [name, tool.protocol] as const));
+      return { dir: dirArg ? resolve(dirArg) : config.policiesDir, toolNames: new Set(config.tools.keys()), protocols };
     } catch (err) {
       if (!dirArg) throw err;
       return { dir: resolve(dirArg), note: `tool names were not checked: the operator config did not load (${(err as Error).message.split('\n')[0]})` };

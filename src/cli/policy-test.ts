@@ -10,7 +10,7 @@ import type { PolicySource } from './policy-source.js';
 
 export async function testPolicy(source: PolicySource, policy: PolicySnapshot, values: PolicyValues, io: CliIo): Promise<number> {
   const loaded = await loadPolicyTests(source.dir);
-  const issues = [...loaded.issues, ...checkPolicyTests(loaded.files, policy, source.toolNames)];
+  const issues = [...loaded.issues, ...checkPolicyTests(loaded.files, policy, source.toolNames, source.protocols)];
   if (issues.length > 0) {
     for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
     io.stderr(`policy test ${source.dir}: ${issues.length} error(s) in the test files; no case was run\n`);
@@ -20,7 +20,7 @@ export async function testPolicy(source: PolicySource, policy: PolicySnapshot, v
     io.stderr(`policy test ${source.dir}: no policy tests (*.test.yaml) found\n`);
     return EXIT_FAILED;
   }
-  const results = runPolicyTests(loaded.files, policy);
+  const results = runPolicyTests(loaded.files, policy, source.protocols);
   const failed = results.filter((r) => !r.passed);
   if (values.json) {
     io.stdout(`${JSON.stringify({ revision: policy.revision, passed: results.length - failed.length, failed: failed.length, results }, null, 2)}\n`);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { formatIssue } from '../config/file-issues.js';
 import { validatePolicyDir, type PolicyValidation } from '../policy/load.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
-import { explainPolicy } from './policy-explain.js';
+import { explainInput, explainPolicy } from './policy-explain.js';
 import { policySource, type PolicySource } from './policy-source.js';
 import { testPolicy } from './policy-test.js';
 
@@ -15,8 +15,11 @@ export const POLICY_HELP = `Usage:
   epochgate policy test [DIR] [--config PATH] [--json]
       Run the *.test.yaml case tables in the policy directory against the policy. A failing case prints
       its input, the expected and the actual decision. Exit 0 all pass, 1 a case fails or a file is invalid.
-  epochgate policy explain --agent A --tool T --method M --path P [--mcp-tool N] [--json] [DIR] [--config PATH]
+  epochgate policy explain --agent A --tool T --method M [--path P] [--mcp-method M] [--mcp-tool N]
+                           [--mcp-resource URI] [--mcp-prompt N] [--json] [DIR] [--config PATH]
       Show the decision for one call, every matching rule with its effect and which one decided.
+      For an MCP tool, --path defaults to / (the MCP endpoint) and the --mcp-* flags describe the POSTed
+      message (--mcp-tool alone means tools/call, --mcp-resource resources/read, --mcp-prompt prompts/get).
       Exit 0 whatever the decision.
 The directory is DIR or --policies DIR, else the operator config's policies (--config, EPOCHGATE_CONFIG,
 or config/epochgate.yaml), else policies/. Tool names are checked when the operator config can be read.
@@ -31,6 +34,9 @@ const OPTIONS = {
   method: { type: 'string' },
   path: { type: 'string' },
   'mcp-tool': { type: 'string' },
+  'mcp-method': { type: 'string' },
+  'mcp-resource': { type: 'string' },
+  'mcp-prompt': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -47,29 +53,15 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
   try {
     parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
-    io.stderr(`epochgate policy: ${(err as Error).message}\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
+    return usage((err as Error).message, io);
   }
   const { values, positionals } = parsed;
   if (sub === '--help' || sub === '-h' || values.help) {
     io.stdout(POLICY_HELP);
     return EXIT_OK;
   }
-  if (!isSub(sub) || positionals.length > 1) {
-    io.stderr(`epochgate policy: expected 'check', 'test' or 'explain'${positionals.length > 1 ? ' and at most one DIR' : ''}\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
-  }
-  if (positionals[0] !== undefined && values.policies !== undefined) {
-    io.stderr(`epochgate policy: give the directory as DIR or --policies, not both\n\n${POLICY_HELP}`);
-    return EXIT_USAGE;
-  }
-  if (sub === 'explain') {
-    const missing = (['agent', 'tool', 'method', 'path'] as const).filter((k) => !values[k]);
-    if (missing.length > 0) {
-      io.stderr(`epochgate policy explain: missing --${missing.join(', --')}\n\n${POLICY_HELP}`);
-      return EXIT_USAGE;
-    }
-  }
+  if (!isSub(sub) || positionals.length > 1) return usage(`expected 'check', 'test' or 'explain'${positionals.length > 1 ? ' and at most one DIR' : ''}`, io);
+  if (positionals[0] !== undefined && values.policies !== undefined) return usage('give the directory as DIR or --policies, not both', io);
   let source: PolicySource;
   try {
     source = policySource(positionals[0] ?? values.policies, values.config);
@@ -77,6 +69,9 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
     io.stderr(`epochgate policy: ${(err as Error).message}\n`);
     return EXIT_FAILED;
   }
+  // --path may default from the tool's protocol (MCP: "/"), which only the operator config knows.
+  const input = sub === 'explain' ? explainInput(values, source.protocols) : undefined;
+  if (sub === 'explain' && input === undefined) return missingExplainFlags(values, io);
   const result = await validatePolicyDir(source.dir, { now: Date.now(), ...(source.toolNames ? { toolNames: source.toolNames } : {}) });
   for (const warning of result.warnings) io.stderr(`warning: ${formatIssue(warning)}\n`);
   if (source.note) io.stderr(`note: ${source.note}\n`);
@@ -89,8 +84,19 @@ export async function runPolicyCommand(args: string[], io: CliIo): Promise<numbe
     case 'test':
       return testPolicy(source, snapshot, values, io);
     case 'explain':
-      return explainPolicy(snapshot, values, io);
+      return explainPolicy(snapshot, input!, source.protocols, values, io);
   }
+}
+
+function usage(message: string, io: CliIo): number {
+  io.stderr(`epochgate policy: ${message}\n\n${POLICY_HELP}`);
+  return EXIT_USAGE;
+}
+
+function missingExplainFlags(values: PolicyValues, io: CliIo): number {
+  const missing = (['agent', 'tool', 'method', 'path'] as const).filter((k) => !values[k]);
+  io.stderr(`epochgate policy explain: missing --${missing.join(', --')}\n\n${POLICY_HELP}`);
+  return EXIT_USAGE;
 }
 
 /** Prints every issue (all files, all at once: SPEC §3); false when the directory is invalid. */

@@ -1,6 +1,7 @@
 // SPEC §11: a replayed MCP answer must carry the JSON-RPC id of the message it answers. The fingerprint of
 // an MCP tools/call ignores the id (SPEC §10), so the recorded result is re-addressed to the new id: in a
 // JSON body, or in each SSE `data:` line that holds a JSON-RPC response. Anything else is left as recorded.
+import { REPLAY_META } from '../mcp/mcp-reply.js';
 import type { RecordedHeaders } from '../store/ledger-types.js';
 
 export function rewriteJsonRpcId(body: Buffer, headers: RecordedHeaders, id: string | number | null): Buffer {
@@ -38,13 +39,24 @@ function parse(text: string): Record<string, unknown> | undefined {
   return 'id' in message && ('result' in message || 'error' in message) ? message : undefined;
 }
 
-/** The id of the JSON-RPC request in `body` (undefined when there is none to answer). */
-export function jsonRpcRequestId(body: Buffer | null): string | number | null | undefined {
-  if (body === null) return undefined;
-  try {
-    const id = (JSON.parse(body.toString('utf8')) as { id?: unknown }).id;
-    return typeof id === 'string' || typeof id === 'number' || id === null ? id : undefined;
-  } catch {
-    return undefined;
+/** SPEC §11: the recorded upstream MCP session and cookies belong to the exchange that was recorded, not to
+ *  this client: replaying them would make the client adopt an MCP session that may be gone (its next call
+ *  then fails with 404). The client keeps the MCP session it has. */
+export function withoutSessionHeaders(headers: RecordedHeaders): RecordedHeaders {
+  const kept: Record<string, RecordedHeaders[string]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower !== 'mcp-session-id' && lower !== 'set-cookie') kept[name] = value;
   }
+  return kept;
+}
+
+/** SPEC §11: an admin's `done` resolution in MCP form, under the new request's id: a tool result for
+ *  tools/call (text says it already happened), otherwise a result carrying only the replay marker. */
+export function mcpDoneBody(entryId: string, id: string | number, method: string | undefined): Buffer {
+  const replay = { replayed: true, resolution: 'done', entry_id: entryId };
+  const text = `This call already happened: an administrator recorded its earlier attempt as done (ledger entry ${entryId}). It was not run again.`;
+  const result =
+    method === 'tools/call' ? { content: [{ type: 'text', text }], _meta: { [REPLAY_META]: replay } } : { _meta: { [REPLAY_META]: replay } };
+  return Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, result }));
 }

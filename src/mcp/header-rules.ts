@@ -5,8 +5,8 @@
 // - 2026-07-28: both headers are required where they apply and must equal the body, else bad_request;
 // - 2025-06-18, 2025-11-25, no version header (or any other version): the headers are optional, but when a
 //   client sends them they must agree too, for the same reason — a disagreeing header is never forwarded.
-// `Mcp-Name` applies to tools/call only (params.name); for other methods it is ignored, as SPEC §11 names
-// no other per-method name.
+// `Mcp-Name` names what the message targets: params.name of tools/call (required with 2026-07-28) and of
+// prompts/get, params.uri of resources/read; when sent on those it must agree too. Other methods have no name.
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { McpMessage } from './classify.js';
@@ -27,12 +27,13 @@ export function checkMcpHeaders(headers: IncomingHttpHeaders, message: McpMessag
   } else if (method !== undefined) {
     throw mismatch('The Mcp-Method header names a method, but the message is not a request');
   }
-  if (message.method !== 'tools/call') return;
+  const target = message.method === 'resources/read' ? message.resourceUri : message.method === 'prompts/get' ? message.promptName : message.toolName;
+  if (target === undefined) return;
   const name = single(headers['mcp-name']);
   if (name === undefined) {
-    if (required) throw mismatch(`MCP-Protocol-Version ${HEADER_REVISION} requires an Mcp-Name header on tools/call`);
-  } else if (name !== message.toolName) {
-    throw mismatch('The Mcp-Name header does not match params.name');
+    if (required && message.method === 'tools/call') throw mismatch(`MCP-Protocol-Version ${HEADER_REVISION} requires an Mcp-Name header on tools/call`);
+  } else if (name !== target) {
+    throw mismatch(`The Mcp-Name header does not match params.${message.method === 'resources/read' ? 'uri' : 'name'}`);
   }
 }
 

@@ -1,5 +1,6 @@
 // The action digest of a request (SPEC §9.1), which is also its ledger fingerprint (SPEC §10: the same
-// facts — tool, method, normalised path, query, body; for MCP tools/call the name and arguments).
+// facts — tool, method, normalised path, query, body; for an MCP message its JSON-RPC method, the path and
+// query it was posted to, and the tool name and arguments).
 // Computed at most once per request, and only by the stages that need it (approval, ledger), so an
 // ordinary read never canonicalises or hashes its body for them.
 import { actionDigest } from '../approvals/digest.js';
@@ -20,6 +21,7 @@ export function actionDigestOf(ctx: RequestContext): string {
       body: action.body,
       contentType: ctx.req.headers['content-type'],
       mcpTool: action.mcpTool,
+      mcpMethod: ctx.mcpMessage?.method,
     });
     computed.set(ctx, digest);
   }

@@ -3,11 +3,15 @@
 // sees them:
 // - initialize: the Mcp-Session-Id the upstream mints is bound to this gateway session before the agent
 //   can present it anywhere (a store failure answers 503 and the agent never gets an unbound id);
-// - tools/list: the result is filtered to the tools policy lets this agent call (tools-list-filter.ts).
+// - tools/list, and resources/list / prompts/list where a rule of the tool names resources / prompts: the
+//   result is filtered to what policy lets this agent use (list-filter.ts), whatever the request's id.
 // Both are small; an answer over MAX_BUFFERED_MCP_BYTES is refused with 502 upstream_unreachable rather
 // than relayed unvetted. An id first seen on a streamed answer is bound once that answer is relayed.
 import { GatewayError } from '../errors/gateway-error.js';
-import { filterToolsList } from '../mcp/tools-list-filter.js';
+import { filterListAnswer, LIST_KINDS, sseListFilter, type KeepFor, type KeepItem, type ListKind } from '../mcp/list-filter.js';
+import type { ForwardOptions } from '../upstream/forward.js';
+import { decideCall } from '../policy/decide.js';
+import { callFacts } from './request-facts.js';
 import type { BufferedForwardOptions } from '../upstream/forward-buffered.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
@@ -27,30 +31,54 @@ export function mcpBufferedTransform(deps: PipelineDeps, ctx: RequestContext): T
       return body;
     };
   }
-  const id = message?.id;
-  if (message?.method !== 'tools/list' || id === undefined) return undefined;
+  const kind = message?.method !== undefined ? LIST_KINDS[message.method] : undefined;
+  if (kind === undefined || !filtersList(ctx, kind)) return undefined;
   return async (status, headers, body) => {
     await bindMcpSession(deps, ctx, headers['mcp-session-id']);
-    // An HTTP error answer carries no tool list to filter.
+    // An HTTP error answer carries no list to filter.
     if (status < 200 || status >= 300) return body;
     const type = headers['content-type'];
-    const filtered = filterToolsList(body, Array.isArray(type) ? type[0] : type, id, toolKeeper(ctx));
-    // Fail closed (DESIGN rule 5): a tools/list answer we cannot read is never relayed unfiltered.
+    const filtered = filterListAnswer(body, Array.isArray(type) ? type[0] : type, kind, keeper(ctx, kind));
+    // Fail closed (DESIGN rule 5): a list answer we cannot read is never relayed unfiltered.
     if (filtered === undefined) {
-      throw new GatewayError('upstream_unreachable', { detail: 'The tool answered tools/list with a body the gateway cannot read' });
+      throw new GatewayError('upstream_unreachable', { detail: 'The tool answered a list request with a body the gateway cannot read' });
     }
     return filtered;
   };
 }
 
-/** SPEC §11: a tool stays listed iff the pinned policy would not deny a tools/call of it (allow and
- *  require_approval keep it: the agent may call it, possibly after an approval). */
-function toolKeeper(ctx: RequestContext): (name: string) => boolean {
-  const agent = need(ctx, 'agent');
-  const route = need(ctx, 'route');
+/** SPEC §11: tools/list always; resources/list and prompts/list when a rule of this tool names them. */
+function filtersList(ctx: RequestContext, kind: ListKind): boolean {
+  if (kind.member === 'tools') return true;
+  const filters = ctx.policy.mcpListFilters(need(ctx, 'route').tool.name);
+  return kind.member === 'resources' ? filters.resources : filters.prompts;
+}
+
+/** An item stays listed iff THE decision (policy/decide.ts) for using it — tools/call of the tool,
+ *  resources/read of the resource, prompts/get of the prompt, POSTed where the list was asked (or the
+ *  stream opened) — is not a deny (allow and require_approval keep it: the agent may use it, possibly
+ *  after an approval). */
+function keeper(ctx: RequestContext, kind: ListKind): KeepItem {
   const action = need(ctx, 'action');
-  const facts = { agentId: agent.id, roles: agent.roles, tool: route.tool.name, method: 'POST', path: action.path };
-  return (name) => ctx.policy.evaluate({ ...facts, mcpTool: name }).effect !== 'deny';
+  const facts = callFacts(ctx, 'POST', action.path);
+  const use =
+    kind.member === 'tools'
+      ? (key: string) => ({ method: 'tools/call', tool: key })
+      : kind.member === 'resources'
+        ? (key: string) => ({ method: 'resources/read', resource: key })
+        : (key: string) => ({ method: 'prompts/get', prompt: key });
+  return (key) => decideCall(ctx.policy, { ...facts, mcp: use(key) }).effect !== 'deny';
+}
+
+/** SPEC §11 "whatever its id or stream": every other SSE answer of an MCP tool (tools/call streams, the
+ *  standalone GET stream, a resumed stream) is vetted event by event as it is relayed (list-filter.ts). */
+export function mcpStreamFilter(ctx: RequestContext): ForwardOptions['bodyFilter'] {
+  const keepFor: KeepFor = (kind) => (filtersList(ctx, kind) ? keeper(ctx, kind) : undefined);
+  return (headers) => {
+    const type = headers['content-type'];
+    const media = String(Array.isArray(type) ? type[0] : (type ?? '')).trimStart().toLowerCase();
+    return media.startsWith('text/event-stream') ? sseListFilter(keepFor) : undefined;
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { buildUpstreamHeaders } from '../upstream/headers.js';
 import { buildUpstreamUrl } from '../upstream/request-target.js';
 import { forward } from '../upstream/forward.js';
 import { forwardBuffered } from '../upstream/forward-buffered.js';
-import { bindMcpSession, MAX_BUFFERED_MCP_BYTES, mcpBufferedTransform } from './mcp-forward.js';
+import { bindMcpSession, MAX_BUFFERED_MCP_BYTES, mcpBufferedTransform, mcpStreamFilter } from './mcp-forward.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -41,7 +41,7 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
   const transform = mcp ? mcpBufferedTransform(deps, ctx) : undefined;
   const pending = transform
     ? forwardBuffered({ ...options, maxBytes: MAX_BUFFERED_MCP_BYTES, transform }, ctx.res)
-    : forward(ledger ? { ...options, ...ledger.forwardOptions() } : options, ctx.res);
+    : forward({ ...options, ...(mcp && { bodyFilter: mcpStreamFilter(ctx) }), ...ledger?.forwardOptions() }, ctx.res);
   const result = await (ledger ? ledger.track(pending) : pending);
   ctx.forwarded = { status: result.status, upstreamMs: result.upstreamMs, aborted: result.outcome !== 'ok' };
   deps.metrics.upstreamDuration.observe(result.upstreamMs / 1000);

@@ -7,7 +7,6 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { parseIdempotencyKey } from '../ledger/idempotency-key.js';
 import { ledgerReplayEvent, ledgerUnknownEvent, type LedgerEventContext } from '../ledger/ledger-events.js';
 import { reserveCall } from '../ledger/ledger-flow.js';
-import { jsonRpcRequestId } from '../ledger/mcp-replay.js';
 import { writeReplay } from '../ledger/replay.js';
 import { LedgerReservation } from '../ledger/reservation.js';
 import { actionDigestOf } from './action-digest.js';
@@ -51,7 +50,7 @@ export async function ledgerStage(deps: PipelineDeps, ctx: RequestContext): Prom
     ctx.sideEvents.push(ledgerReplayEvent(decided.entry, decided.occurrence, eventContext(deps, ctx, status)));
     ctx.answered = 'ledger';
     writeReplay(ctx.res, decided.entry, {
-      jsonRpcId: action.mcpTool !== undefined ? jsonRpcRequestId(action.body) : undefined,
+      ...(ctx.mcpMessage && { mcp: { id: ctx.mcpMessage.id, method: ctx.mcpMessage.method } }),
       beforeEnd: ctx.beforeEnd,
     });
     return;

@@ -23,7 +23,8 @@ export const STAGES: readonly Stage[] = [
   // SPEC §11: an Mcp-Session-Id bound to another gateway session is refused. Needs the fenced session;
   // before classify so such a caller never makes the gateway read a body. No work for protocol http.
   mcpSessionStage,
-  // Reads the body: only fenced callers get this far.
+  // Reads the body: only fenced callers get this far. For an MCP tool it first runs the HTTP-level policy
+  // check (method and path, SPEC §3), so a path deny refuses before the body is read.
   classifyStage,
   // Step 9: needs the action (method, path, MCP tool) from classify.
   authorizeStage,

@@ -4,7 +4,8 @@ import type { JWTVerifyGetKey } from 'jose';
 import { at, type FileIssue, type KeyPath, type LineLocator } from '../config/file-issues.js';
 import { deepFreeze, FrozenMap } from '../config/freeze.js';
 import { TOOL_NAME } from '../config/schema.js';
-import { compileNameGlob, compilePathGlob, type GlobResult, type Matcher } from '../util/glob.js';
+import { compilePathGlob, type GlobResult, type Matcher } from '../util/glob.js';
+import { compileMcpMatcher } from './mcp-match.js';
 import { evaluateRules, reachableTools, type RuleMatcher } from './evaluate.js';
 import type { PolicyFile, PolicyRuleInput } from './schema.js';
 import type { AgentCredential, AgentDef, CompiledRule, PersonDef, PolicySnapshot, SessionDefaults } from './types.js';
@@ -143,6 +144,7 @@ export function buildSnapshot(input: SnapshotInput): PolicySnapshot {
     warnings: [...input.warnings],
     evaluate: (facts) => evaluateRules(frozenMatchers, facts),
     reachableTools: (agent) => reachableTools(frozenMatchers, agent, universe),
+    mcpListFilters: listFilters(matchers),
   };
   return deepFreeze(snapshot);
 }
@@ -161,19 +163,35 @@ export function compileRule(raw: PolicyRuleInput, file: string): RuleMatcher {
     ...(methods && { methods }),
     ...(raw.paths && { paths: [...raw.paths] }),
     ...(raw.mcp_tools && { mcpTools: [...raw.mcp_tools] }),
+    ...(raw.mcp_methods && { mcpMethods: [...raw.mcp_methods] }),
+    ...(raw.mcp_resources && { mcpResources: [...raw.mcp_resources] }),
+    ...(raw.mcp_prompts && { mcpPrompts: [...raw.mcp_prompts] }),
     ...(raw.approval && { approval: { approvers: unique(raw.approval.approvers), ttlMs: raw.approval.ttl, holdMs: raw.approval.hold } }),
     ...(raw.side_effects !== undefined && { sideEffects: raw.side_effects }),
     idempotency: raw.idempotency,
   };
-  return {
+  const matcher: RuleMatcher = {
     rule,
     ...(rule.roles && { roles: new Set(rule.roles) }),
     ...(rule.agents && { agents: new Set(rule.agents) }),
     ...(rule.tools && { tools: new Set(rule.tools) }),
     ...(rule.methods && { methods: new Set(rule.methods) }),
     ...(rule.paths && { paths: rule.paths.map((p) => matcherOf(compilePathGlob(p))) }),
-    ...(rule.mcpTools && { mcpTools: rule.mcpTools.map((p) => matcherOf(compileNameGlob(p))) }),
   };
+  const mcp = compileMcpMatcher(rule);
+  return mcp ? { ...matcher, mcp } : matcher;
+}
+
+/** SPEC §11: resources/list and prompts/list of a tool are filtered when a rule that can apply to that
+ *  tool (it names it, or names no tool) uses mcp_resources / mcp_prompts. Decided once per revision. */
+function listFilters(matchers: readonly RuleMatcher[]): PolicySnapshot['mcpListFilters'] {
+  const uses = (pick: (rule: CompiledRule) => unknown) => {
+    const rules = matchers.filter((m) => pick(m.rule) !== undefined);
+    return { all: rules.some((m) => m.tools === undefined), tools: new Set(rules.flatMap((m) => [...(m.tools ?? [])])) };
+  };
+  const resources = uses((rule) => rule.mcpResources);
+  const prompts = uses((rule) => rule.mcpPrompts);
+  return (tool) => ({ resources: resources.all || resources.tools.has(tool), prompts: prompts.all || prompts.tools.has(tool) });
 }
 
 function matcherOf(result: GlobResult): Matcher {

@@ -2,6 +2,7 @@
 // (DESIGN rule 3), so a request costs set look-ups and pre-built glob walks.
 import type { AgentDef, CompiledRule, Decision, Effect, RequestFacts } from './types.js';
 import type { Matcher } from '../util/glob.js';
+import { mcpMatches, mcpMethodOf, type McpMatcher } from './mcp-match.js';
 
 /** A rule plus the matchers built for it once at load. Undefined selector = matches everything. */
 export interface RuleMatcher {
@@ -12,15 +13,19 @@ export interface RuleMatcher {
   /** Upper-cased. */
   readonly methods?: ReadonlySet<string>;
   readonly paths?: readonly Matcher[];
-  readonly mcpTools?: readonly Matcher[];
+  /** Present iff the rule has an MCP selector (mcp-match.ts). */
+  readonly mcp?: McpMatcher;
 }
 
 // SPEC §3: methods that change state default to side-effecting (feeds the replay ledger, SPEC §10).
 const SIDE_EFFECT_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** SPEC §3 default for `side_effects` when no rule (or a rule without the key) decides. */
-export function defaultSideEffects(method: string, mcpTool: string | undefined): boolean {
-  return mcpTool !== undefined || SIDE_EFFECT_METHODS.has(method.toUpperCase());
+/** SPEC §3 default for `side_effects` when no rule (or a rule without the key) decides. For an MCP
+ *  message the HTTP method is transport (every message is a POST): only tools/call defaults to true. */
+export function defaultSideEffects(facts: RequestFacts): boolean {
+  const mcpMethod = mcpMethodOf(facts);
+  if (mcpMethod !== undefined) return mcpMethod === 'tools/call';
+  return SIDE_EFFECT_METHODS.has(facts.method.toUpperCase());
 }
 
 /** Who the rule applies to: roles (agent holds one), agents (listed), or omitted = every agent. */
@@ -36,11 +41,8 @@ export function ruleMatches(matcher: RuleMatcher, facts: RequestFacts, method: s
   if (matcher.tools !== undefined && !matcher.tools.has(facts.tool)) return false;
   if (matcher.methods !== undefined && !matcher.methods.has(method)) return false;
   if (matcher.paths !== undefined && !matcher.paths.some((match) => match(facts.path))) return false;
-  if (matcher.mcpTools !== undefined) {
-    // A rule naming MCP tools governs tools/call only; it never matches any other request.
-    const name = facts.mcpTool;
-    if (name === undefined || !matcher.mcpTools.some((match) => match(name))) return false;
-  }
+  // A rule with an MCP selector governs only the MCP messages it covers (mcp-match.ts says which).
+  if (matcher.mcp !== undefined && !mcpMatches(matcher.mcp, facts)) return false;
   return true;
 }
 
@@ -61,7 +63,7 @@ export function evaluateRules(matchers: readonly RuleMatcher[], facts: RequestFa
     rule,
     matched,
     shadow,
-    sideEffects: rule?.sideEffects ?? defaultSideEffects(method, facts.mcpTool),
+    sideEffects: rule?.sideEffects ?? defaultSideEffects(facts),
     idempotency: rule?.idempotency ?? 'optional',
   };
 }

@@ -2,7 +2,7 @@
 // names, jwks files) live in load.ts; glob compilation in compile.ts. Unknown keys are errors.
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.js';
-import { compileNameGlob, compilePathGlob, type GlobResult } from '../util/glob.js';
+import { compileNameGlob, compilePathGlob, compileUriGlob, type GlobResult } from '../util/glob.js';
 
 // Agent, person, role and rule identifiers appear in tokens, audit records and URLs: keep them plain.
 const IDENT = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
@@ -104,6 +104,9 @@ const ruleSchema = z
     methods: list(z.string().regex(METHOD, 'must be an HTTP method token')).optional(),
     paths: globs(compilePathGlob).optional(),
     mcp_tools: globs(compileNameGlob).optional(),
+    mcp_methods: globs(compileNameGlob).optional(),
+    mcp_resources: globs(compileUriGlob).optional(),
+    mcp_prompts: globs(compileNameGlob).optional(),
     approval: approvalSchema.optional(),
     side_effects: z.boolean().optional(),
     idempotency: z.enum(['optional', 'required']).default('optional'),
@@ -114,6 +117,7 @@ const ruleSchema = z
       ctx.addIssue({ code: 'custom', path: ['agents'], message: 'set roles or agents, not both' });
     }
     if (rule.roles?.includes(ADMIN_ROLE)) ctx.addIssue({ code: 'custom', path: ['roles'], message: '"admin" is reserved for people' });
+    checkMcpSelectors(rule, ctx);
     if (rule.effect === 'require_approval' && rule.approval === undefined) {
       ctx.addIssue({ code: 'custom', path: ['approval'], message: 'required when effect is require_approval' });
     }
@@ -121,6 +125,36 @@ const ruleSchema = z
       ctx.addIssue({ code: 'custom', path: ['approval'], message: 'only allowed when effect is require_approval' });
     }
   });
+
+// SPEC §3: the methods each MCP selector governs. A selector whose methods the rule's own mcp_methods
+// exclude could never match: a load error, never a rule that silently does nothing (DESIGN rule 4).
+export const RESOURCE_METHODS: readonly string[] = ['resources/read', 'resources/subscribe', 'resources/unsubscribe'];
+export const PROMPT_METHODS: readonly string[] = ['prompts/get'];
+
+interface McpSelectors {
+  readonly methods?: readonly string[] | undefined;
+  readonly mcp_tools?: readonly string[] | undefined;
+  readonly mcp_methods?: readonly string[] | undefined;
+  readonly mcp_resources?: readonly string[] | undefined;
+  readonly mcp_prompts?: readonly string[] | undefined;
+}
+
+function checkMcpSelectors(rule: McpSelectors, ctx: z.RefinementCtx): void {
+  const selector = (['mcp_tools', 'mcp_methods', 'mcp_resources', 'mcp_prompts'] as const).find((key) => rule[key] !== undefined);
+  // MCP messages are POSTed: a rule that names one and excludes POST could never match (a deny that never fires).
+  if (selector && rule.methods !== undefined && !rule.methods.some((m) => m.toUpperCase() === 'POST')) {
+    ctx.addIssue({ code: 'custom', path: ['methods'], message: `must include POST: ${selector} matches POSTed MCP messages only` });
+  }
+  if (rule.mcp_methods === undefined) return;
+  const methods = rule.mcp_methods.map((glob) => compileNameGlob(glob)).flatMap((r) => (r.ok ? [r.match] : []));
+  const covers = (names: readonly string[]) => names.some((name) => methods.some((match) => match(name)));
+  if (rule.mcp_resources !== undefined && !covers(RESOURCE_METHODS)) {
+    ctx.addIssue({ code: 'custom', path: ['mcp_resources'], message: `mcp_methods must include one of ${RESOURCE_METHODS.join(', ')} for mcp_resources to apply` });
+  }
+  if (rule.mcp_prompts !== undefined && !covers(PROMPT_METHODS)) {
+    ctx.addIssue({ code: 'custom', path: ['mcp_prompts'], message: 'mcp_methods must include prompts/get for mcp_prompts to apply' });
+  }
+}
 
 const sessionsSchema = z
   .object({

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { at, type FileIssue, type LineLocator } from '../config/file-issues.js';
 import { readYamlFile } from '../config/yaml-file.js';
+import { decideCall, type CallFacts } from './decide.js';
 import type { Effect, PolicySnapshot } from './types.js';
 
 // RFC 9110 §9.1 method token, like policy files; compared upper-cased.
@@ -22,7 +23,12 @@ const caseSchema = z
         method: z.string().regex(METHOD, 'must be an HTTP method token'),
         // The normalised path below the tool, as the gateway evaluates it (SPEC §8).
         path: z.string().startsWith('/', 'must start with "/" (the path below the tool)'),
+        // The POSTed MCP message (SPEC §3): its JSON-RPC method (default tools/call with mcp_tool,
+        // resources/read with mcp_resource, prompts/get with mcp_prompt) and what it names.
+        mcp_method: z.string().min(1, 'must not be empty').optional(),
         mcp_tool: z.string().min(1, 'must not be empty').optional(),
+        mcp_resource: z.string().min(1, 'must not be empty').optional(),
+        mcp_prompt: z.string().min(1, 'must not be empty').optional(),
       })
       .strict(),
     expect: z
@@ -79,7 +85,12 @@ export async function loadPolicyTests(dir: string): Promise<PolicyTestLoad> {
  * must be defined, the rule id must exist, the tool must be one the operator config defines (when known),
  * and case names are unique within a file.
  */
-export function checkPolicyTests(files: readonly PolicyTestFile[], policy: PolicySnapshot, toolNames?: ReadonlySet<string>): FileIssue[] {
+export function checkPolicyTests(
+  files: readonly PolicyTestFile[],
+  policy: PolicySnapshot,
+  toolNames?: ReadonlySet<string>,
+  protocols?: Protocols,
+): FileIssue[] {
   const issues: FileIssue[] = [];
   const ruleIds = new Set(policy.rules.map((rule) => rule.id));
   for (const file of files) {
@@ -92,6 +103,9 @@ export function checkPolicyTests(files: readonly PolicyTestFile[], policy: Polic
       if (!policy.agents.has(c.input.agent)) issue(['input', 'agent'], `agent "${c.input.agent}" is not defined in the policy`);
       if (toolNames !== undefined && !toolNames.has(c.input.tool)) issue(['input', 'tool'], `tool "${c.input.tool}" is not defined in the operator config`);
       if (typeof c.expect.rule === 'string' && !ruleIds.has(c.expect.rule)) issue(['expect', 'rule'], `rule "${c.expect.rule}" is not defined in the policy`);
+      // An MCP message on an HTTP tool would be decided as plain HTTP: the case could pass for the wrong reason.
+      const mcpKey = (['mcp_method', 'mcp_tool', 'mcp_resource', 'mcp_prompt'] as const).find((key) => c.input[key] !== undefined);
+      if (mcpKey && protocols?.get(c.input.tool) === 'http') issue(['input', mcpKey], `tool "${c.input.tool}" is not an MCP tool (protocol http)`);
     });
   }
   return issues;
@@ -115,27 +129,45 @@ export interface PolicyTestResult {
   readonly passed: boolean;
 }
 
-/** What the gateway would decide for one case: the policy evaluator, after the agent gate of SPEC §6 step 7. */
-export function decideCase(policy: PolicySnapshot, input: PolicyTestCase['input']): PolicyTestOutcome {
+/** A case's or explain's input: what THE decision (decide.ts) needs to know of one request. */
+export type CaseInput = PolicyTestCase['input'];
+
+/** Tool protocols from the operator config; without it, a case naming an MCP message is an MCP tool. */
+export type Protocols = ReadonlyMap<string, 'http' | 'mcp'> | undefined;
+
+/** The request of one case as the gateway sees it. */
+export function caseFacts(policy: PolicySnapshot, input: CaseInput, protocols: Protocols): CallFacts {
+  const named = input.mcp_method ?? input.mcp_tool ?? input.mcp_resource ?? input.mcp_prompt;
+  const protocol = protocols?.get(input.tool) ?? (named !== undefined ? 'mcp' : 'http');
+  const method = input.mcp_method ?? (input.mcp_tool ? 'tools/call' : input.mcp_resource ? 'resources/read' : input.mcp_prompt ? 'prompts/get' : undefined);
+  return {
+    agentId: input.agent,
+    roles: policy.agents.get(input.agent)?.roles ?? [],
+    tool: input.tool,
+    protocol,
+    method: input.method.toUpperCase(),
+    path: input.path,
+    ...(protocol === 'mcp' &&
+      method !== undefined && { mcp: { method, tool: input.mcp_tool, resource: input.mcp_resource, prompt: input.mcp_prompt } }),
+  };
+}
+
+/** What the gateway would decide for one case: THE decision, after the agent gate of SPEC §6 step 7. */
+export function decideCase(policy: PolicySnapshot, input: CaseInput, protocols?: Protocols): PolicyTestOutcome {
   const agent = policy.agents.get(input.agent);
   // A disabled agent is refused (agent_disabled) before any rule is consulted, so it is a deny by no rule.
   if (agent && !agent.enabled) return { effect: 'deny', rule: null, note: 'agent disabled' };
-  const decision = policy.evaluate({
-    agentId: input.agent,
-    roles: agent?.roles ?? [],
-    tool: input.tool,
-    method: input.method.toUpperCase(),
-    path: input.path,
-    ...(input.mcp_tool !== undefined ? { mcpTool: input.mcp_tool } : {}),
-  });
-  return decision.rule ? { effect: decision.effect, rule: decision.rule.id } : { effect: 'deny', rule: null, note: 'no rule matched' };
+  const verdict = decideCall(policy, caseFacts(policy, input, protocols));
+  if (verdict.rule) return { effect: verdict.effect, rule: verdict.rule.id };
+  if (verdict.basis === 'scope') return { effect: 'allow', rule: null, note: 'governed by scope alone' };
+  return { effect: 'deny', rule: null, note: 'no rule matched' };
 }
 
-export function runPolicyTests(files: readonly PolicyTestFile[], policy: PolicySnapshot): PolicyTestResult[] {
+export function runPolicyTests(files: readonly PolicyTestFile[], policy: PolicySnapshot, protocols?: Protocols): PolicyTestResult[] {
   const results: PolicyTestResult[] = [];
   for (const file of files) {
     file.cases.forEach((c, i) => {
-      const got = decideCase(policy, c.input);
+      const got = decideCase(policy, c.input, protocols);
       const passed = got.effect === c.expect.effect && (c.expect.rule === undefined || c.expect.rule === got.rule);
       const line = file.locate(['cases', i]);
       results.push({ file: file.display, ...(line !== undefined ? { line } : {}), name: c.name, input: c.input, expected: c.expect, got, passed });
@@ -144,9 +176,12 @@ export function runPolicyTests(files: readonly PolicyTestFile[], policy: PolicyS
   return results;
 }
 
-/** "agent=billing-bot tool=billing method=POST path=/refunds [mcp_tool=…]" */
+/** "agent=billing-bot tool=billing method=POST path=/refunds [mcp_method=… mcp_tool=…]" */
 export function describeInput(input: PolicyTestCase['input']): string {
-  const mcp = input.mcp_tool !== undefined ? ` mcp_tool=${input.mcp_tool}` : '';
+  const mcp = (['mcp_method', 'mcp_tool', 'mcp_resource', 'mcp_prompt'] as const)
+    .filter((key) => input[key] !== undefined)
+    .map((key) => ` ${key}=${input[key]}`)
+    .join('');
   return `agent=${input.agent} tool=${input.tool} method=${input.method.toUpperCase()} path=${input.path}${mcp}`;
 }
 

@@ -49,6 +49,10 @@ export interface CompiledRule {
   /** Glob sources, kept for explain output; matching uses compiled matchers. */
   readonly paths?: readonly string[];
   readonly mcpTools?: readonly string[];
+  /** JSON-RPC method globs, resource URI globs, prompt name globs (SPEC §3); sources kept for explain. */
+  readonly mcpMethods?: readonly string[];
+  readonly mcpResources?: readonly string[];
+  readonly mcpPrompts?: readonly string[];
   readonly approval?: ApprovalSpec;
   readonly sideEffects?: boolean;
   readonly idempotency: 'optional' | 'required';
@@ -69,8 +73,21 @@ export interface RequestFacts {
   readonly method: string;
   /** Normalised path below the tool, starting with "/". */
   readonly path: string;
+  /** The JSON-RPC method of a governed MCP message (SPEC §3); absent for a plain HTTP request and for the
+   *  HTTP-level check of a request to an MCP tool. `mcpTool` alone implies "tools/call". */
+  readonly mcpMethod?: string;
   /** MCP tools/call params.name, when the call is one. */
   readonly mcpTool?: string;
+  /** params.uri of resources/read, resources/subscribe, resources/unsubscribe. */
+  readonly mcpResource?: string;
+  /** params.name of prompts/get. */
+  readonly mcpPrompt?: string;
+}
+
+/** Which MCP list answers of a tool are filtered (SPEC §11: where a rule of that tool names them). */
+export interface McpListFilters {
+  readonly resources: boolean;
+  readonly prompts: boolean;
 }
 
 export interface Decision {
@@ -99,6 +116,8 @@ export interface PolicySnapshot {
   /** Non-fatal findings (e.g. a role no agent holds). */
   readonly warnings: readonly string[];
   evaluate(facts: RequestFacts): Decision;
+  /** Whether resources/list and prompts/list answers of `tool` are filtered. */
+  mcpListFilters(tool: string): McpListFilters;
   /** Tools the agent can reach through an enforced allow or require_approval rule (for scope). */
   reachableTools(agent: AgentDef): ReadonlySet<string>;
 }

@@ -36,6 +36,10 @@ export interface ForwardOptions {
   readonly signal?: AbortSignal;
   /** Keep a copy of the response body, up to maxBytes (default 1 MiB), while streaming it (ledger, SPEC §10). */
   readonly capture?: { readonly maxBytes?: number };
+  /** Rewrites the relayed body as it streams, chosen once the response headers are known (MCP list
+   *  filtering on unbuffered SSE, SPEC §11). The ledger still captures the tool's own bytes. A push that
+   *  throws aborts the exchange like a failure after the response started. */
+  readonly bodyFilter?: (headers: HeaderMap) => { push(chunk: Buffer): Buffer; end(): Buffer } | undefined;
   /** Called once with the upstream status and relayed headers, before the first byte goes to the client. */
   readonly onResponse?: (status: number, headers: HeaderMap) => void;
   /** Called synchronously right before the client response is ended (the audit record is written here,
@@ -148,6 +152,7 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
     let clientClosed = false;
     let idleTimer: NodeJS.Timeout | undefined;
     const chunks: Buffer[] = [];
+    let filter: ReturnType<NonNullable<ForwardOptions['bodyFilter']>>;
     let captured = 0;
     let truncated = false;
     const digest: Hash | undefined = captureMax >= 0 ? createHash('sha256') : undefined;
@@ -230,6 +235,8 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
           ctrl.abort(new GatewayError('upstream_unreachable', { detail: 'The tool sent an invalid header', cause: err }));
           return;
         }
+        filter = options.bodyFilter?.(relayed);
+        if (filter) delete relayed['content-length']; // the filtered body may be shorter
         res.statusCode = statusCode;
         // Headers the gateway already set (X-Request-Id, SPEC §8) win over the tool's.
         for (const [name, value] of Object.entries(relayed)) if (!res.hasHeader(name)) res.setHeader(name, value);
@@ -266,14 +273,22 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
         }
         if (idleTimer) idleTimer.refresh();
         if (clientClosed) return; // draining for the ledger: nobody to write to
-        if (!res.write(chunk)) ctrl.pause();
+        let out = chunk;
+        try {
+          if (filter) out = filter.push(chunk);
+        } catch (err) {
+          ctrl.abort(toError(err)); // a body the filter cannot vet is cut off, never relayed unvetted
+          return;
+        }
+        if (out.length > 0 && !res.write(out)) ctrl.pause();
       },
       onResponseEnd() {
         if (phase !== 'streaming') return;
         const end = (): void => {
           // Trailers are not relayed: Node only sends them on a chunked response that declared them.
+          const tail = filter && !clientClosed ? filter.end() : undefined;
           options.beforeEnd?.();
-          res.end();
+          res.end(tail);
           finish(clientClosed ? 'client_closed' : 'ok');
         };
         if (!options.onCaptured || !digest) {

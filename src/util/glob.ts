@@ -5,6 +5,8 @@
 //   path globs: "*" matches any run of characters within one segment; "**" is a whole segment that
 //               matches any number of whole segments, including none.
 //   name globs: "*" matches any run of characters (MCP tool names, which have no segments).
+//   URI globs:  the URI is split on "/" like a path (SPEC §3 mcp_resources): "*" within one segment, "**"
+//               any number of segments ("crm://customers/*" is the segments "crm:", "", "customers", "*").
 
 export type Matcher = (input: string) => boolean;
 
@@ -20,7 +22,7 @@ export function compilePathGlob(pattern: string): GlobResult {
   if (!pattern.startsWith('/')) return fail('must start with "/"');
   if (CONTROL.test(pattern)) return fail('must not contain control characters');
   if (RESERVED.test(pattern)) return fail('must not contain ? [ ] { } ! or \\ (only * and ** are wildcards)');
-  if (pattern === '/') return ok(compileSegments(['']));
+  if (pattern === '/') return ok(compileSegments([''], pathSegments));
   const segments = pattern.slice(1).split('/');
   for (const segment of segments) {
     if (segment === '') return fail('must not contain an empty segment ("//" or a trailing "/")');
@@ -28,7 +30,17 @@ export function compilePathGlob(pattern: string): GlobResult {
     if (segment === '.' || segment === '..') return fail('must not contain "." or ".." segments');
     if (segment.includes('**') && segment !== '**') return fail('"**" must be a whole segment');
   }
-  return ok(compileSegments(segments));
+  return ok(compileSegments(segments, pathSegments));
+}
+
+/** Compiles a resource URI glob such as "crm://customers/*" (MCP resources/read params.uri). */
+export function compileUriGlob(pattern: string): GlobResult {
+  if (pattern === '') return fail('must not be empty');
+  if (CONTROL.test(pattern)) return fail('must not contain control characters');
+  if (RESERVED.test(pattern)) return fail('must not contain ? [ ] { } ! or \\ (only * and ** are wildcards)');
+  const segments = pattern.split('/');
+  if (segments.some((segment) => segment.includes('**') && segment !== '**')) return fail('"**" must be a whole segment');
+  return ok(compileSegments(segments, (uri) => uri.split('/')));
 }
 
 /** Compiles a name glob such as "search_*" (MCP tools/call params.name). */
@@ -54,7 +66,7 @@ function pathSegments(path: string): string[] | undefined {
 
 type SegmentMatcher = Matcher | 'globstar';
 
-function compileSegments(segments: readonly string[]): Matcher {
+function compileSegments(segments: readonly string[], split: (input: string) => string[] | undefined): Matcher {
   const compiled: SegmentMatcher[] = [];
   for (const segment of segments) {
     // "**/**" is the same as "**"; collapsing keeps the walk simple.
@@ -62,7 +74,7 @@ function compileSegments(segments: readonly string[]): Matcher {
     compiled.push(segment === '**' ? 'globstar' : compileWithin(segment));
   }
   return (path) => {
-    const input = pathSegments(path);
+    const input = split(path);
     return input !== undefined && walk(compiled.length, input.length, (p) => compiled[p] === 'globstar', (p, i) => {
       const m = compiled[p];
       return typeof m === 'function' && m(input[i] ?? '');

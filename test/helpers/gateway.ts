@@ -82,6 +82,8 @@ export interface TestGatewayOptions {
   clock?: Clock;
   dir?: string;
   toolTimeoutMs?: number;
+  /** timeout_ms of the crm (MCP) tool; the config default when absent. */
+  crmTimeoutMs?: number;
   maxBodyBytes?: number;
   /** Operational log level; spawned gateways need at least info for the listening line. */
   logLevel?: string;
@@ -118,7 +120,7 @@ tools:
   crm:
     upstream: "${options.crmUrl ?? options.upstreamUrl}/mcp"
     protocol: mcp
-`,
+${options.crmTimeoutMs !== undefined ? `    timeout_ms: ${options.crmTimeoutMs}\n` : ''}`,
   );
   return { dir, configFile, policyDir, auditFile: join(dir, 'audit.log') };
 }

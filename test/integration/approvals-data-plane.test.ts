@@ -199,16 +199,17 @@ describe('approvals on the data plane (SPEC §9)', () => {
         headers: { ...bearer(s.token), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
         body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'refund_order', arguments: { order: 'A-1', amount } } }),
       });
-    // SPEC §11: an MCP request's per-message outcome comes back in MCP form, the problem in error.data.
+    // SPEC §11: a refused tools/call comes back as a tool result, the problem in _meta["io.epochgate/problem"].
     const first = await mcp(1, 5);
     expect(first.status).toBe(200);
     expect(first.json.id).toBe(1);
-    const problem = first.json.error.data;
+    expect(first.json.result.isError).toBe(true);
+    const problem = first.json.result._meta['io.epochgate/problem'];
     expect(problem.code).toBe('approval_required');
     const view = await call(`${t.control}/v1/approvals/${problem.approval_id}`, { headers: bearer('test-admin-secret-0123456789') });
     expect(view.json.action).toMatchObject({ tool: 'crm', mcp_tool: 'refund_order' });
     await decide(t.control, problem.approval_id, 'approve');
-    expect((await mcp(2, 6)).json.error.data.code).toBe('approval_required'); // other arguments: another action
+    expect((await mcp(2, 6)).json.result._meta['io.epochgate/problem'].code).toBe('approval_required'); // other arguments: another action
     const before = upstream.seen.length;
     expect((await mcp(3, 5)).status).toBe(200);
     expect(upstream.seen.length).toBe(before + 1);

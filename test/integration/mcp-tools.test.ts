@@ -27,13 +27,22 @@ const POLICY = defaultPolicy(MCP_RULES).replace(/  - id: crm-all\n[\s\S]*?tools:
 
 /** A minimal MCP server: initialize mints a session id, tools/list answers as JSON or SSE, tools/call echoes. */
 function mcpServer(state: { sse: boolean; minted: number }) {
-  return (_req: unknown, res: ServerResponse, body: string): void => {
+  return (req: { method?: string }, res: ServerResponse, body: string): void => {
+    if (req.method === 'GET') {
+      // A resumed stream (Last-Event-ID) replaying an earlier tools/list answer, then a progress event.
+      const result = { tools: LISTED.map((name) => ({ name, inputSchema: { type: 'object' } })) };
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`id: e1\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 'earlier', result })}\n`);
+      res.end(`\nid: e2\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n`);
+      return;
+    }
     const message = JSON.parse(body) as { id?: number | string; method: string; params?: { name?: string } };
     const reply = (result: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }));
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result }));
     };
-    if (message.id === undefined) {
+    // Answers tools/list whatever the id (null, or none at all), as a careless server might.
+    if (message.id === undefined && message.method !== 'tools/list') {
       res.writeHead(202).end();
     } else if (message.method === 'initialize') {
       reply({ protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } }, { 'mcp-session-id': `mcp-sess-${++state.minted}` });
@@ -42,7 +51,7 @@ function mcpServer(state: { sse: boolean; minted: number }) {
       if (!state.sse) return reply(result);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'listing' } })}\n\n`);
-      res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id, result })}\n\n`);
+      res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result })}\n\n`);
     } else {
       reply({ content: [{ type: 'text', text: `called ${message.params?.name ?? message.method}` }] });
     }
@@ -90,7 +99,7 @@ describe('MCP tools (SPEC §11)', () => {
     expect(upstream.seen).toHaveLength(1);
   });
 
-  it('answers a denied tools/call as HTTP 200 with a JSON-RPC error of the same id and data.code policy_denied', async () => {
+  it('answers a denied tools/call as HTTP 200 with an isError tool result of the same id, the problem in _meta', async () => {
     const s = await session();
     for (const [id, name, rule] of [['req-7', 'delete_customer', 'crm-no-delete'], [8, 'export_all', undefined]] as const) {
       const res = await toolCall(s.token, id, name);
@@ -98,24 +107,28 @@ describe('MCP tools (SPEC §11)', () => {
       expect(res.headers['content-type']).toBe('application/json');
       expect(res.json.jsonrpc).toBe('2.0');
       expect(res.json.id).toBe(id);
-      expect(res.json.error.code).toBe(-32001);
-      expect(res.json.error.data).toMatchObject({ code: 'policy_denied', status: 403, type: 'urn:epochgate:error:policy_denied' });
-      expect(res.json.error.data.rule_id).toBe(rule);
+      expect(res.json.error).toBeUndefined();
+      expect(res.json.result.isError).toBe(true);
+      expect(res.json.result.content[0].text).toMatch(/^Policy denies this call\n/);
+      const problem = res.json.result._meta['io.epochgate/problem'];
+      expect(problem).toMatchObject({ code: 'policy_denied', status: 403, type: 'urn:epochgate:error:policy_denied' });
+      expect(problem.rule_id).toBe(rule);
     }
     expect(upstream.seen).toHaveLength(0);
     const denied = t.auditRecords().filter((r) => r.unmapped?.epochgate?.mcp_tool === 'delete_customer');
     expect(denied.at(-1)?.status_code).toBe('policy_denied');
   });
 
-  it('answers a require_approval tools/call with a JSON-RPC error carrying approval_required, approval_id and Retry-After', async () => {
+  it('answers a require_approval tools/call with an isError tool result naming the approval_id, and Retry-After', async () => {
     const s = await session();
     const res = await toolCall(s.token, 3, 'refund_order');
     expect(res.status).toBe(200);
     expect(res.headers['retry-after']).toBe('5');
     expect(res.json.id).toBe(3);
-    expect(res.json.error.code).toBe(-32002);
-    expect(res.json.error.data.code).toBe('approval_required');
-    expect(res.json.error.data.approval_id).toMatch(/\S/);
+    const problem = res.json.result._meta['io.epochgate/problem'];
+    expect(problem.code).toBe('approval_required');
+    expect(problem.approval_id).toMatch(/\S/);
+    expect(res.json.result.content[0].text).toContain(problem.approval_id);
     expect(upstream.seen).toHaveLength(0);
   });
 
@@ -188,6 +201,51 @@ describe('MCP tools (SPEC §11)', () => {
     expect(message.id).toBe('list-1');
     expect(message.result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
     expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+  });
+
+  it.each([
+    ['id null', { id: null }],
+    ['the notification form (no id)', {}],
+    ['a string id', { id: 'x' }],
+  ])('filters a tools/list answer whatever the request id: %s (JSON and SSE)', async (_what, id) => {
+    const s = await session();
+    for (const sse of [false, true]) {
+      state.sse = sse;
+      const res = await rpc(s.token, { ...id, method: 'tools/list' });
+      expect(res.status).toBe(200);
+      const data = sse ? res.text.split('\n\n').filter((e) => e.includes('"tools"'))[0]!.split('data: ')[1]! : res.text;
+      expect(JSON.parse(data).result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
+      expect(res.text).not.toContain('delete_customer');
+    }
+  });
+
+  it('filters a list replayed on a standalone GET stream, event by event as it is relayed', async () => {
+    const s = await session();
+    const res = await call(`${t.data}/tools/crm/`, { headers: { ...bearer(s.token), accept: 'text/event-stream', 'last-event-id': 'e0' } });
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('delete_customer');
+    expect(res.text).toContain('"tools":[{"name":"search_orders"');
+    expect(res.text).toContain('id: e2\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n');
+  });
+
+  it('speaks 2026-07-28 without MCP sessions: headers must agree with the body for tools/call, resources/read and prompts/get', async () => {
+    const s = await session();
+    const v = { 'mcp-protocol-version': '2026-07-28' };
+    const list = await rpc(s.token, { id: 1, method: 'tools/list' }, { ...v, 'mcp-method': 'tools/list' });
+    expect(list.status).toBe(200);
+    expect(list.json.result.tools.map((tool: { name: string }) => tool.name)).toEqual(['search_orders', 'get_customer', 'refund_order']);
+    const ok = await toolCall(s.token, 2, 'get_customer', { ...v, 'mcp-method': 'tools/call', 'mcp-name': 'get_customer' });
+    expect(ok.json.result.content[0].text).toBe('called get_customer');
+    expect(ok.headers['mcp-session-id']).toBeUndefined();
+    const before = upstream.seen.length;
+    const read = { id: 3, method: 'resources/read', params: { uri: 'crm://customers/1' } };
+    expect((await rpc(s.token, read, { ...v, 'mcp-method': 'resources/read', 'mcp-name': 'crm://customers/2' })).status).toBe(400);
+    const prompt = { id: 4, method: 'prompts/get', params: { name: 'summarise' } };
+    expect((await rpc(s.token, prompt, { ...v, 'mcp-method': 'prompts/get', 'mcp-name': 'export' })).status).toBe(400);
+    expect(upstream.seen.length).toBe(before);
+    // Agreeing headers pass the header check; then policy decides (no rule names resources or prompts here).
+    const refused = await rpc(s.token, read, { ...v, 'mcp-method': 'resources/read', 'mcp-name': 'crm://customers/1' });
+    expect(refused.json).toMatchObject({ id: 3, error: { code: -31001, data: { code: 'policy_denied' } } });
   });
 
   it('binds an upstream Mcp-Session-Id to the gateway session that received it: another session gets 404', async () => {

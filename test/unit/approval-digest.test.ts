@@ -108,6 +108,17 @@ describe('action digest (SPEC §9.1)', () => {
       expect(mcp(call(1, { order: 'A-1', amount: 5 }), { tool: 'crm2' })).not.toBe(d);
     });
 
+    it('changes with the path and query the message was posted to, and the JSON-RPC method (SPEC §9.1)', () => {
+      const d = mcp(call(1, { order: 'A-1', amount: 5 }));
+      expect(mcp(call(1, { order: 'A-1', amount: 5 }), { path: '/tenant-b' })).not.toBe(d);
+      expect(mcp(call(1, { order: 'A-1', amount: 5 }), { query: '?x=1' })).not.toBe(d);
+      const read = (id: unknown, uri: string, meta?: unknown) => ({ jsonrpc: '2.0', id, method: 'resources/read', params: { uri, ...(meta ? { _meta: meta } : {}) } });
+      const r = digest(JSON.stringify(read(1, 'crm://c/1')), { tool: 'crm', path: '/', mcpMethod: 'resources/read' });
+      expect(digest(JSON.stringify(read('b', 'crm://c/1', { progressToken: 1 })), { tool: 'crm', path: '/', mcpMethod: 'resources/read' })).toBe(r);
+      expect(digest(JSON.stringify(read(1, 'crm://c/2')), { tool: 'crm', path: '/', mcpMethod: 'resources/read' })).not.toBe(r);
+      expect(digest(JSON.stringify(read(1, 'crm://c/1')), { tool: 'crm', path: '/', mcpMethod: 'resources/subscribe' })).not.toBe(r);
+    });
+
     it('falls back to the whole message (id included) when the message has duplicate names', () => {
       const text = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"refund_order","arguments":{"a":1,"a":2}}}';
       const same = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"refund_order","arguments":{"a":2}}}';

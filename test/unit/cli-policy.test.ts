@@ -45,7 +45,7 @@ describe('epochgate policy check', () => {
   it('accepts the shipped policies with the shipped config and exits 0', async () => {
     const res = await run('check', join(ROOT, 'policies'), '--config', CONFIG);
     expect(res).toMatchObject({ code: 0, err: '' });
-    expect(res.out).toMatch(/valid, 1 file\(s\), revision [0-9a-f]{12}/);
+    expect(res.out).toMatch(/valid, 2 file\(s\), revision [0-9a-f]{12}/);
   });
 
   it('checks tool names against the operator config', async () => {
@@ -70,12 +70,12 @@ const TESTS_HEADER = 'apiVersion: epochgate/v1\nkind: PolicyTest\ncases:\n';
 const POLICY = basePolicy(`${rule('read', '    methods: [GET]\n    paths: ["/invoices/**"]\n')}  - id: no-admin\n    effect: deny\n    paths: ["/admin/**"]\n`);
 
 describe('epochgate policy test', () => {
-  it('runs the shipped case tables for policies/billing.yaml and they all pass', async () => {
+  it('runs the shipped case tables for policies/billing.yaml and policies/crm.yaml and they all pass', async () => {
     const res = await run('test', join(ROOT, 'policies'), '--config', CONFIG);
     expect(res.err).toBe('');
     expect(res.code).toBe(0);
-    expect(res.out).toMatch(/\n(\d+) passed, 0 failed \(1 file\(s\)/);
-    expect(Number(/(\d+) passed/.exec(res.out)![1])).toBeGreaterThanOrEqual(10);
+    expect(res.out).toMatch(/\n(\d+) passed, 0 failed \(2 file\(s\)/);
+    expect(Number(/(\d+) passed/.exec(res.out)![1])).toBeGreaterThanOrEqual(30);
   });
 
   it('prints the input, the expected and the actual decision of a failing case, and exits 1', async () => {
@@ -171,6 +171,34 @@ describe('epochgate policy explain', () => {
     const off = writePolicyDir({ 'main.yaml': POLICY.replace('  bot:\n', '  bot:\n    enabled: false\n') });
     const res = await run('explain', off, '--config', CONFIG, '--agent', 'bot', '--tool', 'billing', '--method', 'GET', '--path', '/invoices/1', '--json');
     expect(JSON.parse(res.out)).toMatchObject({ decision: 'deny', rule_id: null, agent_enabled: false, matching_rules: [{ id: 'read', decided: false }] });
+  });
+
+  describe('on the shipped MCP tool (crm, protocol mcp in the config)', () => {
+    const shipped = join(ROOT, 'policies');
+    const crm = (...args: string[]) => run('explain', shipped, '--config', CONFIG, '--agent', 'billing-bot', '--tool', 'crm', '--method', 'POST', '--json', ...args);
+    const decided = async (...args: string[]) => {
+      const res = await crm(...args);
+      expect(res.code).toBe(0);
+      return JSON.parse(res.out) as { decision: string; rule_id: string | null; basis: string; input: { path: string } };
+    };
+
+    it('defaults --path to / and decides --mcp-tool, --mcp-resource and --mcp-prompt as the gateway does', async () => {
+      expect(await decided('--mcp-tool', 'search_customers')).toMatchObject({ decision: 'allow', rule_id: 'crm-tools', input: { path: '/' } });
+      expect(await decided('--mcp-tool', 'delete_customer')).toMatchObject({ decision: 'deny', rule_id: 'crm-never-delete' });
+      expect(await decided('--mcp-resource', 'crm://customers/7')).toMatchObject({ decision: 'allow', rule_id: 'crm-read-customers' });
+      expect(await decided('--mcp-resource', 'crm://internal/audit-log')).toMatchObject({ decision: 'deny', rule_id: null });
+      expect(await decided('--mcp-prompt', 'summarise_customer')).toMatchObject({ decision: 'allow', rule_id: 'crm-prompts' });
+      expect(await decided('--mcp-prompt', 'export_everything')).toMatchObject({ decision: 'deny', rule_id: null });
+      expect(await decided('--mcp-method', 'completion/complete')).toMatchObject({ decision: 'allow', rule_id: 'crm-housekeeping' });
+      expect(await decided('--mcp-method', 'tasks/cancel')).toMatchObject({ decision: 'deny', rule_id: null });
+    });
+
+    it('explains discovery as scope alone, and a path deny before the message', async () => {
+      expect(await decided('--mcp-method', 'tools/list')).toMatchObject({ decision: 'allow', rule_id: null, basis: 'scope' });
+      expect(await decided('--mcp-tool', 'search_customers', '--path', '/admin/x')).toMatchObject({ decision: 'deny', rule_id: 'crm-never-admin', basis: 'http' });
+      const text = await run('explain', shipped, '--config', CONFIG, '--agent', 'billing-bot', '--tool', 'crm', '--method', 'GET');
+      expect(text.out).toContain('decision: allow (scope alone)');
+    });
   });
 
   it('answers a missing --agent, --tool, --method or --path with usage error 2', async () => {

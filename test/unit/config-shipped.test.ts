@@ -51,7 +51,8 @@ describe('shipped examples', () => {
     expect(ask('POST', 'billing', '/refunds')).toBe('refunds-need-approval');
     expect(ask('GET', 'billing', '/admin/users')).toBe('never-admin');
     expect(ask('POST', 'crm', '/', 'search_customers')).toBe('crm-tools');
-    expect(ask('POST', 'crm', '/', 'delete_customer')).toBeNull();
+    expect(ask('POST', 'crm', '/', 'delete_customer')).toBe('crm-never-delete');
+    expect(ask('POST', 'crm', '/', 'export_all')).toBeNull();
     expect([...snapshot!.reachableTools(bot)].sort()).toEqual(['billing', 'crm']);
   });
 });

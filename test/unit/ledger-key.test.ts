@@ -1,7 +1,7 @@
 // SPEC §10 Idempotency-Key syntax, and the re-addressing of replayed MCP answers (SPEC §11).
 import { describe, expect, it } from 'vitest';
 import { parseIdempotencyKey } from '../../src/ledger/idempotency-key.js';
-import { jsonRpcRequestId, rewriteJsonRpcId } from '../../src/ledger/mcp-replay.js';
+import { mcpDoneBody, rewriteJsonRpcId, withoutSessionHeaders } from '../../src/ledger/mcp-replay.js';
 
 describe('parseIdempotencyKey', () => {
   it('accepts 1–255 printable ASCII characters, bare or as a structured-field string', () => {
@@ -37,7 +37,18 @@ describe('rewriteJsonRpcId', () => {
     expect(rewriteJsonRpcId(sse, { 'content-type': 'text/event-stream' }, 7).toString()).toBe('event: message\ndata: {"jsonrpc":"2.0","id":7,"result":{}}\n\n');
     const text = Buffer.from('plain');
     expect(rewriteJsonRpcId(text, { 'content-type': 'text/plain' }, 7)).toBe(text);
-    expect(jsonRpcRequestId(Buffer.from('{"id":"x","method":"tools/call"}'))).toBe('x');
-    expect(jsonRpcRequestId(Buffer.from('{"method":"notifications/x"}'))).toBeUndefined();
+  });
+
+  it('never replays the recorded Mcp-Session-Id or Set-Cookie (SPEC §11)', () => {
+    const kept = withoutSessionHeaders({ 'content-type': 'application/json', 'mcp-session-id': 'old', 'Set-Cookie': ['a=1'], etag: 'x' });
+    expect(kept).toEqual({ 'content-type': 'application/json', etag: 'x' });
+  });
+
+  it('answers a done resolution of tools/call as a tool result with the replay marker under the new id', () => {
+    const body = JSON.parse(mcpDoneBody('led_1', 'req-9', 'tools/call').toString());
+    expect(body).toMatchObject({ jsonrpc: '2.0', id: 'req-9', result: { _meta: { 'io.epochgate/replay': { replayed: true, resolution: 'done', entry_id: 'led_1' } } } });
+    expect(body.result.content[0].text).toMatch(/already happened/);
+    expect(body.result.isError).toBeUndefined();
+    expect(body.result._meta['io.epochgate/problem']).toBeUndefined();
   });
 });

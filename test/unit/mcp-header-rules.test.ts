@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { checkMcpHeaders } from '../../src/mcp/header-rules.js';
 import type { McpMessage } from '../../src/mcp/classify.js';
 
-const call: McpMessage = { method: 'tools/call', toolName: 'search_orders', id: 1 };
-const list: McpMessage = { method: 'tools/list', toolName: undefined, id: 2 };
+const none = { resourceUri: undefined, promptName: undefined };
+const call: McpMessage = { method: 'tools/call', toolName: 'search_orders', id: 1, ...none };
+const list: McpMessage = { method: 'tools/list', toolName: undefined, id: 2, ...none };
 const NEW = { 'mcp-protocol-version': '2026-07-28' };
 const check = (headers: Record<string, string>, message: McpMessage) => () => checkMcpHeaders(headers, message);
 

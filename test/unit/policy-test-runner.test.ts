@@ -129,6 +129,27 @@ describe('policy test runner', () => {
     ]);
   });
 
+  it('refuses an MCP message on a tool the operator config makes an HTTP tool', async () => {
+    const { policy, loaded } = await setup({
+      'a.test.yaml': `${HEADER}  - name: mcp on http
+    input: { agent: bot, tool: billing, method: POST, path: /, mcp_tool: x }
+    expect: { effect: deny }
+`,
+    });
+    const protocols = new Map([['billing', 'http'], ['crm', 'mcp']] as const);
+    const issues = checkPolicyTests(loaded.files, policy, new Set(['billing', 'crm']), protocols).map((i) => `${i.path}: ${i.message}`);
+    expect(issues).toEqual(['cases[0].input.mcp_tool: tool "billing" is not an MCP tool (protocol http)']);
+  });
+
+  it('decides MCP cases with the gateway\'s decision: messages, discovery and the endpoint', async () => {
+    const { policy } = await setup({});
+    const protocols = new Map([['crm', 'mcp']] as const);
+    const mcp = (over: Record<string, string>) => decideCase(policy, { agent: 'bot', tool: 'crm', method: 'POST', path: '/', ...over }, protocols);
+    expect(mcp({ mcp_tool: 'search_x' })).toEqual({ effect: 'allow', rule: 'all-crm' });
+    expect(mcp({ mcp_method: 'tools/list' })).toEqual({ effect: 'allow', rule: null, note: 'governed by scope alone' });
+    expect(mcp({ method: 'GET' })).toEqual({ effect: 'allow', rule: null, note: 'governed by scope alone' });
+  });
+
   it('describes outcomes for people', () => {
     expect(describeOutcome('allow', 'read')).toBe('allow by rule read');
     expect(describeOutcome('deny', null, 'no rule matched')).toBe('deny by no rule (no rule matched)');

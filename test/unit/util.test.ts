@@ -3,7 +3,7 @@ import { canonicalJson } from '../../src/util/canonical-json.js';
 import { parseDuration } from '../../src/util/duration.js';
 import { safeAuditPath } from '../../src/pipeline/audit-path.js';
 import { bearerToken } from '../../src/sessions/bearer.js';
-import { classifyMcpBody } from '../../src/mcp/classify.js';
+import { parseMcpMessage } from '../../src/mcp/classify.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -62,20 +62,41 @@ describe('bearerToken', () => {
   });
 });
 
-describe('classifyMcpBody', () => {
-  it('names the tool of a tools/call', () => {
-    const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_x', arguments: {} } }));
-    expect(classifyMcpBody(body)).toEqual({ method: 'tools/call', toolName: 'search_x', id: 1 });
+describe('parseMcpMessage', () => {
+  const parse = (text: string) => parseMcpMessage(Buffer.from(text));
+  it('names the tool of a tools/call, the resource of resources/read and the prompt of prompts/get', () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_x', arguments: {} } });
+    expect(parse(body)).toEqual({ method: 'tools/call', toolName: 'search_x', id: 1, resourceUri: undefined, promptName: undefined });
+    expect(parse('{"jsonrpc":"2.0","id":2,"method":"resources/subscribe","params":{"uri":"crm://c/1"}}').resourceUri).toBe('crm://c/1');
+    expect(parse('{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"p"}}').promptName).toBe('p');
   });
   it('keeps the id of a request only (SPEC §11: notifications and responses have nothing to answer)', () => {
-    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","id":"a","method":"tools/list"}')).id).toBe('a');
-    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","method":"notifications/initialized"}')).id).toBeUndefined();
-    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","id":3,"result":{}}')).id).toBeUndefined();
-    expect(classifyMcpBody(Buffer.from('{"jsonrpc":"2.0","id":null,"method":"ping"}')).id).toBeUndefined();
+    expect(parse('{"jsonrpc":"2.0","id":"a","method":"tools/list"}').id).toBe('a');
+    expect(parse('{"jsonrpc":"2.0","method":"notifications/initialized"}').id).toBeUndefined();
+    expect(parse('{"jsonrpc":"2.0","id":3,"result":{}}').id).toBeUndefined();
+    expect(parse('{"jsonrpc":"2.0","id":null,"method":"ping"}').id).toBeUndefined();
   });
-  it('refuses batches, non-JSON and tools/call without a name with bad_request', () => {
-    expect(codeOf(() => classifyMcpBody(Buffer.from('[{"method":"tools/call"}]')))).toBe('bad_request');
-    expect(codeOf(() => classifyMcpBody(Buffer.from('{nope')))).toBe('bad_request');
-    expect(codeOf(() => classifyMcpBody(Buffer.from('{"method":"tools/call","params":{}}')))).toBe('bad_request');
+  it.each([
+    ['a batch', '[{"jsonrpc":"2.0","id":1,"method":"tools/call"}]', -32600],
+    ['not JSON', '{nope', -32700],
+    ['a duplicate top-level member', '{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"x"}}', -32700],
+    ['a duplicate nested member', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"safe","name":"delete_all"}}', -32700],
+    ['a duplicate deep in the arguments', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a","arguments":{"x":{"y":1,"y":2}}}}', -32700],
+    ['a scalar', '42', -32600],
+    ['no jsonrpc member', '{"id":1,"method":"ping"}', -32600],
+    ['tools/call without a name', '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{}}', -32602],
+    ['resources/read without a uri', '{"jsonrpc":"2.0","id":1,"method":"resources/read"}', -32602],
+  ])('refuses %s with 400 bad_request carrying JSON-RPC error %i', (_what, text, jsonRpcCode) => {
+    let caught: unknown;
+    try {
+      parse(text);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(GatewayError);
+    const error = caught as GatewayError;
+    expect(error.code).toBe('bad_request');
+    expect(error.status).toBe(400);
+    expect(error.fields).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: jsonRpcCode } });
   });
 });
