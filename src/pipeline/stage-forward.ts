@@ -4,6 +4,7 @@ import { buildUpstreamUrl } from '../upstream/request-target.js';
 import { forward } from '../upstream/forward.js';
 import { forwardBuffered } from '../upstream/forward-buffered.js';
 import { bindMcpSession, MAX_BUFFERED_MCP_BYTES, mcpBufferedTransform } from './mcp-forward.js';
+import { isGatewayError } from '../errors/gateway-error.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -38,11 +39,20 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
   const mcp = route.tool.protocol === 'mcp';
   // SPEC §11: initialize and tools/list answers are buffered and vetted (mcp-forward.ts); all else streams.
   const transform = mcp ? mcpBufferedTransform(deps, ctx) : undefined;
+  // SPEC §8: a plain streamed forward follows the live call's signal (a fenced call's upstream is aborted);
+  // a ledger capture keeps reading to record the outcome (SPEC §10) and the buffered form is short, so for
+  // those, fencing only cuts the client off (live-call.ts).
+  const followsSignal = !transform && !ledger;
+  const live = ctx.live;
+  live?.throwIfEnded();
+  live?.setPhase('forwarding', followsSignal);
   const pending = transform
     ? forwardBuffered({ ...options, maxBytes: MAX_BUFFERED_MCP_BYTES, transform }, ctx.res)
-    : forward(ledger ? { ...options, ...ledger.forwardOptions() } : options, ctx.res);
+    : forward(ledger ? { ...options, ...ledger.forwardOptions() } : followsSignal && live ? { ...options, signal: live.signal } : options, ctx.res);
   const result = await (ledger ? ledger.track(pending) : pending);
   ctx.forwarded = { status: result.status, upstreamMs: result.upstreamMs, aborted: result.outcome !== 'ok' };
+  // The audit record says why a stream was cut: the session's refusal, or the shutdown (SPEC §13).
+  if (live?.signal.aborted) ctx.auditExtra.fenced = fenceReason(live.signal.reason);
   deps.metrics.upstreamDuration.observe(result.upstreamMs / 1000);
   // An Mcp-Session-Id on a streamed answer (SPEC §11): the reply is already sent, so a failure is logged.
   if (mcp && !transform) {
@@ -60,6 +70,10 @@ async function renewLeaseIfDue(deps: PipelineDeps, ctx: RequestContext): Promise
   const leaseTtl = ctx.policy.sessions.leaseTtlMs;
   if (session.leaseExpiresAt - now >= leaseTtl / 2) return;
   await deps.store.renewLease(session.sessionId, session.epoch, now + leaseTtl, now);
+}
+
+function fenceReason(reason: unknown): string {
+  return isGatewayError(reason) ? reason.code : 'shutdown';
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

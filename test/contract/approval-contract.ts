@@ -156,6 +156,28 @@ export function describeApprovalContract(backend: ContractBackend): void {
       expect(await store.approvals.expire('apr_1', T0 + 10 * TTL, 'ttl')).toBeNull(); // already final
     });
 
+    it('expires a session’s pending and approved approvals when it ends, leaving decided and other sessions’ alone', async () => {
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_1' }));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_2', digest: 'e'.repeat(64) }));
+      await store.approvals.decide('apr_2', approve(T0 + 1));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_3', digest: 'f'.repeat(64) }));
+      await store.approvals.decide('apr_3', { state: 'denied', decidedBy: 'alice', comment: null, now: T0 + 1 });
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_4', digest: 'c'.repeat(64) }));
+      await store.approvals.decide('apr_4', approve(T0 + 1));
+      await store.approvals.consume('apr_4', { now: T0 + 2, epoch: 1, requestId: 'r' });
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_5', sessionId: 'ses_b' }));
+      const expired = await store.approvals.expireForSession('ses_a', T0 + 3, 'session_revoked');
+      expect(expired.map((a) => [a.approvalId, a.state, a.expireReason, a.updatedAt]).sort()).toEqual([
+        ['apr_1', 'expired', 'session_revoked', T0 + 3],
+        ['apr_2', 'expired', 'session_revoked', T0 + 3],
+      ]);
+      expect((await store.approvals.get('apr_3'))!.state).toBe('denied');
+      expect((await store.approvals.get('apr_4'))!.state).toBe('consumed');
+      expect((await store.approvals.get('apr_5'))!.state).toBe('pending');
+      expect(await store.approvals.consume('apr_2', { now: T0 + 4, epoch: 1, requestId: 'late' })).toBeNull();
+      expect(await store.approvals.expireForSession('ses_a', T0 + 5, 'session_closed')).toEqual([]);
+    });
+
     it('lists for an action: pending, approved and denied newest first, never consumed or expired', async () => {
       const digest = 'd'.repeat(64);
       await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_1', createdAt: T0 }));

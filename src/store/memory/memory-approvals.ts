@@ -12,6 +12,7 @@ import {
   type ExpireReason,
   type FindOrCreateResult,
   type NewApproval,
+  type SessionEndReason,
 } from '../approval-types.js';
 import type { StoreGuard } from '../guard.js';
 
@@ -136,6 +137,18 @@ export class MemoryApprovals implements ApprovalStore {
       for (const a of this.approvals.values()) {
         if ((a.state === 'pending' || a.state === 'approved') && a.expiresAt <= now) {
           expired.push(this.put({ ...a, state: 'expired', expireReason: 'ttl', updatedAt: now }));
+        }
+      }
+      return expired;
+    });
+  }
+
+  expireForSession(sessionId: string, now: number, reason: SessionEndReason): Promise<ApprovalRecord[]> {
+    return this.guard(() => {
+      const expired: ApprovalRecord[] = [];
+      for (const a of this.approvals.values()) {
+        if (a.sessionId === sessionId && (a.state === 'pending' || a.state === 'approved')) {
+          expired.push(this.put({ ...a, state: 'expired', expireReason: reason, updatedAt: now }));
         }
       }
       return expired;

@@ -14,6 +14,7 @@ import {
   type ExpireReason,
   type FindOrCreateResult,
   type NewApproval,
+  type SessionEndReason,
 } from '../approval-types.js';
 import type { StoreGuard } from '../guard.js';
 
@@ -104,6 +105,11 @@ function prepare(db: Database.Database) {
     `UPDATE approvals SET state = 'expired', expire_reason = 'ttl', updated_at = @now
      WHERE state IN ('pending', 'approved') AND expires_at <= @now RETURNING *`,
   );
+  // Served by approvals_session_digest (session_id is its first column).
+  const expireForSession = row(
+    `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
+     WHERE session_id = @session_id AND state IN ('pending', 'approved') RETURNING *`,
+  );
   const countByState = db.prepare<unknown[], { state: ApprovalState; n: number }>('SELECT state, count(*) AS n FROM approvals GROUP BY state');
 
   // IMMEDIATE (see findOrCreatePending): the lapse, the lookup and the insert run under one write lock.
@@ -115,7 +121,7 @@ function prepare(db: Database.Database) {
     insert.run(approvalParams(approval));
     return { created: true, approval: toApproval(selectOne.get(approval.approvalId)!), expired };
   });
-  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, countByState, findOrCreateTx } as const;
+  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, expireForSession, countByState, findOrCreateTx } as const;
 }
 
 export class SqliteApprovals implements ApprovalStore {
@@ -181,6 +187,10 @@ export class SqliteApprovals implements ApprovalStore {
 
   expireDue(now: number): Promise<ApprovalRecord[]> {
     return this.guard(() => this.sql.expireDue.all({ now }).map(toApproval));
+  }
+
+  expireForSession(sessionId: string, now: number, reason: SessionEndReason): Promise<ApprovalRecord[]> {
+    return this.guard(() => this.sql.expireForSession.all({ session_id: sessionId, now, reason }).map(toApproval));
   }
 
   countByState(): Promise<Record<ApprovalState, number>> {
