@@ -139,7 +139,8 @@ export class LiveCalls {
       }
       this.sessionChanged(session);
       entry.checkedAt = startedAt;
-      if (session.state === 'active' && entry.epoch === session.epoch) await this.deps.renew(session);
+      // Only a call the session still accepts is activity: a fenced worker's stream must not keep the lease.
+      if (session.state === 'active' && hasCallAt(entry, session.epoch)) await this.deps.renew(session);
     } catch (err) {
       this.deps.onError(err);
     }
@@ -152,4 +153,9 @@ export class LiveCalls {
     if (call.counted) entry.counted -= 1;
     if (entry.calls.size === 0) this.sessions.delete(call.sessionId);
   }
+}
+
+function hasCallAt(entry: SessionCalls, epoch: number): boolean {
+  for (const call of entry.calls) if (call.epoch === epoch && !call.signal.aborted) return true;
+  return false;
 }
