@@ -77,7 +77,7 @@ describe('held calls are fenced (SPEC §8, §9.4)', () => {
         expect(await approval(id)).toMatchObject({ state: 'expired', expire_reason: reason });
         const records = t.auditRecords().filter((r) => r.unmapped.epochgate.event === 'approval.expire' && r.unmapped.epochgate.approval_id === id);
         expect(records).toHaveLength(1);
-        expect(records[0].unmapped.epochgate).toMatchObject({ reason, approval_state: 'expired' });
+        expect(records[0]!.unmapped.epochgate).toMatchObject({ reason, approval_state: 'expired' });
       }
     }
   });

@@ -116,7 +116,10 @@ describe('live-call registry (SPEC §8)', () => {
   });
 
   it('does not read a session whose calls were all admitted within the interval', async () => {
-    const slow = new LiveCalls({ maxPerSession: 2, intervalMs: 60_000, read: async (id) => void reads.push(id) ?? null, renew: async () => {}, onError: () => {} });
+    const slow = new LiveCalls({ maxPerSession: 2, intervalMs: 60_000, read: async (id) => {
+        reads.push(id);
+        return null;
+      }, renew: async () => {}, onError: () => {} });
     slow.admit(session(), response());
     await slow.tick();
     expect(reads).toEqual([]);
