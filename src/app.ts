@@ -146,6 +146,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           // Open streams and held calls end now, so idle listeners do not hold the drain (SPEC §8, §14).
           live.close();
           await Promise.all([closeServer(dataServer, graceMs), closeServer(controlServer, graceMs)]);
+          // A request whose connection just closed may still be settling (writing its tool.call record).
+          await live.idle(Math.min(graceMs, 1000));
           audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' } });
           await dispatchers.close();
           if (!options.audit) audit.close();

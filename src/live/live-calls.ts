@@ -44,6 +44,7 @@ export class LiveCalls {
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: LiveCallsDeps) {
     this.intervalMs = deps.intervalMs ?? DEFAULT_RECHECK_MS;
@@ -127,6 +128,22 @@ export class LiveCalls {
     }
   }
 
+  /**
+   * Resolves once no call is registered (every request was settled: its audit record is written), or after
+   * `timeoutMs`. Lets shutdown write gateway.stop and close the audit log after the last tool.call record.
+   */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.sessions.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   private async recheck(sessionId: string): Promise<void> {
     const startedAt = performance.now();
     try {
@@ -152,6 +169,7 @@ export class LiveCalls {
     entry.calls.delete(call);
     if (call.counted) entry.counted -= 1;
     if (entry.calls.size === 0) this.sessions.delete(call.sessionId);
+    if (this.sessions.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }
 

@@ -166,6 +166,12 @@ describe('shutdown with open streams (SPEC §8, §14)', () => {
       await t.gw.close(10_000);
       expect(Date.now() - started).toBeLessThan(3000);
       for (const stream of streams) await endedWithin(stream, 1000);
+      // Both streams were settled and audited before the gateway said it stopped.
+      const events = t.auditRecords().map((r) => r.unmapped.epochgate);
+      const stop = events.findIndex((e) => e.event === 'gateway.stop');
+      const streamCalls = events.flatMap((e, i) => (e.event === 'tool.call' && e.fenced === 'shutdown' ? [i] : []));
+      expect(streamCalls).toHaveLength(2);
+      expect(Math.max(...streamCalls)).toBeLessThan(stop);
     } finally {
       await t.gw.close(0);
       await upstream.close();

@@ -137,3 +137,21 @@ describe('live-call registry (SPEC §8)', () => {
     expect(stream.signal.reason).not.toBeInstanceOf(GatewayError);
   });
 });
+
+describe('live-call registry idle wait', () => {
+  it('resolves once the last call is released, or after the timeout', async () => {
+    const live = new LiveCalls({ maxPerSession: 2, read: async () => null, renew: async () => {}, onError: () => {} });
+    await live.idle(10_000); // nothing registered
+    const call = live.admit(session(), response());
+    let idle = false;
+    const waiting = live.idle(10_000).then(() => (idle = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(false);
+    call.release();
+    await waiting;
+    live.admit(session(), response());
+    const started = Date.now();
+    await live.idle(20);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+  });
+});
