@@ -105,8 +105,10 @@ export interface ApprovalStore {
   listOpen(sessionId: string, now: number): Promise<ApprovalRecord[]>;
   /** pending → approved|denied iff pending and unexpired at decision.now; expiresAt becomes now + ttlMs. */
   decide(approvalId: string, decision: ApprovalDecision): Promise<DecideResult>;
-  /** approved → consumed iff approved and unexpired at use.now. Exactly one of any number of concurrent
-   *  callers gets the record; the others get null. */
+  /** approved → consumed iff approved and unexpired at use.now AND the session is active at use.epoch (the
+   *  fence is part of the same atomic write, DESIGN rule 10: a session resumed, suspended, closed or revoked
+   *  after the call was checked keeps the approval unconsumed, SPEC §9.4). Exactly one of any number of
+   *  concurrent callers gets the record; the others get null. */
   consume(approvalId: string, use: ApprovalUse): Promise<ApprovalRecord | null>;
   /** pending|approved → expired. Reason 'ttl' applies only once expiresAt ≤ now; 'approver_revoked' applies
    *  to an approved one whatever its expiry. Null when the condition does not hold. */

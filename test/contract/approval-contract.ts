@@ -129,6 +129,9 @@ export function describeApprovalContract(backend: ContractBackend): void {
       await store.approvals.findOrCreatePending(pending());
       expect(await store.approvals.consume('apr_1', { now: T0 + 1, epoch: 1, requestId: 'r' })).toBeNull(); // still pending
       await store.approvals.decide('apr_1', approve(T0 + 1));
+      // Approvals belong to the session, not to an epoch: the resumed worker consumes it (SPEC §9.2).
+      const resumed = await store.resumeSession('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      expect(resumed.ok).toBe(true);
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) => store.approvals.consume('apr_1', { now: T0 + 2, epoch: 2, requestId: `req_${i}` })),
       );
@@ -136,6 +139,18 @@ export function describeApprovalContract(backend: ContractBackend): void {
       expect(winners).toHaveLength(1);
       expect(winners[0]).toMatchObject({ state: 'consumed', consumedAt: T0 + 2, consumedEpoch: 2 });
       expect(await store.approvals.consume('apr_1', { now: T0 + 3, epoch: 2, requestId: 'again' })).toBeNull();
+    });
+
+    it('never consumes for a session that is not active at the caller’s epoch (the fence is part of the write)', async () => {
+      await store.approvals.findOrCreatePending(pending());
+      await store.approvals.decide('apr_1', approve(T0 + 1));
+      await store.resumeSession('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      expect(await store.approvals.consume('apr_1', { now: T0 + 2, epoch: 1, requestId: 'stale' })).toBeNull();
+      await store.transitionSession('ses_a', { from: ['active'], to: 'suspended', reason: 'requested', now: T0 + 2 });
+      expect(await store.approvals.consume('apr_1', { now: T0 + 3, epoch: 2, requestId: 'suspended' })).toBeNull();
+      expect((await store.approvals.get('apr_1'))!.state).toBe('approved');
+      await store.resumeSession('ses_a', { expectedEpoch: 2, scope: ['billing'], now: T0 + 4, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      expect(await store.approvals.consume('apr_1', { now: T0 + 5, epoch: 3, requestId: 'ok' })).toMatchObject({ state: 'consumed', consumedEpoch: 3 });
     });
 
     it('never consumes an approval at or after its expiry, nor a denied one', async () => {

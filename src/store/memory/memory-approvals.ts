@@ -15,12 +15,17 @@ import {
   type SessionEndReason,
 } from '../approval-types.js';
 import type { StoreGuard } from '../guard.js';
+import type { SessionRecord } from '../types.js';
 
 export class MemoryApprovals implements ApprovalStore {
   /** Insertion order = creation order (ties broken like sqlite by id when times are equal). */
   private readonly approvals = new Map<string, ApprovalRecord>();
 
-  constructor(private readonly guard: StoreGuard) {}
+  constructor(
+    private readonly guard: StoreGuard,
+    /** The session as stored now: consume() is fenced by its state and epoch, as in SQL. */
+    private readonly session: (sessionId: string) => SessionRecord | undefined = () => undefined,
+  ) {}
 
   findOrCreatePending(approval: NewApproval): Promise<FindOrCreateResult> {
     return this.guard(() => {
@@ -111,6 +116,8 @@ export class MemoryApprovals implements ApprovalStore {
     return this.guard(() => {
       const current = this.approvals.get(approvalId);
       if (!current || current.state !== 'approved' || current.expiresAt <= use.now) return null;
+      const session = this.session(current.sessionId);
+      if (session?.state !== 'active' || session.epoch !== use.epoch) return null;
       return this.put({
         ...current,
         state: 'consumed',

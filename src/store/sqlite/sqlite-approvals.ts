@@ -92,7 +92,9 @@ function prepare(db: Database.Database) {
   const consume = row(
     `UPDATE approvals SET state = 'consumed', consumed_at = @now, consumed_epoch = @epoch,
        consumed_request_id = @request_id, updated_at = @now
-     WHERE approval_id = @approval_id AND state = 'approved' AND expires_at > @now RETURNING *`,
+     WHERE approval_id = @approval_id AND state = 'approved' AND expires_at > @now
+       AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = approvals.session_id AND s.state = 'active' AND s.epoch = @epoch)
+     RETURNING *`,
   );
   const expire = row(
     `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
