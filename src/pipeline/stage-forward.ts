@@ -10,28 +10,15 @@ import type { PipelineDeps } from './deps.js';
 
 export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
   const route = need(ctx, 'route');
-  const session = need(ctx, 'session');
   const action = need(ctx, 'action');
   await renewLeaseIfDue(deps, ctx);
-  const socket = ctx.req.socket;
-  const headers = buildUpstreamHeaders(ctx.req.rawHeaders, {
-    tool: route.tool,
-    requestId: ctx.requestId,
-    clientIp: socket.remoteAddress ?? '',
-    proto: 'encrypted' in socket && socket.encrypted ? 'https' : 'http',
-    host: ctx.req.headers.host,
-    traceparent: headerValue(ctx.req.headers.traceparent),
-    sessionId: session.sessionId,
-    epoch: session.epoch,
-    agentId: session.agentId,
-  });
   // A reserved ledger entry (SPEC §10): the answer is captured and recorded, and the outcome settled.
   const ledger = ctx.ledger;
   const options = {
     dispatcher: deps.dispatchers.get(route.tool.name),
     url: buildUpstreamUrl(route.tool.upstream, route.segments, route.query),
     method: action.method,
-    headers,
+    headers: upstreamHeaders(ctx),
     body: action.body,
     timeoutMs: route.tool.timeoutMs,
     beforeEnd: ctx.beforeEnd,
@@ -42,17 +29,15 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
   // SPEC §8: a plain streamed forward follows the live call's signal (a fenced call's upstream is aborted);
   // a ledger capture keeps reading to record the outcome (SPEC §10) and the buffered form is short, so for
   // those, fencing only cuts the client off (live-call.ts).
-  const followsSignal = !transform && !ledger;
   const live = ctx.live;
+  const signal = !transform && !ledger ? live?.signal : undefined;
   live?.throwIfEnded();
-  live?.setPhase('forwarding', followsSignal);
+  live?.setPhase('forwarding', signal !== undefined);
   const pending = transform
     ? forwardBuffered({ ...options, maxBytes: MAX_BUFFERED_MCP_BYTES, transform }, ctx.res)
-    : forward(ledger ? { ...options, ...ledger.forwardOptions() } : followsSignal && live ? { ...options, signal: live.signal } : options, ctx.res);
-  const result = await (ledger ? ledger.track(pending) : pending);
+    : forward({ ...options, ...ledger?.forwardOptions(), ...(signal ? { signal } : {}) }, ctx.res);
+  const result = await auditFence(ctx, ledger ? ledger.track(pending) : pending);
   ctx.forwarded = { status: result.status, upstreamMs: result.upstreamMs, aborted: result.outcome !== 'ok' };
-  // The audit record says why a stream was cut: the session's refusal, or the shutdown (SPEC §13).
-  if (live?.signal.aborted) ctx.auditExtra.fenced = fenceReason(live.signal.reason);
   deps.metrics.upstreamDuration.observe(result.upstreamMs / 1000);
   // An Mcp-Session-Id on a streamed answer (SPEC §11): the reply is already sent, so a failure is logged.
   if (mcp && !transform) {
@@ -60,6 +45,22 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
       deps.logger.error({ err, request_id: ctx.requestId }, 'MCP session binding failed'),
     );
   }
+}
+
+function upstreamHeaders(ctx: RequestContext): ReturnType<typeof buildUpstreamHeaders> {
+  const session = need(ctx, 'session');
+  const socket = ctx.req.socket;
+  return buildUpstreamHeaders(ctx.req.rawHeaders, {
+    tool: need(ctx, 'route').tool,
+    requestId: ctx.requestId,
+    clientIp: socket.remoteAddress ?? '',
+    proto: 'encrypted' in socket && socket.encrypted ? 'https' : 'http',
+    host: ctx.req.headers.host,
+    traceparent: headerValue(ctx.req.headers.traceparent),
+    sessionId: session.sessionId,
+    epoch: session.epoch,
+    agentId: session.agentId,
+  });
 }
 
 // SPEC §5 allows amortised renewal: write only when less than half the lease remains, so an ordinary
@@ -72,8 +73,14 @@ async function renewLeaseIfDue(deps: PipelineDeps, ctx: RequestContext): Promise
   await deps.store.renewLease(session.sessionId, session.epoch, now + leaseTtl, now);
 }
 
-function fenceReason(reason: unknown): string {
-  return isGatewayError(reason) ? reason.code : 'shutdown';
+/** The audit record says why a call was cut short: the session's refusal, or the shutdown (SPEC §13). */
+async function auditFence<T>(ctx: RequestContext, forwarding: Promise<T>): Promise<T> {
+  try {
+    return await forwarding;
+  } finally {
+    const signal = ctx.live?.signal;
+    if (signal?.aborted) ctx.auditExtra.fenced = isGatewayError(signal.reason) ? signal.reason.code : 'shutdown';
+  }
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -51,8 +51,9 @@ export async function startLiveGateway(options: LiveGatewayOptions): Promise<Tes
 }
 
 export interface StreamingUpstream extends TestUpstream {
-  /** Streams the upstream opened, and how many of them were closed by the gateway side. */
-  readonly streams: { opened: number; closed: number };
+  /** Streams the upstream opened and how many of them were closed by the gateway side; slow calls the
+   *  gateway gave up on before they were answered. */
+  readonly streams: { opened: number; closed: number; slowAborted: number };
   /** Ends every call waiting on /api/slow with 200. */
   releaseSlow(): void;
 }
@@ -63,7 +64,7 @@ export interface StreamingUpstream extends TestUpstream {
  * connection; anything else is echoed as JSON.
  */
 export async function startStreamingUpstream(): Promise<StreamingUpstream> {
-  const streams = { opened: 0, closed: 0 };
+  const streams = { opened: 0, closed: 0, slowAborted: 0 };
   const slow: ServerResponse[] = [];
   const upstream = await startUpstream((req: IncomingMessage, res: ServerResponse, body: string) => {
     const path = req.url ?? '';
@@ -85,6 +86,9 @@ export async function startStreamingUpstream(): Promise<StreamingUpstream> {
     }
     if (path.startsWith('/api/slow')) {
       slow.push(res);
+      res.on('close', () => {
+        if (!res.writableFinished) streams.slowAborted += 1;
+      });
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });

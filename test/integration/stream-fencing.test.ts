@@ -63,6 +63,23 @@ describe('open streams are fenced (SPEC §8)', () => {
     }
   }
 
+  it('answers a call still waiting for the tool with the refusal within 1 s of a revoke, and aborts the upstream request', async () => {
+    const s = await openSession(t.control);
+    const abortedBefore = upstream.streams.slowAborted;
+    const seenBefore = upstream.seen.filter((r) => r.url.startsWith('/api/slow')).length;
+    const pending = call(`${t.data}/tools/billing/slow`, { headers: bearer(s.token) });
+    await until(() => upstream.seen.filter((r) => r.url.startsWith('/api/slow')).length > seenBefore, 3000, 'the call at the tool');
+    expect((await fence(t.control, 'revoke', s.session_id, s.token)).status).toBe(200);
+    const answeredAt = Date.now();
+    const reply = await pending;
+    expect(Date.now() - answeredAt).toBeLessThan(1000);
+    expect(reply.status).toBe(401);
+    expect(reply.json.code).toBe('session_revoked');
+    await until(() => upstream.streams.slowAborted > abortedBefore, 1500, 'upstream request aborted');
+    const record = t.auditRecords().find((r) => r.metadata.correlation_uid === reply.headers['x-request-id']);
+    expect(record?.unmapped.epochgate).toMatchObject({ event: 'tool.call', fenced: 'session_revoked' });
+  });
+
   it('leaves the streams of other sessions and of the current epoch open', async () => {
     const a = await openSession(t.control);
     const b = await openSession(t.control);
