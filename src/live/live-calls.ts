@@ -86,7 +86,7 @@ export class LiveCalls {
     entry.epoch = Math.max(entry.epoch, session.epoch);
     for (const call of entry.calls) {
       const refusal = sessionRefusal(session, call.epoch);
-      if (refusal) call.end(refusal);
+      if (refusal) this.end(call, refusal);
     }
   }
 
@@ -124,7 +124,7 @@ export class LiveCalls {
     this.timer = undefined;
     const reason = new Error('the gateway is shutting down');
     for (const entry of this.sessions.values()) {
-      for (const call of entry.calls) if (call.isHeld || call.isOpenStream) call.end(reason);
+      for (const call of entry.calls) if (call.isHeld || call.isOpenStream) this.end(call, reason);
     }
   }
 
@@ -151,13 +151,23 @@ export class LiveCalls {
       const entry = this.sessions.get(sessionId);
       if (entry === undefined) return;
       if (session === null) {
-        for (const call of entry.calls) call.end(new GatewayError('session_unknown', { bearer: true }));
+        for (const call of entry.calls) this.end(call, new GatewayError('session_unknown', { bearer: true }));
         return;
       }
       this.sessionChanged(session);
       entry.checkedAt = startedAt;
       // Only a call the session still accepts is activity: a fenced worker's stream must not keep the lease.
       if (session.state === 'active' && hasCallAt(entry, session.epoch)) await this.deps.renew(session);
+    } catch (err) {
+      this.deps.onError(err);
+    }
+  }
+
+  /** Abort listeners run synchronously inside end(): one that throws must not stop the others (or the
+   *  control-plane action that triggered the change). */
+  private end(call: LiveCall, reason: Error): void {
+    try {
+      call.end(reason);
     } catch (err) {
       this.deps.onError(err);
     }
