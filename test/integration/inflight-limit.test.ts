@@ -94,6 +94,25 @@ describe('per-session in-flight limit (SPEC §8)', () => {
     await expectFreeSlots(s);
   });
 
+  it('refuses an MCP message over the limit once it is parsed, without reaching the tool', async () => {
+    const s = await openSession(t.control);
+    const streams = await Promise.all([0, 1].map(() => openStream(`${t.data}/tools/crm`, bearer(s.token))));
+    expect(streams.map((x) => x.status)).toEqual([200, 200]);
+    const posts = (): number => upstream.seen.filter((r) => r.method === 'POST' && r.url.startsWith('/mcp')).length;
+    const before = posts();
+    const message = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'search_customers', arguments: { q: 'x' } } };
+    const reply = await call(`${t.data}/tools/crm`, {
+      method: 'POST',
+      headers: { ...bearer(s.token), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(message),
+    });
+    // HTTP 429 today; in MCP form (SPEC §11) the problem rides in the JSON-RPC answer. Either way it says why.
+    expect(reply.text).toContain('too_many_requests');
+    expect(posts()).toBe(before);
+    for (const x of streams) x.close();
+    await expectFreeSlots(s);
+  });
+
   it('counts calls held for approval and open streams, and frees them when they are fenced', async () => {
     const s = await openSession(t.control);
     const held = refund(t.data, s.token, '/held/one');
