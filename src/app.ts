@@ -127,6 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const stopWatching = options.watchPolicies === false ? () => {} : watchPolicyDir(config.policiesDir, () => void policy.reload());
 
     live.start();
+    cleanup.push(() => live.dispose());
     audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' }, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
     readiness.ready = true;
 
@@ -148,6 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           await Promise.all([closeServer(dataServer, graceMs), closeServer(controlServer, graceMs)]);
           // A request whose connection just closed may still be settling (writing its tool.call record).
           await live.idle(Math.min(graceMs, 1000));
+          live.dispose();
           audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' } });
           await dispatchers.close();
           if (!options.audit) audit.close();

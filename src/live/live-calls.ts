@@ -17,6 +17,8 @@ import { LiveCall } from './live-call.js';
 
 /** Between 250 and 500 ms keeps "ended within 1 s" with room for a slow store read. */
 export const DEFAULT_RECHECK_MS = 300;
+/** During a shutdown, how often streams and holds that started after close() are ended. */
+const SHUTDOWN_SWEEP_MS = 50;
 
 export interface LiveCallsDeps {
   readonly maxPerSession: number;
@@ -121,7 +123,20 @@ export class LiveCalls {
    */
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    this.endListeners();
+    // A request that was already on a kept-alive connection may still open a stream or start a hold during
+    // the drain: keep ending those until dispose().
+    this.timer = setInterval(() => this.endListeners(), SHUTDOWN_SWEEP_MS);
+    this.timer.unref();
+  }
+
+  /** Stops every timer (the last step of shutdown). */
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private endListeners(): void {
     const reason = new Error('the gateway is shutting down');
     for (const entry of this.sessions.values()) {
       for (const call of entry.calls) if (call.isHeld || call.isOpenStream) this.end(call, reason);

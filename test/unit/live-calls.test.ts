@@ -136,6 +136,16 @@ describe('live-call registry (SPEC §8)', () => {
     expect([stream.signal.aborted, held.signal.aborted, plain.signal.aborted]).toEqual([true, true, false]);
     expect(stream.signal.reason).not.toBeInstanceOf(GatewayError);
   });
+
+  it('keeps ending holds that start during the drain, until disposed', async () => {
+    live.close();
+    const late = live.admit(session(), response());
+    late.setPhase('held');
+    const deadline = Date.now() + 2000;
+    while (!late.signal.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(late.signal.aborted).toBe(true);
+    live.dispose();
+  });
 });
 
 describe('live-call registry idle wait', () => {
