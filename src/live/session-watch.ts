@@ -7,6 +7,9 @@ import type { SessionRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { LiveCallsDeps } from './live-calls.js';
 
+/** Several re-check intervals (live-calls.ts): a lease is renewed while at least one more round can come. */
+export const RENEW_HEADROOM_MS = 1000;
+
 export interface SessionWatchDeps {
   readonly store: Store;
   readonly lifecycle: SessionLifecycle;
@@ -21,10 +24,12 @@ export function sessionWatch(deps: SessionWatchDeps): Pick<LiveCallsDeps, 'read'
       return found === null ? null : deps.lifecycle.enforceTimeLimits(found, deps.policy.current());
     },
     renew: async (session: SessionRecord) => {
-      // As the forward stage: a write only when less than half the lease remains (SPEC §5 allows it).
+      // As the forward stage: a write only when less than half the lease remains (SPEC §5 allows it), or
+      // less than RENEW_HEADROOM_MS, so a short lease_ttl is renewed before the next re-check comes round.
       const now = deps.clock.now();
       const leaseTtl = deps.policy.current().sessions.leaseTtlMs;
-      if (session.leaseExpiresAt - now >= leaseTtl / 2) return;
+      const remaining = session.leaseExpiresAt - now;
+      if (remaining >= leaseTtl / 2 && remaining >= RENEW_HEADROOM_MS) return;
       await deps.store.renewLease(session.sessionId, session.epoch, now + leaseTtl, now);
     },
   };
