@@ -38,7 +38,7 @@ describe('e2e: SIGTERM with idle streams open (SPEC §8, §14)', () => {
     const s = await openSession(gateway.controlUrl);
     const streams = [
       await openStream(`${gateway.dataUrl}/tools/billing/idle-stream`, bearer(s.token)),
-      await openStream(`${gateway.dataUrl}/tools/crm`, bearer(s.token)),
+      await openStream(`${gateway.dataUrl}/tools/crm?idle=1`, bearer(s.token)),
     ];
     expect(streams.map((x) => x.status)).toEqual([200, 200]);
     const started = Date.now();

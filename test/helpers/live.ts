@@ -59,8 +59,8 @@ export interface StreamingUpstream extends TestUpstream {
 }
 
 /**
- * GET /api/stream, /api/idle-stream and GET /mcp: text/event-stream (the first sends `data: n` every 50 ms,
- * the idle ones only a comment); /api/slow waits until releaseSlow(); /api/echo/reset resets the
+ * GET /api/stream, /api/idle-stream and GET /mcp: text/event-stream (/api/stream and /mcp send `data: n`
+ * every 50 ms; /api/idle-stream and /mcp?idle=1 only a comment); /api/slow waits until releaseSlow(); /api/echo/reset resets the
  * connection; anything else is echoed as JSON.
  */
 export async function startStreamingUpstream(): Promise<StreamingUpstream> {
@@ -73,7 +73,8 @@ export async function startStreamingUpstream(): Promise<StreamingUpstream> {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(': open\n\n');
       let n = 0;
-      const timer = path.startsWith('/api/stream') ? setInterval(() => res.write(`data: ${++n}\n\n`), 50) : undefined;
+      const talks = path.startsWith('/api/stream') || (path.startsWith('/mcp') && !path.includes('idle'));
+      const timer = talks ? setInterval(() => res.write(`data: ${++n}\n\n`), 50) : undefined;
       res.on('close', () => {
         if (timer) clearInterval(timer);
         streams.closed += 1;

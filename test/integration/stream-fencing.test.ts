@@ -51,7 +51,7 @@ describe('open streams are fenced (SPEC §8)', () => {
       it(`ends ${name} within 1 s of a ${action}, and the upstream request too`, async () => {
         const s = await openSession(t.control);
         const stream = await liveStream(t.data, s, path);
-        if (path.endsWith('/stream')) await until(() => stream.events.length >= 2, 3000, 'two events');
+        await until(() => stream.events.length >= 2, 3000, 'two events');
         const closedBefore = upstream.streams.closed;
         expect((await fence(t.control, action, s.session_id, s.token)).status).toBe(200);
         const answeredAt = Date.now();
@@ -156,20 +156,23 @@ describe('open streams and the lease (SPEC §5, §8)', () => {
     stream.close();
   });
 
-  it('ends a stream within 1 s of its session’s lease expiring', async () => {
-    const s = await openSession(t.control);
-    // Jump past the whole lease at once: the session is suspended before any renewal could happen.
-    const stream = await liveStream(t.data, s, '/tools/billing/stream');
-    clock.advance(11_000);
-    await t.gw.sweep();
-    const sweptAt = Date.now();
-    const endedAt = await endedWithin(stream, 1500);
-    expect(endedAt - sweptAt).toBeLessThan(1000);
-    expect(lateEvents(stream, sweptAt)).toBe(0);
-    expect((await t.gw.store.getSession(s.session_id))).toMatchObject({ state: 'suspended', stateReason: 'lease_expired' });
-    const after = await call(`${t.data}/tools/billing/invoices/1`, { headers: bearer(s.token) });
-    expect(after.json).toMatchObject({ code: 'session_suspended', resume_required: true });
-  });
+  for (const path of ['/tools/billing/stream', '/tools/crm']) {
+    it(`ends ${path === '/tools/crm' ? 'an MCP GET stream' : 'an SSE stream'} within 1 s of its session’s lease expiring`, async () => {
+      const s = await openSession(t.control);
+      const stream = await liveStream(t.data, s, path);
+      await until(() => stream.events.length >= 1, 3000, 'an event');
+      // Jump past the whole lease at once: the session is suspended before any renewal could happen.
+      clock.advance(11_000);
+      await t.gw.sweep();
+      const sweptAt = Date.now();
+      const endedAt = await endedWithin(stream, 1500);
+      expect(endedAt - sweptAt).toBeLessThan(1000);
+      expect(lateEvents(stream, sweptAt)).toBe(0);
+      expect(await t.gw.store.getSession(s.session_id)).toMatchObject({ state: 'suspended', stateReason: 'lease_expired' });
+      const after = await call(`${t.data}/tools/billing/invoices/1`, { headers: bearer(s.token) });
+      expect(after.json).toMatchObject({ code: 'session_suspended', resume_required: true });
+    });
+  }
 });
 
 describe('shutdown with open streams (SPEC §8, §14)', () => {
@@ -178,7 +181,7 @@ describe('shutdown with open streams (SPEC §8, §14)', () => {
     const t = await startLiveGateway({ upstreamUrl: upstream.url, policy: policy() });
     try {
       const s = await openSession(t.control);
-      const streams = [await liveStream(t.data, s, '/tools/billing/idle-stream'), await liveStream(t.data, s, '/tools/crm')];
+      const streams = [await liveStream(t.data, s, '/tools/billing/idle-stream'), await liveStream(t.data, s, '/tools/crm?idle=1')];
       const started = Date.now();
       await t.gw.close(10_000);
       expect(Date.now() - started).toBeLessThan(3000);
