@@ -115,6 +115,10 @@ export interface ApprovalStore {
   expire(approvalId: string, now: number, reason: ExpireReason): Promise<ApprovalRecord | null>;
   /** Expires every pending or approved approval of the session, whatever its expiry; returns them. */
   expireForSession(sessionId: string, now: number, reason: SessionEndReason): Promise<ApprovalRecord[]>;
+  /** Expires every pending or approved approval of a closed or revoked session (reason session_closed /
+   *  session_revoked); returns them. Start-up repair for a process that stopped between a session's final
+   *  transition and expireForSession; idempotent, safe on every replica. */
+  expireOfEndedSessions(now: number): Promise<ApprovalRecord[]>;
   /** Expires every pending or approved approval whose expiresAt ≤ now; returns them (the sweep). */
   expireDue(now: number): Promise<ApprovalRecord[]>;
   countByState(): Promise<Record<ApprovalState, number>>;

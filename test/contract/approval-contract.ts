@@ -193,6 +193,23 @@ export function describeApprovalContract(backend: ContractBackend): void {
       expect(await store.approvals.expireForSession('ses_a', T0 + 5, 'session_closed')).toEqual([]);
     });
 
+    it('repairs at start: expires the open approvals of sessions that are already closed or revoked', async () => {
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_1' }));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_2', digest: 'e'.repeat(64) }));
+      await store.approvals.decide('apr_2', approve(T0 + 1));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_3', sessionId: 'ses_b' }));
+      expect(await store.approvals.expireOfEndedSessions(T0 + 2)).toEqual([]);
+      await store.transitionSession('ses_a', { from: ['active'], to: 'revoked', reason: 'x', now: T0 + 3 });
+      const expired = await store.approvals.expireOfEndedSessions(T0 + 4);
+      expect(expired.map((a) => [a.approvalId, a.expireReason, a.updatedAt]).sort()).toEqual([
+        ['apr_1', 'session_revoked', T0 + 4],
+        ['apr_2', 'session_revoked', T0 + 4],
+      ]);
+      await store.transitionSession('ses_b', { from: ['active'], to: 'closed', reason: 'x', now: T0 + 5 });
+      expect((await store.approvals.expireOfEndedSessions(T0 + 6)).map((a) => [a.approvalId, a.expireReason])).toEqual([['apr_3', 'session_closed']]);
+      expect(await store.approvals.expireOfEndedSessions(T0 + 7)).toEqual([]);
+    });
+
     it('lists for an action: pending, approved and denied newest first, never consumed or expired', async () => {
       const digest = 'd'.repeat(64);
       await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_1', createdAt: T0 }));

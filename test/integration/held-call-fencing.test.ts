@@ -2,6 +2,8 @@
 // suspended or closed, with that session's refusal; the upstream is never called and the approval is not
 // consumed. Closed and revoked sessions' open approvals expire. In-process gateway, real SQLite, real upstream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { openStore } from '../../src/store/open-store.js';
 import { ADMIN_SECRET } from '../helpers/gateway.js';
 import { approvalPolicy, decide, openSession, pendingApprovalOf, refund } from '../helpers/approvals.js';
 import { bearer, call } from '../helpers/client.js';
@@ -114,4 +116,31 @@ describe('held calls fenced by another replica (SPEC §8, §17)', () => {
     expect(heldSeen()).toBe(0);
   });
 
+});
+
+describe('approvals left open by a stopped gateway (SPEC §9.4)', () => {
+  it('expires, at the next start, the open approvals of a session that ended while they stayed open', async () => {
+    const upstream = await startStreamingUpstream();
+    const first = await startLiveGateway({ upstreamUrl: upstream.url, policy: approvalPolicy() });
+    const dir = first.dir;
+    let second: TestGateway | undefined;
+    try {
+      const s = await openSession(first.control);
+      const id = (await refund(first.data, s.token)).json.approval_id as string;
+      await first.close();
+      // The session ended without its approvals being expired (as if the process stopped in between).
+      const store = await openStore(loadConfig(first.configFile).store);
+      expect((await store.transitionSession(s.session_id, { from: ['active'], to: 'closed', reason: 'x', now: Date.now() })).ok).toBe(true);
+      await store.close();
+      second = await startLiveGateway({ upstreamUrl: upstream.url, dir });
+      const view = await call(`${second.control}/v1/approvals/${id}`, { headers: bearer(ADMIN_SECRET) });
+      expect(view.json).toMatchObject({ state: 'expired', expire_reason: 'session_closed' });
+      const expire = second.auditRecords().filter((r) => r.unmapped.epochgate.event === 'approval.expire' && r.unmapped.epochgate.approval_id === id);
+      expect(expire).toHaveLength(1);
+    } finally {
+      await second?.close();
+      await first.close();
+      await upstream.close();
+    }
+  });
 });

@@ -162,6 +162,19 @@ export class MemoryApprovals implements ApprovalStore {
     });
   }
 
+  expireOfEndedSessions(now: number): Promise<ApprovalRecord[]> {
+    return this.guard(() => {
+      const expired: ApprovalRecord[] = [];
+      for (const a of this.approvals.values()) {
+        const state = this.session(a.sessionId)?.state;
+        if ((a.state === 'pending' || a.state === 'approved') && (state === 'closed' || state === 'revoked')) {
+          expired.push(this.put({ ...a, state: 'expired', expireReason: state === 'closed' ? 'session_closed' : 'session_revoked', updatedAt: now }));
+        }
+      }
+      return expired;
+    });
+  }
+
   countByState(): Promise<Record<ApprovalState, number>> {
     return this.guard(() => {
       const counts = Object.fromEntries(APPROVAL_STATES.map((s) => [s, 0])) as Record<ApprovalState, number>;

@@ -112,6 +112,14 @@ function prepare(db: Database.Database) {
     `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
      WHERE session_id = @session_id AND state IN ('pending', 'approved') RETURNING *`,
   );
+  const expireOfEndedSessions = row(
+    `UPDATE approvals SET state = 'expired', updated_at = @now,
+       expire_reason = CASE (SELECT s.state FROM sessions s WHERE s.session_id = approvals.session_id)
+         WHEN 'closed' THEN 'session_closed' ELSE 'session_revoked' END
+     WHERE state IN ('pending', 'approved')
+       AND session_id IN (SELECT session_id FROM sessions WHERE state IN ('closed', 'revoked'))
+     RETURNING *`,
+  );
   const countByState = db.prepare<unknown[], { state: ApprovalState; n: number }>('SELECT state, count(*) AS n FROM approvals GROUP BY state');
 
   // IMMEDIATE (see findOrCreatePending): the lapse, the lookup and the insert run under one write lock.
@@ -123,7 +131,7 @@ function prepare(db: Database.Database) {
     insert.run(approvalParams(approval));
     return { created: true, approval: toApproval(selectOne.get(approval.approvalId)!), expired };
   });
-  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, expireForSession, countByState, findOrCreateTx } as const;
+  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, expireForSession, expireOfEndedSessions, countByState, findOrCreateTx } as const;
 }
 
 export class SqliteApprovals implements ApprovalStore {
@@ -193,6 +201,10 @@ export class SqliteApprovals implements ApprovalStore {
 
   expireForSession(sessionId: string, now: number, reason: SessionEndReason): Promise<ApprovalRecord[]> {
     return this.guard(() => this.sql.expireForSession.all({ session_id: sessionId, now, reason }).map(toApproval));
+  }
+
+  expireOfEndedSessions(now: number): Promise<ApprovalRecord[]> {
+    return this.guard(() => this.sql.expireOfEndedSessions.all({ now }).map(toApproval));
   }
 
   countByState(): Promise<Record<ApprovalState, number>> {
