@@ -25,6 +25,7 @@ import { systemClock, type Clock } from './util/clock.js';
 import { PRODUCT_VERSION } from './version.js';
 import { policyAuditHooks } from './policy-audit.js';
 import { recoverLedger } from './ledger/recovery.js';
+import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
 import { sessionWatch } from './live/session-watch.js';
 
@@ -66,6 +67,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (!options.audit) cleanup.push(() => audit.close());
     // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
     await recoverLedger(store, audit, clock);
+    // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
+    await recoverApprovals(store, audit, clock);
     const metrics = new GatewayMetrics(store);
     const toolNames = new Set(config.tools.keys());
     const policy = await PolicyHolder.create({
