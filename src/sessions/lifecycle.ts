@@ -80,15 +80,17 @@ export class SessionLifecycle {
   async sweep(policy: PolicySnapshot): Promise<number> {
     const now = this.clock.now();
     const closed = await this.store.closeAgedSessions(now - policy.sessions.maxAgeMs, now);
-    for (const session of closed) {
-      this.record('session.close', session, now);
-      await this.changed(session);
-    }
     const suspended = await this.store.suspendExpiredLeases(now);
-    for (const session of suspended) {
-      this.record('session.lease_expired', session, now);
-      await this.changed(session);
-    }
+    // Every transition is recorded and announced even if one announcement fails; the first failure is
+    // thrown afterwards (the sweep's caller logs it).
+    let failure: unknown;
+    const announce = async (event: 'session.close' | 'session.lease_expired', session: SessionRecord): Promise<void> => {
+      this.record(event, session, now);
+      await this.changed(session).catch((err: unknown) => (failure ??= err));
+    };
+    for (const session of closed) await announce('session.close', session);
+    for (const session of suspended) await announce('session.lease_expired', session);
+    if (failure !== undefined) throw failure;
     return closed.length + suspended.length;
   }
 
