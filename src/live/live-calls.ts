@@ -99,7 +99,7 @@ export class LiveCalls {
 
   /** Starts the periodic re-check; the timer is unref()-ed and owns its errors. */
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.intervalMs);
+    this.timer ??= setInterval(() => void this.tick().catch(this.deps.onError), this.intervalMs);
     this.timer.unref();
   }
 
