@@ -26,6 +26,9 @@ import { systemClock, type Clock } from './util/clock.js';
 import { PRODUCT_VERSION } from './version.js';
 import { policyAuditHooks } from './policy-audit.js';
 import { recoverLedger } from './ledger/recovery.js';
+import { recoverApprovals } from './approvals/recovery.js';
+import { LiveCalls } from './live/live-calls.js';
+import { sessionWatch } from './live/session-watch.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -35,6 +38,8 @@ export interface GatewayOptions {
   readonly sweepIntervalMs?: number;
   /** Watch the policy directory for changes (default true). */
   readonly watchPolicies?: boolean;
+  /** How often sessions with live calls are re-read from the store (default 300 ms). */
+  readonly liveRecheckMs?: number;
   /** An audit log to use instead of the configured one (tests). */
   readonly audit?: AuditLog;
 }
@@ -68,6 +73,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     readiness.auditAvailable = audit.isAvailable;
     // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
     await recoverLedger(store, audit, clock);
+    // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
+    await recoverApprovals(store, audit, clock);
     const metrics = new GatewayMetrics(store);
     const toolNames = new Set(config.tools.keys());
     const policy = await PolicyHolder.create({
@@ -77,6 +84,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...policyAuditHooks(audit, metrics, logger, clock),
     });
     const lifecycle = new SessionLifecycle(store, clock, audit);
+    // SPEC §8: in-flight calls and open streams by session; fenced on every session change.
+    const live = new LiveCalls({
+      maxPerSession: config.limits.maxInflightPerSession,
+      ...sessionWatch({ store, lifecycle, policy, clock }),
+      onError: (err) => logger.warn({ err }, 'live-call re-check failed'),
+      ...(options.liveRecheckMs !== undefined ? { intervalMs: options.liveRecheckMs } : {}),
+    });
+    lifecycle.onChange((session) => live.sessionChanged(session));
     const verifier = createTokenVerifier({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, clock });
     const dispatchers = createDispatchers(config.tools);
     cleanup.push(() => dispatchers.close());
@@ -88,9 +103,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       tokens: { issuer: config.tokens.issuer, audience: config.tokens.audience },
       publicUrl: () => publicUrl,
     });
-    const actions = new SessionActions(store, clock);
+    const actions = new SessionActions(store, clock, lifecycle);
     const approvals = new ApprovalService({ store, clock, policy, audit });
-    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger };
+    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live };
     const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger };
 
     const serverOptions = {
@@ -131,6 +146,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       policy.reload().catch((err: unknown) => logger.error({ err }, 'policy reload failed'));
     });
 
+    live.start();
+    cleanup.push(() => live.dispose());
     audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' }, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
     readiness.ready = true;
 
@@ -148,7 +165,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           readiness.ready = false;
           clearInterval(sweepTimer);
           stopWatching();
+          // Open streams and held calls end now, so idle listeners do not hold the drain (SPEC §8, §14).
+          live.close();
           await Promise.all([closeServer(dataServer, graceMs), closeServer(controlServer, graceMs)]);
+          // A request whose connection just closed may still be settling (writing its tool.call record).
+          await live.idle(Math.min(graceMs, 1000));
+          live.dispose();
           try {
             audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' } });
           } catch (err) {

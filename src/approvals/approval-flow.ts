@@ -48,8 +48,12 @@ export interface ApprovalCall {
   readonly body: Uint8Array | null;
   readonly bodySha256: string | null;
   readonly requestId: string;
-  /** Aborts when the client goes away: stop holding. */
+  /** Aborts when the client goes away or the call is fenced: stop holding. A GatewayError reason (the
+   *  session's refusal) is what the call answers; any other reason ends it with approval_required. */
   readonly signal?: AbortSignal;
+  /** SPEC §9.4: after each wait, re-checks the call from §6 step 5 on against the session as it is now and
+   *  the current policy; throws the refusal. */
+  readonly recheck?: () => Promise<void>;
   /** Each lifecycle step, as it happens (audited with the request). */
   readonly emit: (step: ApprovalStep) => void;
   /** Called before each wait of a hold, so steps emitted so far can be written now (see stage-approval). */
@@ -68,11 +72,21 @@ export async function resolveApproval(env: ApprovalFlowEnv, call: ApprovalCall):
   for (;;) {
     const result = await attempt(env, call);
     if (result.kind !== 'pending') return result;
-    if (env.clock.now() >= deadline || call.signal?.aborted) throw approvalRequired(result.approval);
+    if (env.clock.now() >= deadline || call.signal?.aborted) throw endOfHold(call.signal, result.approval);
     // A decision during the hold lets this same request proceed (the next attempt consumes it).
     call.beforeWait?.();
     await waitForDecision(env, result.approval.approvalId, deadline, call.signal);
+    // SPEC §9.4: a call that waited is checked again before anything is consumed or forwarded. A wait that
+    // was cut short (the session changed, the client went away, shutdown) consumes nothing.
+    if (call.signal?.aborted) throw endOfHold(call.signal, result.approval);
+    await call.recheck?.();
   }
+}
+
+/** The session's refusal when the registry ended the wait (SPEC §8), else approval_required. */
+function endOfHold(signal: AbortSignal | undefined, approval: ApprovalRecord): GatewayError {
+  const reason: unknown = signal?.aborted ? signal.reason : undefined;
+  return reason instanceof GatewayError ? reason : approvalRequired(approval);
 }
 
 async function attempt(env: ApprovalFlowEnv, call: ApprovalCall): Promise<Attempt> {

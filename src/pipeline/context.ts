@@ -9,6 +9,7 @@ import type { AuditEvent } from '../audit/types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 import type { LedgerReservation } from '../ledger/reservation.js';
 import type { McpMessage } from '../mcp/classify.js';
+import type { LiveCall } from '../live/live-call.js';
 
 export interface RouteInfo {
   readonly tool: ToolConfig;
@@ -69,6 +70,8 @@ export interface RequestContext {
   ledger?: LedgerReservation;
   /** Set by a stage that answered the request itself (a ledger replay): the stages after it are skipped. */
   answered?: 'ledger';
+  /** This call in the live-call registry (SPEC §8), from the fence stage on; released by a finisher. */
+  live?: LiveCall;
   /** The parsed JSON-RPC message of an MCP POST (set by classify); its `id` addresses MCP-form replies (SPEC §11). */
   mcpMessage?: McpMessage;
   /** The Mcp-Session-Id the request presented, and whether it is already bound to this session (SPEC §11). */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { LiveCalls } from '../live/live-calls.js';
 import type { AuditStream } from '../audit/types.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
@@ -21,4 +22,6 @@ export interface PipelineDeps {
   readonly metrics: GatewayMetrics;
   readonly dispatchers: ToolDispatchers;
   readonly logger: Logger;
+  /** In-flight calls and open streams by session (SPEC §8): the in-flight cap and stream fencing. */
+  readonly live: LiveCalls;
 }

@@ -2,9 +2,13 @@
 // for this exact call. The flow itself lives in approvals/approval-flow.ts; this stage maps the request
 // onto it and turns each lifecycle step into an audit record written with the tool.call (SPEC §13).
 import { APPROVAL_DISPOSITION, approvalAuditExtra } from '../approvals/approval-events.js';
-import { resolveApproval, type ApprovalStep } from '../approvals/approval-flow.js';
+import { resolveApproval, type ApprovalCall, type ApprovalStep } from '../approvals/approval-flow.js';
+import type { CompiledRule } from '../policy/types.js';
 import type { AuditEvent } from '../audit/types.js';
 import { isGatewayError } from '../errors/gateway-error.js';
+import { deniedError } from '../policy/denied-error.js';
+import { admitSession } from '../sessions/session-access.js';
+import { assertInScope } from './stage-fence.js';
 import { actionDigestOf } from './action-digest.js';
 import { requestFacts } from './request-facts.js';
 import { need, type RequestContext } from './context.js';
@@ -13,39 +17,11 @@ import type { PipelineDeps } from './deps.js';
 export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
   const decision = ctx.decision;
   if (decision?.effect !== 'require_approval' || decision.rule === null) return;
-  const route = need(ctx, 'route');
-  const session = need(ctx, 'session');
-  const action = need(ctx, 'action');
   const digest = actionDigestOf(ctx);
   ctx.auditExtra.action_digest = digest;
-  // A client that goes away while held stops the wait (its answer could not be delivered anyway).
-  const gone = new AbortController();
-  const onClose = (): void => {
-    if (!ctx.res.writableFinished) gone.abort();
-  };
-  ctx.res.once('close', onClose);
+  const hold = holdSignal(ctx);
   try {
-    const outcome = await resolveApproval(
-      { store: deps.store, clock: deps.clock, policy: deps.policy },
-      {
-        session,
-        rule: decision.rule,
-        facts: requestFacts(ctx),
-        action: { tool: route.tool.name, method: action.method, path: action.path, query: route.query, mcpTool: action.mcpTool ?? null },
-        digest,
-        body: action.body,
-        bodySha256: action.bodySha256 ?? null,
-        requestId: ctx.requestId,
-        signal: gone.signal,
-        emit: (step) => ctx.sideEvents.push(stepEvent(deps, ctx, step)),
-        // Normally lifecycle records go out with the tool.call record. A held call may wait long enough for a
-        // person to decide meanwhile: write what happened so far now, so approval.request precedes
-        // approval.approve in the stream (SPEC §13 order) and survives a crash during the hold.
-        beforeWait: () => {
-          for (const event of ctx.sideEvents.splice(0)) deps.audit.write(event);
-        },
-      },
-    );
+    const outcome = await resolveApproval({ store: deps.store, clock: deps.clock, policy: deps.policy }, approvalCall(deps, ctx, decision.rule, digest, hold.signal));
     if (outcome.kind === 'consumed') ctx.auditExtra.approval_id = outcome.approval.approvalId;
     else ctx.auditExtra.approval_not_required = true;
   } catch (err) {
@@ -53,8 +29,68 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
     if (approvalId !== undefined) ctx.auditExtra.approval_id = approvalId;
     throw err;
   } finally {
-    ctx.res.off('close', onClose);
+    hold.dispose();
   }
+}
+
+function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRule, digest: string, signal: AbortSignal): ApprovalCall {
+  const route = need(ctx, 'route');
+  const action = need(ctx, 'action');
+  return {
+    session: need(ctx, 'session'),
+    rule,
+    facts: requestFacts(ctx),
+    action: { tool: route.tool.name, method: action.method, path: action.path, query: route.query, mcpTool: action.mcpTool ?? null },
+    digest,
+    body: action.body,
+    bodySha256: action.bodySha256 ?? null,
+    requestId: ctx.requestId,
+    signal,
+    recheck: () => recheck(deps, ctx),
+    emit: (step) => ctx.sideEvents.push(stepEvent(deps, ctx, step)),
+    // Normally lifecycle records go out with the tool.call record. A held call may wait long enough for a
+    // person to decide meanwhile: write what happened so far now, so approval.request precedes
+    // approval.approve in the stream (SPEC §13 order) and survives a crash during the hold.
+    beforeWait: () => {
+      for (const event of ctx.sideEvents.splice(0)) deps.audit.write(event);
+    },
+  };
+}
+
+/**
+ * What ends a hold early: the client going away (its answer could not be delivered anyway), or the live-call
+ * registry ending the call with the session's refusal when the session changes (SPEC §8).
+ */
+function holdSignal(ctx: RequestContext): { signal: AbortSignal; dispose: () => void } {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    if (!ctx.res.writableFinished) gone.abort();
+  };
+  const live = ctx.live;
+  live?.throwIfEnded();
+  ctx.res.once('close', onClose);
+  live?.setPhase('held');
+  return {
+    signal: live ? AbortSignal.any([gone.signal, live.signal]) : gone.signal,
+    dispose: () => {
+      ctx.res.off('close', onClose);
+      live?.setPhase('admitted');
+    },
+  };
+}
+
+/**
+ * SPEC §9.4: a call that waited is checked again from §6 step 5 on, against the session as the store holds
+ * it now and the CURRENT policy: state and max_age, epoch, agent (enabled, not_before), scope, and a deny
+ * that now applies. The approval flow re-validates the approval itself (approver roles, allow without one).
+ */
+async function recheck(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
+  const policy = deps.policy.current();
+  const token = need(ctx, 'token');
+  const { session, agent } = await admitSession(deps.lifecycle, policy, token, ctx.requestId);
+  assertInScope(token, session, need(ctx, 'route').tool.name);
+  const decision = policy.evaluate({ ...requestFacts(ctx), roles: agent.roles });
+  if (decision.effect === 'deny') throw deniedError(decision);
 }
 
 function stepEvent(deps: PipelineDeps, ctx: RequestContext, step: ApprovalStep): AuditEvent {

@@ -6,6 +6,7 @@ import { authenticateStage } from './stage-authenticate.js';
 import { fenceStage } from './stage-fence.js';
 import { mcpSessionStage } from './stage-mcp-session.js';
 import { classifyStage } from './stage-classify.js';
+import { inflightStage } from './stage-inflight.js';
 import { authorizeStage } from './stage-authorize.js';
 import { ledgerStage } from './stage-ledger.js';
 import { approvalStage } from './stage-approval.js';
@@ -26,6 +27,9 @@ export const STAGES: readonly Stage[] = [
   // Reads the body: only fenced callers get this far. For an MCP tool it first runs the HTTP-level policy
   // check (method and path, SPEC §3), so a path deny refuses before the body is read.
   classifyStage,
+  // SPEC §8 in-flight limit for MCP messages: after classify (a tools/call refusal is answered in MCP form),
+  // before ledger and approval (a refused call reserves and holds nothing).
+  inflightStage,
   // Step 9: needs the action (method, path, MCP tool) from classify.
   authorizeStage,
   // SPEC §10. Needs the decision (side_effects, idempotency). Before approval: a call answered from the

@@ -1,17 +1,48 @@
 // Time-driven session transitions (SPEC §5): a passed lease suspends, a passed max_age closes.
 // Both are detected on access (so enforcement never depends on the sweep's timing) and by a periodic
 // sweep (so idle sessions change state, and are audited, even when nobody touches them).
+//
+// Every successful change of a session's state or epoch, whoever made it (resume, suspend, close, revoke,
+// lease expiry, max_age), goes through changed(): it tells the listeners at once (the live-call registry
+// ends the session's open streams and held calls, SPEC §8) and expires the open approvals of a session that
+// became final (SPEC §9.4).
+import { systemExpireEvent } from '../approvals/approval-events.js';
 import type { AuditLog } from '../audit/types.js';
 import type { PolicySnapshot } from '../policy/types.js';
 import type { SessionRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 
+/** Told synchronously of every session change made by this process; must not throw. */
+export type SessionChangeListener = (session: SessionRecord) => void;
+
 export class SessionLifecycle {
+  private readonly listeners: SessionChangeListener[] = [];
+
   constructor(
     readonly store: Store,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
   ) {}
+
+  /** Registered at start (wiring); never per request. */
+  onChange(listener: SessionChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Call after every successful transition or resume. Listeners first: ending the old worker's streams
+   * must not wait for the store. A final session's pending and approved-unconsumed approvals expire
+   * (audited approval.expire); a store failure there propagates (the caller fails loudly).
+   */
+  async changed(session: SessionRecord, requestId?: string): Promise<void> {
+    for (const listener of this.listeners) listener(session);
+    if (session.state !== 'closed' && session.state !== 'revoked') return;
+    const now = this.clock.now();
+    const reason = session.state === 'closed' ? 'session_closed' : 'session_revoked';
+    for (const approval of await this.store.approvals.expireForSession(session.sessionId, now, reason)) {
+      this.audit.write(systemExpireEvent(approval, now, requestId));
+    }
+  }
 
   /** The session as it stands once its time limits are applied (writing the transition if one is due). */
   async enforceTimeLimits(session: SessionRecord, policy: PolicySnapshot, requestId?: string): Promise<SessionRecord> {
@@ -24,8 +55,10 @@ export class SessionLifecycle {
         reason: 'max_age',
         now,
       });
-      if (result.ok) this.record('session.close', result.session, now, requestId);
-      return result.ok ? result.session : (result.current ?? session);
+      if (!result.ok) return result.current ?? session;
+      this.record('session.close', result.session, now, requestId);
+      await this.changed(result.session, requestId);
+      return result.session;
     }
     if (session.state === 'active' && session.leaseExpiresAt <= now) {
       const result = await this.store.transitionSession(session.sessionId, {
@@ -34,9 +67,11 @@ export class SessionLifecycle {
         reason: 'lease_expired',
         now,
       });
-      if (result.ok) this.record('session.lease_expired', result.session, now, requestId);
       // A concurrent resume may have renewed the lease in between: report what the store holds now.
-      return result.ok ? result.session : (result.current ?? session);
+      if (!result.ok) return result.current ?? session;
+      this.record('session.lease_expired', result.session, now, requestId);
+      await this.changed(result.session, requestId);
+      return result.session;
     }
     return session;
   }
@@ -45,9 +80,17 @@ export class SessionLifecycle {
   async sweep(policy: PolicySnapshot): Promise<number> {
     const now = this.clock.now();
     const closed = await this.store.closeAgedSessions(now - policy.sessions.maxAgeMs, now);
-    for (const session of closed) this.record('session.close', session, now);
     const suspended = await this.store.suspendExpiredLeases(now);
-    for (const session of suspended) this.record('session.lease_expired', session, now);
+    // Every transition is recorded and announced even if one announcement fails; the first failure is
+    // thrown afterwards (the sweep's caller logs it).
+    let failure: unknown;
+    const announce = async (event: 'session.close' | 'session.lease_expired', session: SessionRecord): Promise<void> => {
+      this.record(event, session, now);
+      await this.changed(session).catch((err: unknown) => (failure ??= err));
+    };
+    for (const session of closed) await announce('session.close', session);
+    for (const session of suspended) await announce('session.lease_expired', session);
+    if (failure !== undefined) throw failure;
     return closed.length + suspended.length;
   }
 

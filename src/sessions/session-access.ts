@@ -21,7 +21,12 @@ export function sessionRefusal(session: SessionRecord | null, tokenEpoch: number
   if (session === null) return new GatewayError('session_unknown', { bearer: true });
   switch (session.state) {
     case 'suspended':
-      return new GatewayError('session_suspended', { bearer: true, detail: 'The session is suspended; resume it to get a new token' });
+      // SPEC §6 step 6: like a stale epoch, a suspension is ended only by a resume.
+      return new GatewayError('session_suspended', {
+        bearer: true,
+        detail: 'The session is suspended; resume it to get a new token',
+        fields: { resume_required: true },
+      });
     case 'closed':
       return new GatewayError('session_closed', { bearer: true });
     case 'revoked':

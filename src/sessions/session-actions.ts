@@ -13,6 +13,7 @@ import { sha256Hex } from '../util/hash.js';
 import { newCheckpointId } from '../util/ids.js';
 import { checkpointSummary, sessionView } from './views.js';
 import { sessionRefusal } from './session-access.js';
+import type { SessionLifecycle } from './lifecycle.js';
 
 const MAX_CHECKPOINT_STATE_BYTES = 64 * 1024; // SPEC §5
 
@@ -20,6 +21,7 @@ export class SessionActions {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly lifecycle: SessionLifecycle,
   ) {}
 
   async heartbeat(session: SessionRecord, policy: PolicySnapshot, ctx: ControlContext): Promise<ControlReply> {
@@ -77,6 +79,8 @@ export class SessionActions {
     ctx.audit.epoch = result.session.epoch;
     ctx.audit.taskId = result.session.taskId;
     ctx.audit.extra.reason = reason;
+    // SPEC §8/§9.4: the session's streams and held calls end now; a final session's approvals expire.
+    await this.lifecycle.changed(result.session, ctx.requestId);
     return { status: 200, body: sessionView(result.session, await this.store.latestCheckpoint(sessionId)) };
   }
 

@@ -78,9 +78,11 @@ export class SessionService {
     const session = await this.ownedSession(sessionId, agent, policy, ctx);
     assertResumable(session, policy);
     if (input.expected_epoch !== undefined && input.expected_epoch !== session.epoch) throw epochConflict(session);
-    // SPEC §5: original scope ∩ what the agent's current roles reach now; never wider than at creation.
+    // SPEC §5: the scope the session holds just before this resume ∩ what the agent's current roles reach
+    // now. Not the scope at creation: a tool dropped by an earlier resume stays dropped even when the rule
+    // that reached it comes back, so scope never widens on resume.
     const reachable = policy.reachableTools(agent);
-    const scope = session.originalScope.filter((tool) => reachable.has(tool));
+    const scope = session.scope.filter((tool) => reachable.has(tool));
     if (scope.length === 0) throw new GatewayError('scope_empty', { detail: 'No tool of the session is reachable under the current policy' });
     const now = this.deps.clock.now();
     const result = await this.deps.store.resumeSession(sessionId, {
@@ -97,6 +99,8 @@ export class SessionService {
       throw epochConflict(result.current);
     }
     this.deps.metrics.resumes.inc();
+    // SPEC §8: the previous worker's open streams and held calls are fenced off now, not at their next call.
+    await this.deps.lifecycle.changed(result.session, ctx.requestId);
     const issued = await this.issue(result.session, policy);
     this.describe(ctx, result.session, issued);
     ctx.audit.extra.previous_epoch = session.epoch;

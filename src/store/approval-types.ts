@@ -10,8 +10,10 @@
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'consumed' | 'expired';
 export const APPROVAL_STATES: readonly ApprovalState[] = ['pending', 'approved', 'denied', 'consumed', 'expired'];
 
-/** Why an approval expired: its ttl passed, or at use its decider no longer held an approver role. */
-export type ExpireReason = 'ttl' | 'approver_revoked';
+/** Why an approval expired: its ttl passed, at use its decider no longer held an approver role, or its
+ *  session became final (SPEC §9.4: a closed or revoked session's open approvals expire). */
+export type ExpireReason = 'ttl' | 'approver_revoked' | SessionEndReason;
+export type SessionEndReason = 'session_closed' | 'session_revoked';
 
 /** What the call was (the action summary of SPEC §9.3). */
 export interface ApprovalAction {
@@ -103,12 +105,20 @@ export interface ApprovalStore {
   listOpen(sessionId: string, now: number): Promise<ApprovalRecord[]>;
   /** pending → approved|denied iff pending and unexpired at decision.now; expiresAt becomes now + ttlMs. */
   decide(approvalId: string, decision: ApprovalDecision): Promise<DecideResult>;
-  /** approved → consumed iff approved and unexpired at use.now. Exactly one of any number of concurrent
-   *  callers gets the record; the others get null. */
+  /** approved → consumed iff approved and unexpired at use.now AND the session is active at use.epoch (the
+   *  fence is part of the same atomic write, DESIGN rule 10: a session resumed, suspended, closed or revoked
+   *  after the call was checked keeps the approval unconsumed, SPEC §9.4). Exactly one of any number of
+   *  concurrent callers gets the record; the others get null. */
   consume(approvalId: string, use: ApprovalUse): Promise<ApprovalRecord | null>;
   /** pending|approved → expired. Reason 'ttl' applies only once expiresAt ≤ now; 'approver_revoked' applies
    *  to an approved one whatever its expiry. Null when the condition does not hold. */
   expire(approvalId: string, now: number, reason: ExpireReason): Promise<ApprovalRecord | null>;
+  /** Expires every pending or approved approval of the session, whatever its expiry; returns them. */
+  expireForSession(sessionId: string, now: number, reason: SessionEndReason): Promise<ApprovalRecord[]>;
+  /** Expires every pending or approved approval of a closed or revoked session (reason session_closed /
+   *  session_revoked); returns them. Start-up repair for a process that stopped between a session's final
+   *  transition and expireForSession; idempotent, safe on every replica. */
+  expireOfEndedSessions(now: number): Promise<ApprovalRecord[]>;
   /** Expires every pending or approved approval whose expiresAt ≤ now; returns them (the sweep). */
   expireDue(now: number): Promise<ApprovalRecord[]>;
   countByState(): Promise<Record<ApprovalState, number>>;

@@ -129,6 +129,9 @@ export function describeApprovalContract(backend: ContractBackend): void {
       await store.approvals.findOrCreatePending(pending());
       expect(await store.approvals.consume('apr_1', { now: T0 + 1, epoch: 1, requestId: 'r' })).toBeNull(); // still pending
       await store.approvals.decide('apr_1', approve(T0 + 1));
+      // Approvals belong to the session, not to an epoch: the resumed worker consumes it (SPEC §9.2).
+      const resumed = await store.resumeSession('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      expect(resumed.ok).toBe(true);
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) => store.approvals.consume('apr_1', { now: T0 + 2, epoch: 2, requestId: `req_${i}` })),
       );
@@ -136,6 +139,18 @@ export function describeApprovalContract(backend: ContractBackend): void {
       expect(winners).toHaveLength(1);
       expect(winners[0]).toMatchObject({ state: 'consumed', consumedAt: T0 + 2, consumedEpoch: 2 });
       expect(await store.approvals.consume('apr_1', { now: T0 + 3, epoch: 2, requestId: 'again' })).toBeNull();
+    });
+
+    it('never consumes for a session that is not active at the caller’s epoch (the fence is part of the write)', async () => {
+      await store.approvals.findOrCreatePending(pending());
+      await store.approvals.decide('apr_1', approve(T0 + 1));
+      await store.resumeSession('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      expect(await store.approvals.consume('apr_1', { now: T0 + 2, epoch: 1, requestId: 'stale' })).toBeNull();
+      await store.transitionSession('ses_a', { from: ['active'], to: 'suspended', reason: 'requested', now: T0 + 2 });
+      expect(await store.approvals.consume('apr_1', { now: T0 + 3, epoch: 2, requestId: 'suspended' })).toBeNull();
+      expect((await store.approvals.get('apr_1'))!.state).toBe('approved');
+      await store.resumeSession('ses_a', { expectedEpoch: 2, scope: ['billing'], now: T0 + 4, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      expect(await store.approvals.consume('apr_1', { now: T0 + 5, epoch: 3, requestId: 'ok' })).toMatchObject({ state: 'consumed', consumedEpoch: 3 });
     });
 
     it('never consumes an approval at or after its expiry, nor a denied one', async () => {
@@ -154,6 +169,45 @@ export function describeApprovalContract(backend: ContractBackend): void {
       await store.approvals.decide('apr_1', approve(T0 + 1));
       expect(await store.approvals.expire('apr_1', T0 + 2, 'approver_revoked')).toMatchObject({ state: 'expired', expireReason: 'approver_revoked' });
       expect(await store.approvals.expire('apr_1', T0 + 10 * TTL, 'ttl')).toBeNull(); // already final
+    });
+
+    it('expires a session’s pending and approved approvals when it ends, leaving decided and other sessions’ alone', async () => {
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_1' }));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_2', digest: 'e'.repeat(64) }));
+      await store.approvals.decide('apr_2', approve(T0 + 1));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_3', digest: 'f'.repeat(64) }));
+      await store.approvals.decide('apr_3', { state: 'denied', decidedBy: 'alice', comment: null, now: T0 + 1 });
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_4', digest: 'c'.repeat(64) }));
+      await store.approvals.decide('apr_4', approve(T0 + 1));
+      await store.approvals.consume('apr_4', { now: T0 + 2, epoch: 1, requestId: 'r' });
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_5', sessionId: 'ses_b' }));
+      const expired = await store.approvals.expireForSession('ses_a', T0 + 3, 'session_revoked');
+      expect(expired.map((a) => [a.approvalId, a.state, a.expireReason, a.updatedAt]).sort()).toEqual([
+        ['apr_1', 'expired', 'session_revoked', T0 + 3],
+        ['apr_2', 'expired', 'session_revoked', T0 + 3],
+      ]);
+      expect((await store.approvals.get('apr_3'))!.state).toBe('denied');
+      expect((await store.approvals.get('apr_4'))!.state).toBe('consumed');
+      expect((await store.approvals.get('apr_5'))!.state).toBe('pending');
+      expect(await store.approvals.consume('apr_2', { now: T0 + 4, epoch: 1, requestId: 'late' })).toBeNull();
+      expect(await store.approvals.expireForSession('ses_a', T0 + 5, 'session_closed')).toEqual([]);
+    });
+
+    it('repairs at start: expires the open approvals of sessions that are already closed or revoked', async () => {
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_1' }));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_2', digest: 'e'.repeat(64) }));
+      await store.approvals.decide('apr_2', approve(T0 + 1));
+      await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_3', sessionId: 'ses_b' }));
+      expect(await store.approvals.expireOfEndedSessions(T0 + 2)).toEqual([]);
+      await store.transitionSession('ses_a', { from: ['active'], to: 'revoked', reason: 'x', now: T0 + 3 });
+      const expired = await store.approvals.expireOfEndedSessions(T0 + 4);
+      expect(expired.map((a) => [a.approvalId, a.expireReason, a.updatedAt]).sort()).toEqual([
+        ['apr_1', 'session_revoked', T0 + 4],
+        ['apr_2', 'session_revoked', T0 + 4],
+      ]);
+      await store.transitionSession('ses_b', { from: ['active'], to: 'closed', reason: 'x', now: T0 + 5 });
+      expect((await store.approvals.expireOfEndedSessions(T0 + 6)).map((a) => [a.approvalId, a.expireReason])).toEqual([['apr_3', 'session_closed']]);
+      expect(await store.approvals.expireOfEndedSessions(T0 + 7)).toEqual([]);
     });
 
     it('lists for an action: pending, approved and denied newest first, never consumed or expired', async () => {

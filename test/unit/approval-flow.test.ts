@@ -204,4 +204,52 @@ describe('approval flow (SPEC §9)', () => {
       expect(steps.map((s) => s.event)).toEqual(['approval.expire', 'approval.request']);
     });
   });
+
+  describe('after a hold (SPEC §9.4)', () => {
+    const pendingId = async (): Promise<string> => (await store.approvals.list({ state: 'pending' }))[0]!.approvalId;
+
+    it('re-checks the call after the decision and before consuming: a refusal then leaves the approval approved', async () => {
+      policy = await load(policyYaml({ hold: '30s' }));
+      const rechecks: string[] = [];
+      const approvalOf = async (): Promise<string> => (await store.approvals.list({}))[0]!.approvalId;
+      duringSleep = async (n) => {
+        if (n === 3) await store.approvals.decide(await pendingId(), { state: 'approved', decidedBy: 'pat', comment: null, now: clock.now() });
+      };
+      const recheck = async (): Promise<void> => {
+        rechecks.push((await store.approvals.get(await approvalOf()))!.state);
+        throw new GatewayError('session_revoked', { bearer: true });
+      };
+      const err = await rejection(resolveApproval(env(), await call({ recheck })));
+      expect(err.code).toBe('session_revoked');
+      expect(rechecks).toEqual(['approved']);
+      expect((await store.approvals.get(await approvalOf()))!.state).toBe('approved');
+      expect(steps.map((s) => s.event)).toEqual(['approval.request']);
+    });
+
+    it('ends the hold at once with the signal’s refusal, consuming nothing even when approved meanwhile', async () => {
+      policy = await load(policyYaml({ hold: '30s' }));
+      const fenced = new AbortController();
+      let rechecked = 0;
+      duringSleep = async (n) => {
+        if (n !== 2) return;
+        await store.approvals.decide(await pendingId(), { state: 'approved', decidedBy: 'pat', comment: null, now: clock.now() });
+        fenced.abort(new GatewayError('session_stale_epoch', { bearer: true, fields: { resume_required: true } }));
+      };
+      const err = await rejection(resolveApproval(env(), await call({ signal: fenced.signal, recheck: async () => void rechecked++ })));
+      expect(err.code).toBe('session_stale_epoch');
+      expect(sleeps).toBe(2);
+      expect(rechecked).toBe(0);
+      expect((await store.approvals.list({}))[0]!.state).toBe('approved');
+    });
+
+    it('answers approval_required when the hold ends for another reason (client gone, shutdown)', async () => {
+      policy = await load(policyYaml({ hold: '30s' }));
+      const gone = new AbortController();
+      duringSleep = (n) => {
+        if (n === 2) gone.abort(new Error('shutdown'));
+      };
+      const err = await rejection(resolveApproval(env(), await call({ signal: gone.signal })));
+      expect(err.code).toBe('approval_required');
+    });
+  });
 });

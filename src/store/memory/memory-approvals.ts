@@ -12,14 +12,20 @@ import {
   type ExpireReason,
   type FindOrCreateResult,
   type NewApproval,
+  type SessionEndReason,
 } from '../approval-types.js';
 import type { StoreGuard } from '../guard.js';
+import type { SessionRecord } from '../types.js';
 
 export class MemoryApprovals implements ApprovalStore {
   /** Insertion order = creation order (ties broken like sqlite by id when times are equal). */
   private readonly approvals = new Map<string, ApprovalRecord>();
 
-  constructor(private readonly guard: StoreGuard) {}
+  constructor(
+    private readonly guard: StoreGuard,
+    /** The session as stored now: consume() is fenced by its state and epoch, as in SQL. */
+    private readonly session: (sessionId: string) => SessionRecord | undefined = () => undefined,
+  ) {}
 
   findOrCreatePending(approval: NewApproval): Promise<FindOrCreateResult> {
     return this.guard(() => {
@@ -110,6 +116,8 @@ export class MemoryApprovals implements ApprovalStore {
     return this.guard(() => {
       const current = this.approvals.get(approvalId);
       if (!current || current.state !== 'approved' || current.expiresAt <= use.now) return null;
+      const session = this.session(current.sessionId);
+      if (session?.state !== 'active' || session.epoch !== use.epoch) return null;
       return this.put({
         ...current,
         state: 'consumed',
@@ -136,6 +144,31 @@ export class MemoryApprovals implements ApprovalStore {
       for (const a of this.approvals.values()) {
         if ((a.state === 'pending' || a.state === 'approved') && a.expiresAt <= now) {
           expired.push(this.put({ ...a, state: 'expired', expireReason: 'ttl', updatedAt: now }));
+        }
+      }
+      return expired;
+    });
+  }
+
+  expireForSession(sessionId: string, now: number, reason: SessionEndReason): Promise<ApprovalRecord[]> {
+    return this.guard(() => {
+      const expired: ApprovalRecord[] = [];
+      for (const a of this.approvals.values()) {
+        if (a.sessionId === sessionId && (a.state === 'pending' || a.state === 'approved')) {
+          expired.push(this.put({ ...a, state: 'expired', expireReason: reason, updatedAt: now }));
+        }
+      }
+      return expired;
+    });
+  }
+
+  expireOfEndedSessions(now: number): Promise<ApprovalRecord[]> {
+    return this.guard(() => {
+      const expired: ApprovalRecord[] = [];
+      for (const a of this.approvals.values()) {
+        const state = this.session(a.sessionId)?.state;
+        if ((a.state === 'pending' || a.state === 'approved') && (state === 'closed' || state === 'revoked')) {
+          expired.push(this.put({ ...a, state: 'expired', expireReason: state === 'closed' ? 'session_closed' : 'session_revoked', updatedAt: now }));
         }
       }
       return expired;

@@ -30,7 +30,10 @@ const ASSERTION_PURGE_INTERVAL_MS = 60_000;
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
-  readonly approvals = new MemoryApprovals((operation) => this.guard(operation));
+  readonly approvals = new MemoryApprovals(
+    (operation) => this.guard(operation),
+    (id) => this.sessions.get(id),
+  );
   readonly mcpSessions = new MemoryMcpSessions((operation) => this.guard(operation));
   readonly ledger = new MemoryLedger({
     session: (id) => this.sessions.get(id),

@@ -14,6 +14,7 @@ import {
   type ExpireReason,
   type FindOrCreateResult,
   type NewApproval,
+  type SessionEndReason,
 } from '../approval-types.js';
 import type { StoreGuard } from '../guard.js';
 
@@ -91,7 +92,9 @@ function prepare(db: Database.Database) {
   const consume = row(
     `UPDATE approvals SET state = 'consumed', consumed_at = @now, consumed_epoch = @epoch,
        consumed_request_id = @request_id, updated_at = @now
-     WHERE approval_id = @approval_id AND state = 'approved' AND expires_at > @now RETURNING *`,
+     WHERE approval_id = @approval_id AND state = 'approved' AND expires_at > @now
+       AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = approvals.session_id AND s.state = 'active' AND s.epoch = @epoch)
+     RETURNING *`,
   );
   const expire = row(
     `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
@@ -104,6 +107,19 @@ function prepare(db: Database.Database) {
     `UPDATE approvals SET state = 'expired', expire_reason = 'ttl', updated_at = @now
      WHERE state IN ('pending', 'approved') AND expires_at <= @now RETURNING *`,
   );
+  // Served by approvals_session_digest (session_id is its first column).
+  const expireForSession = row(
+    `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
+     WHERE session_id = @session_id AND state IN ('pending', 'approved') RETURNING *`,
+  );
+  const expireOfEndedSessions = row(
+    `UPDATE approvals SET state = 'expired', updated_at = @now,
+       expire_reason = CASE (SELECT s.state FROM sessions s WHERE s.session_id = approvals.session_id)
+         WHEN 'closed' THEN 'session_closed' ELSE 'session_revoked' END
+     WHERE state IN ('pending', 'approved')
+       AND session_id IN (SELECT session_id FROM sessions WHERE state IN ('closed', 'revoked'))
+     RETURNING *`,
+  );
   const countByState = db.prepare<unknown[], { state: ApprovalState; n: number }>('SELECT state, count(*) AS n FROM approvals GROUP BY state');
 
   // IMMEDIATE (see findOrCreatePending): the lapse, the lookup and the insert run under one write lock.
@@ -115,7 +131,7 @@ function prepare(db: Database.Database) {
     insert.run(approvalParams(approval));
     return { created: true, approval: toApproval(selectOne.get(approval.approvalId)!), expired };
   });
-  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, countByState, findOrCreateTx } as const;
+  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, expireForSession, expireOfEndedSessions, countByState, findOrCreateTx } as const;
 }
 
 export class SqliteApprovals implements ApprovalStore {
@@ -181,6 +197,14 @@ export class SqliteApprovals implements ApprovalStore {
 
   expireDue(now: number): Promise<ApprovalRecord[]> {
     return this.guard(() => this.sql.expireDue.all({ now }).map(toApproval));
+  }
+
+  expireForSession(sessionId: string, now: number, reason: SessionEndReason): Promise<ApprovalRecord[]> {
+    return this.guard(() => this.sql.expireForSession.all({ session_id: sessionId, now, reason }).map(toApproval));
+  }
+
+  expireOfEndedSessions(now: number): Promise<ApprovalRecord[]> {
+    return this.guard(() => this.sql.expireOfEndedSessions.all({ now }).map(toApproval));
   }
 
   countByState(): Promise<Record<ApprovalState, number>> {
