@@ -2,6 +2,7 @@
 // naming the file: they stop start-up (SPEC §14), they are not request-time store_unavailable.
 import type { StoreConfig } from '../config/types.js';
 import { MemoryStore } from './memory/memory-store.js';
+import { acquireSqliteLock } from './sqlite/sqlite-lock.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
@@ -14,10 +15,22 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   const observer = options.onError ? { onError: options.onError } : {};
   switch (config.kind) {
     case 'sqlite':
-      return new SqliteStore({ path: config.path, synchronous: config.synchronous, ...observer });
+      return openSqlite(config.path, config.synchronous, observer);
     case 'memory':
       return new MemoryStore(observer);
     case 'redis':
       throw new Error('redis store is not available yet');
+  }
+}
+
+/** SPEC §14: the one-writer lock comes first, before the file is even inspected; a failed open gives it back. */
+function openSqlite(path: string, synchronous: 'full' | 'normal', observer: OpenStoreOptions): Store {
+  if (path === ':memory:') return new SqliteStore({ path, synchronous, ...observer });
+  const lock = acquireSqliteLock(path);
+  try {
+    return new SqliteStore({ path, synchronous, lock, ...observer });
+  } catch (err) {
+    lock.release();
+    throw err;
   }
 }

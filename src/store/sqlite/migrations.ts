@@ -197,3 +197,14 @@ export function migrate(db: Database, path: string): void {
     if (migration.version > found) step.immediate(migration);
   }
 }
+
+/** Every table the current schema has: a database claiming our version but missing one is damaged. */
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions'];
+
+export function checkSchema(db: Database, path: string): void {
+  const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  const missing = EXPECTED_TABLES.filter((table) => !present.has(table));
+  if (missing.length > 0) {
+    throw new Error(`SQLite store ${path} is damaged or not an epochgate database: tables missing: ${missing.join(', ')}`);
+  }
+}
