@@ -3,7 +3,7 @@
 import type { StoreConfig } from '../config/types.js';
 import { MemoryStore } from './memory/memory-store.js';
 import { acquireSqliteLock } from './sqlite/sqlite-lock.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
 export interface OpenStoreOptions {
@@ -15,22 +15,24 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   const observer = options.onError ? { onError: options.onError } : {};
   switch (config.kind) {
     case 'sqlite':
-      return openSqlite(config.path, config.synchronous, observer);
+      return openSqlite(config.path, { synchronous: config.synchronous, ...retention(config.ledgerRetentionMs), ...observer });
     case 'memory':
-      return new MemoryStore(observer);
+      return new MemoryStore({ ...retention(config.ledgerRetentionMs), ...observer });
     case 'redis':
       throw new Error('redis store is not available yet');
   }
 }
 
 /** SPEC §14: the one-writer lock comes first, before the file is even inspected; a failed open gives it back. */
-function openSqlite(path: string, synchronous: 'full' | 'normal', observer: OpenStoreOptions): Store {
-  if (path === ':memory:') return new SqliteStore({ path, synchronous, ...observer });
+function openSqlite(path: string, options: Omit<SqliteStoreOptions, 'path' | 'lock'>): Store {
+  if (path === ':memory:') return new SqliteStore({ path, ...options });
   const lock = acquireSqliteLock(path);
   try {
-    return new SqliteStore({ path, synchronous, lock, ...observer });
+    return new SqliteStore({ path, lock, ...options });
   } catch (err) {
     lock.release();
     throw err;
   }
 }
+
+const retention = (ms: number | undefined) => (ms === undefined ? {} : { ledgerRetentionMs: ms });

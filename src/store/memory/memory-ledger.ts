@@ -1,6 +1,8 @@
 // In-process LedgerStore (tests and demos). Each method does all its work synchronously before returning,
-// so the epoch check and the reservation are one step, exactly like one SQLite transaction.
-import { actionFor, canResolve, isLive, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
+// so the epoch check and the reservation are one step, exactly like one SQLite transaction. The maps below
+// are the indexes the SQLite schema has, so that every reservation is O(1) here too (DESIGN rule 16).
+import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, isLive, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
+import { reserveOccurrence, type OccurrenceKey, type OccurrenceTable } from '../ledger-occurrence.js';
 import type {
   CompletedOutcome,
   LedgerEntry,
@@ -27,23 +29,59 @@ interface Slot {
   /** Epoch of the call holding (or that last held) the occurrence slot. */
   attemptEpoch: number;
   attempts: number;
+  /** When its window closed or its session became final (SPEC §10 retention clock). */
+  closedAt: number | null;
+}
+
+/** The counters of a session's current (window, epoch); any other window or epoch can never be read again. */
+interface CounterGroup {
+  readonly window: number;
+  readonly epoch: number;
+  readonly calls: Map<string, number>;
 }
 
 export class MemoryLedger implements LedgerStore {
   /** Insertion order = ledger order. */
   private readonly slots = new Map<string, Slot>();
-  /** `session \0 window \0 epoch \0 fingerprint` → calls that took an occurrence slot in that epoch. */
-  private readonly counters = new Map<string, number>();
+  /** `session \0 window \0 fingerprint` → that window's entries with that fingerprint; index = occurrence - 1. */
+  private readonly byOccurrence = new Map<string, Slot[]>();
+  /** `session \0 window` → the window's entries in ledger order. */
+  private readonly byWindow = new Map<string, Set<Slot>>();
+  /** `session \0 tool \0 key` → the key record. */
+  private readonly byKey = new Map<string, Slot>();
+  private readonly counters = new Map<string, CounterGroup>();
+  /** Closed slots in closing order: retention purges from the front. */
+  private readonly closedQueue: Slot[] = [];
+  private readonly occurrences: OccurrenceTable<Slot> = this.occurrenceTable();
   private nextPurge = 0;
 
-  constructor(private readonly host: MemoryLedgerHost) {}
+  constructor(
+    private readonly host: MemoryLedgerHost,
+    private readonly retentionMs = DEFAULT_LEDGER_RETENTION_MS,
+  ) {}
 
   reserve(r: ReserveRequest): Promise<ReserveResult> {
     return this.guard((): ReserveResult => {
       const session = this.host.session(r.sessionId);
       if (!session || session.state !== 'active' || session.epoch !== r.epoch) return { kind: 'fenced', current: session ?? null };
-      return r.idempotencyKey === null ? this.reserveOccurrence(r) : this.reserveKey(r, r.idempotencyKey);
+      this.purgeExpired(r.now);
+      return r.idempotencyKey === null ? reserveOccurrence(this.occurrences, r) : this.reserveKey(r, r.idempotencyKey);
     });
+  }
+
+  /** SPEC §10: the window that `closedSeq` opened closed at a checkpoint; its bodies go now. */
+  closeWindow(sessionId: string, closedSeq: number, now: number): void {
+    for (const slot of this.byWindow.get(windowKey(sessionId, closedSeq)) ?? []) {
+      this.close(slot, now);
+      // A closed window is never matched again (no session leaves a final state): its index can go.
+      this.byOccurrence.delete(occurrenceKey(sessionId, closedSeq, slot.entry.fingerprint));
+    }
+    this.counters.delete(sessionId);
+  }
+
+  /** SPEC §10: the session became final; the bodies of its open window go now. */
+  closeSession(sessionId: string, now: number): void {
+    this.closeWindow(sessionId, this.host.checkpointSeq(sessionId), now);
   }
 
   complete(entryId: string, attempt: string, outcome: CompletedOutcome): Promise<boolean> {
@@ -59,7 +97,11 @@ export class MemoryLedger implements LedgerStore {
         bodySha256: outcome.bodySha256,
         bodyBytes: outcome.bodyBytes,
         updatedAt: outcome.now,
-        response: { status: outcome.status, headers: structuredClone(outcome.headers), body: outcome.body === null ? null : Buffer.from(outcome.body) },
+        response: {
+          status: outcome.status,
+          headers: structuredClone(outcome.headers),
+          body: outcome.body === null || slot.closedAt !== null ? null : Buffer.from(outcome.body),
+        },
       });
       return true;
     });
@@ -80,14 +122,14 @@ export class MemoryLedger implements LedgerStore {
       if (!slot) return false;
       const { entry } = slot;
       if (entry.kind === 'replay') {
-        const key = counterKey(entry.sessionId, entry.checkpointSeq, slot.attemptEpoch, entry.fingerprint);
-        this.counters.set(key, Math.max((this.counters.get(key) ?? 1) - 1, 0));
+        const group = this.counters.get(entry.sessionId);
+        const calls = group?.window === entry.checkpointSeq && group.epoch === slot.attemptEpoch ? group.calls : undefined;
+        calls?.set(entry.fingerprint, Math.max((calls.get(entry.fingerprint) ?? 1) - 1, 0));
       }
-      if (slot.attempts <= 1) this.slots.delete(entryId);
-      else {
+      if (slot.attempts > 1) {
         slot.attempts -= 1;
         slot.entry = freeze({ ...entry, state: 'retry', updatedAt: now });
-      }
+      } else this.remove(slot);
       return true;
     });
   }
@@ -105,20 +147,20 @@ export class MemoryLedger implements LedgerStore {
 
   list(sessionId: string, now: number): Promise<LedgerEntry[]> {
     return this.guard(() => {
-      const window = this.host.checkpointSeq(sessionId);
-      return [...this.slots.values()]
-        .map((s) => s.entry)
-        .filter((e) => e.sessionId === sessionId && (e.kind === 'replay' ? e.checkpointSeq === window : isLive(e, now)))
-        .map(bare);
+      const window = [...(this.byWindow.get(windowKey(sessionId, this.host.checkpointSeq(sessionId))) ?? [])];
+      const keys = [...this.byKey.values()].filter((s) => s.entry.sessionId === sessionId && isLive(s.entry, now));
+      // Ledger order across both kinds, as the slots map keeps it.
+      const order = new Map([...this.slots.keys()].map((id, i) => [id, i]));
+      return [...window, ...keys]
+        .sort((a, b) => order.get(a.entry.entryId)! - order.get(b.entry.entryId)!)
+        .map((s) => bare(s.entry));
     });
   }
 
   summary(sessionId: string, recent: number): Promise<LedgerSummary> {
     return this.guard(() => {
       const window = this.host.checkpointSeq(sessionId);
-      const entries = [...this.slots.values()]
-        .map((s) => s.entry)
-        .filter((e) => e.sessionId === sessionId && e.kind === 'replay' && e.checkpointSeq === window);
+      const entries = [...(this.byWindow.get(windowKey(sessionId, window)) ?? [])].map((s) => s.entry);
       return { checkpointSeq: window, count: entries.length, recent: entries.slice(-recent).map(bare) };
     });
   }
@@ -135,36 +177,10 @@ export class MemoryLedger implements LedgerStore {
     });
   }
 
-  private reserveOccurrence(r: ReserveRequest): ReserveResult {
-    const window = this.host.checkpointSeq(r.sessionId);
-    const key = counterKey(r.sessionId, window, r.epoch, r.fingerprint);
-    const k = (this.counters.get(key) ?? 0) + 1;
-    const sameCall = [...this.slots.values()].filter(
-      (s) => s.entry.sessionId === r.sessionId && s.entry.kind === 'replay' && s.entry.checkpointSeq === window && s.entry.fingerprint === r.fingerprint,
-    );
-    // SPEC §10: matched only against calls forwarded in earlier epochs; within one epoch nothing is suppressed.
-    const earlier = sameCall.filter((s) => s.entry.epoch < r.epoch)[k - 1];
-    if (earlier) {
-      const action = actionFor(earlier.entry.state);
-      if (action === 'in_progress' || action === 'unknown') return { kind: action, entry: bare(earlier.entry) };
-      this.counters.set(key, k);
-      if (action === 'replay') return { kind: 'replay', entry: withCopiedBody(earlier.entry), occurrence: k };
-      return { kind: 'forward', entry: this.take(earlier, r), occurrence: k };
-    }
-    this.counters.set(key, k);
-    const entry = this.insert(r, window, sameCall.length + 1, null);
-    return { kind: 'forward', entry, occurrence: entry.occurrence };
-  }
-
   private reserveKey(r: ReserveRequest, idempotencyKey: string): ReserveResult {
-    this.purgeExpired(r.now);
-    let found: Slot | undefined;
-    for (const slot of this.slots.values()) {
-      const e = slot.entry;
-      if (e.kind === 'key' && e.sessionId === r.sessionId && e.tool === r.tool && e.idempotencyKey === idempotencyKey) found = slot;
-    }
+    let found = this.byKey.get(keyOf(r.sessionId, r.tool, idempotencyKey));
     if (found && !isLive(found.entry, r.now)) {
-      this.slots.delete(found.entry.entryId);
+      this.remove(found);
       found = undefined;
     }
     if (!found) {
@@ -204,8 +220,65 @@ export class MemoryLedger implements LedgerStore {
       expiresAt,
       resolvedBy: null,
     });
-    this.slots.set(entry.entryId, { entry, attemptEpoch: r.epoch, attempts: 1 });
+    const slot: Slot = { entry, attemptEpoch: r.epoch, attempts: 1, closedAt: null };
+    this.slots.set(entry.entryId, slot);
+    if (entry.kind === 'key') this.byKey.set(keyOf(entry.sessionId, entry.tool, entry.idempotencyKey!), slot);
+    else {
+      const sameCall = getOrCreate(this.byOccurrence, occurrenceKey(entry.sessionId, window, entry.fingerprint), () => []);
+      sameCall.push(slot);
+      getOrCreate(this.byWindow, windowKey(entry.sessionId, window), () => new Set()).add(slot);
+    }
     return entry;
+  }
+
+  /** Forgets a slot everywhere; a released replay entry gives its occurrence back (later ones move down). */
+  private remove(slot: Slot): void {
+    const { entry } = slot;
+    this.slots.delete(entry.entryId);
+    if (entry.kind === 'key') {
+      this.byKey.delete(keyOf(entry.sessionId, entry.tool, entry.idempotencyKey!));
+      return;
+    }
+    this.byWindow.get(windowKey(entry.sessionId, entry.checkpointSeq))?.delete(slot);
+    const sameCall = this.byOccurrence.get(occurrenceKey(entry.sessionId, entry.checkpointSeq, entry.fingerprint)) ?? [];
+    const index = sameCall.indexOf(slot, entry.occurrence - 1);
+    if (index < 0) return;
+    sameCall.splice(index, 1);
+    for (let i = index; i < sameCall.length; i++) {
+      const later = sameCall[i]!;
+      later.entry = freeze({ ...later.entry, occurrence: i + 1 });
+    }
+  }
+
+  private close(slot: Slot, now: number): void {
+    if (slot.closedAt !== null) return;
+    slot.closedAt = now;
+    const response = slot.entry.response;
+    if (response) slot.entry = freeze({ ...slot.entry, response: { ...response, body: null } });
+    this.closedQueue.push(slot);
+  }
+
+  /** The memory side of the shared occurrence rule: every read is one map lookup. */
+  private occurrenceTable(): OccurrenceTable<Slot> {
+    const sameCall = (k: OccurrenceKey) => this.byOccurrence.get(occurrenceKey(k.sessionId, k.window, k.fingerprint));
+    const group = (k: OccurrenceKey): CounterGroup => {
+      const current = this.counters.get(k.sessionId);
+      if (current?.window === k.window && current.epoch === k.epoch) return current;
+      const fresh = { window: k.window, epoch: k.epoch, calls: new Map<string, number>() };
+      this.counters.set(k.sessionId, fresh);
+      return fresh;
+    };
+    return {
+      window: (sessionId) => this.host.checkpointSeq(sessionId),
+      calls: (k) => group(k).calls.get(k.fingerprint) ?? 0,
+      setCalls: (k, calls) => group(k).calls.set(k.fingerprint, calls),
+      at: (k, occurrence) => sameCall(k)?.[occurrence - 1],
+      last: (k) => sameCall(k)?.length ?? 0,
+      view: (slot) => bare(slot.entry),
+      replay: (slot) => withCopiedBody(slot.entry),
+      take: (slot, r) => this.take(slot, r),
+      insert: (r, window, occurrence) => this.insert(r, window, occurrence, null),
+    };
   }
 
   private take(slot: Slot, r: ReserveRequest): LedgerEntry {
@@ -220,10 +293,15 @@ export class MemoryLedger implements LedgerStore {
     return slot && slot.entry.state === 'in_flight' && slot.entry.attempt === attempt ? slot : undefined;
   }
 
+  /** Expired key records and, past ledger_retention, closed entries (at most every LEDGER_PURGE_INTERVAL_MS). */
   private purgeExpired(now: number): void {
     if (now < this.nextPurge) return;
-    for (const [id, slot] of this.slots) {
-      if (slot.entry.kind === 'key' && slot.entry.state !== 'in_flight' && !isLive(slot.entry, now)) this.slots.delete(id);
+    for (const slot of this.byKey.values()) {
+      if (slot.entry.state !== 'in_flight' && !isLive(slot.entry, now)) this.remove(slot);
+    }
+    const cutoff = now - this.retentionMs;
+    while (this.closedQueue.length > 0 && this.closedQueue[0]!.closedAt! <= cutoff && this.closedQueue[0]!.entry.state !== 'in_flight') {
+      this.remove(this.closedQueue.shift()!);
     }
     this.nextPurge = now + LEDGER_PURGE_INTERVAL_MS;
   }
@@ -233,8 +311,14 @@ export class MemoryLedger implements LedgerStore {
   }
 }
 
-function counterKey(sessionId: string, window: number, epoch: number, fingerprint: string): string {
-  return `${sessionId}\u0000${window}\u0000${epoch}\u0000${fingerprint}`;
+const windowKey = (sessionId: string, window: number): string => `${sessionId}\u0000${window}`;
+const occurrenceKey = (sessionId: string, window: number, fingerprint: string): string => `${sessionId}\u0000${window}\u0000${fingerprint}`;
+const keyOf = (sessionId: string, tool: string, key: string): string => `${sessionId}\u0000${tool}\u0000${key}`;
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = create()));
+  return value;
 }
 
 function freeze(entry: LedgerEntry): LedgerEntry {

@@ -29,6 +29,8 @@ export interface SqliteStoreOptions {
   readonly synchronous: SqliteSynchronous;
   /** Called with the raw backend error before it is thrown as store_unavailable (metrics, logs). */
   readonly onError?: (err: unknown) => void;
+  /** SPEC §10: how long closed ledger entries keep their metadata (default 7 days). */
+  readonly ledgerRetentionMs?: number;
   /** The one-writer lock taken before opening (SPEC §14); released after the database is closed. */
   readonly lock?: SqliteLock;
 }
@@ -62,7 +64,7 @@ export class SqliteStore implements Store {
     try {
       this.sql = prepareStatements(db);
       this.approvals = new SqliteApprovals(db, (operation) => this.guard(operation));
-      this.ledger = new SqliteLedger(db, (operation) => this.guard(operation));
+      this.ledger = new SqliteLedger(db, (operation) => this.guard(operation), options.ledgerRetentionMs);
       this.mcpSessions = new SqliteMcpSessions(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
