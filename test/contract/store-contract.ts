@@ -9,6 +9,9 @@ export interface ContractBackend {
   create(): Promise<Store>;
   /** Another Store over the state create() made last (sqlite: the same file); absent when state dies with its Store. */
   readonly openPeer?: () => Promise<Store>;
+  /** Like create(), but with durability relaxed (sqlite: synchronous=normal) for timing tests, where fsync
+   *  noise from other processes would drown the signal; absent when create() is already that. */
+  readonly createForTiming?: () => Promise<Store>;
   /** Removes whatever create() made (temp files). */
   destroy?(): Promise<void>;
 }

@@ -2,12 +2,13 @@
 // never edit a shipped step, since databases in the field have already run it.
 import type { Database } from 'better-sqlite3';
 
-interface Migration {
+export interface Migration {
   readonly version: number;
   readonly sql: string;
 }
 
-const MIGRATIONS: readonly Migration[] = [
+/** Exported for the migration tests, which build databases of older versions step by step. */
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     sql: `
