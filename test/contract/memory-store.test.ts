@@ -47,7 +47,7 @@ describe('memory ledger retention (SPEC §10)', () => {
     });
   /** What the ledger holds, body included (the interface never lists bodies). */
   const held = (store: MemoryStore) =>
-    [...(store.ledger as unknown as { slots: Map<string, { entry: { checkpointSeq: number; response?: { body: Buffer | null } } }> }).slots.values()]
+    [...(store.ledger as unknown as { index: { all(): Iterable<{ entry: { checkpointSeq: number; response?: { body: Buffer | null } } }> } }).index.all()]
       .map((s) => ({ w: s.entry.checkpointSeq, body: s.entry.response?.body?.toString() ?? null }));
 
   it('drops bodies when the window closes or the session becomes final, and the metadata after ledger_retention', async () => {

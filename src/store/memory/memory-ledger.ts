@@ -1,6 +1,6 @@
 // In-process LedgerStore (tests and demos). Each method does all its work synchronously before returning,
-// so the epoch check and the reservation are one step, exactly like one SQLite transaction. The maps below
-// are the indexes the SQLite schema has, so that every reservation is O(1) here too (DESIGN rule 16).
+// so the epoch check and the reservation are one step, exactly like one SQLite transaction. Records and
+// their indexes live in MemoryLedgerIndex; the occurrence rule is the shared one (ledger-occurrence.ts).
 import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, isLive, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
 import { reserveOccurrence, type OccurrenceKey, type OccurrenceTable } from '../ledger-occurrence.js';
 import type {
@@ -14,6 +14,7 @@ import type {
   UnknownReason,
 } from '../ledger-types.js';
 import type { SessionRecord } from '../types.js';
+import { MemoryLedgerIndex, type Slot } from './memory-ledger-index.js';
 
 /** What the ledger reads of the memory store it lives in. */
 export interface MemoryLedgerHost {
@@ -24,15 +25,6 @@ export interface MemoryLedgerHost {
   guard<T>(operation: () => T): Promise<T>;
 }
 
-interface Slot {
-  entry: LedgerEntry;
-  /** Epoch of the call holding (or that last held) the occurrence slot. */
-  attemptEpoch: number;
-  attempts: number;
-  /** When its window closed or its session became final (SPEC §10 retention clock). */
-  closedAt: number | null;
-}
-
 /** The counters of a session's current (window, epoch); any other window or epoch can never be read again. */
 interface CounterGroup {
   readonly window: number;
@@ -41,17 +33,8 @@ interface CounterGroup {
 }
 
 export class MemoryLedger implements LedgerStore {
-  /** Insertion order = ledger order. */
-  private readonly slots = new Map<string, Slot>();
-  /** `session \0 window \0 fingerprint` → that window's entries with that fingerprint; index = occurrence - 1. */
-  private readonly byOccurrence = new Map<string, Slot[]>();
-  /** `session \0 window` → the window's entries in ledger order. */
-  private readonly byWindow = new Map<string, Set<Slot>>();
-  /** `session \0 tool \0 key` → the key record. */
-  private readonly byKey = new Map<string, Slot>();
+  private readonly index = new MemoryLedgerIndex();
   private readonly counters = new Map<string, CounterGroup>();
-  /** Closed slots in closing order: retention purges from the front. */
-  private readonly closedQueue: Slot[] = [];
   private readonly occurrences: OccurrenceTable<Slot> = this.occurrenceTable();
   private nextPurge = 0;
 
@@ -71,11 +54,7 @@ export class MemoryLedger implements LedgerStore {
 
   /** SPEC §10: the window that `closedSeq` opened closed at a checkpoint; its bodies go now. */
   closeWindow(sessionId: string, closedSeq: number, now: number): void {
-    for (const slot of this.byWindow.get(windowKey(sessionId, closedSeq)) ?? []) {
-      this.close(slot, now);
-      // A closed window is never matched again (no session leaves a final state): its index can go.
-      this.byOccurrence.delete(occurrenceKey(sessionId, closedSeq, slot.entry.fingerprint));
-    }
+    this.index.closeWindow(sessionId, closedSeq, now);
     this.counters.delete(sessionId);
   }
 
@@ -129,14 +108,14 @@ export class MemoryLedger implements LedgerStore {
       if (slot.attempts > 1) {
         slot.attempts -= 1;
         slot.entry = freeze({ ...entry, state: 'retry', updatedAt: now });
-      } else this.remove(slot);
+      } else this.index.remove(slot);
       return true;
     });
   }
 
   resolve(sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): Promise<ResolveResult> {
     return this.guard((): ResolveResult => {
-      const slot = this.slots.get(entryId);
+      const slot = this.index.get(entryId);
       if (!slot || slot.entry.sessionId !== sessionId) return { ok: false, current: null };
       if (!canResolve(slot.entry, resolution)) return { ok: false, current: bare(slot.entry) };
       const previous = slot.entry.state;
@@ -147,10 +126,10 @@ export class MemoryLedger implements LedgerStore {
 
   list(sessionId: string, now: number): Promise<LedgerEntry[]> {
     return this.guard(() => {
-      const window = [...(this.byWindow.get(windowKey(sessionId, this.host.checkpointSeq(sessionId))) ?? [])];
-      const keys = [...this.byKey.values()].filter((s) => s.entry.sessionId === sessionId && isLive(s.entry, now));
-      // Ledger order across both kinds, as the slots map keeps it.
-      const order = new Map([...this.slots.keys()].map((id, i) => [id, i]));
+      const window = this.index.window(sessionId, this.host.checkpointSeq(sessionId));
+      const keys = this.index.keysOf(sessionId).filter((s) => isLive(s.entry, now));
+      // Ledger order across both kinds, as the index keeps it.
+      const order = new Map([...this.index.all()].map((slot, i) => [slot.entry.entryId, i]));
       return [...window, ...keys]
         .sort((a, b) => order.get(a.entry.entryId)! - order.get(b.entry.entryId)!)
         .map((s) => bare(s.entry));
@@ -160,7 +139,7 @@ export class MemoryLedger implements LedgerStore {
   summary(sessionId: string, recent: number): Promise<LedgerSummary> {
     return this.guard(() => {
       const window = this.host.checkpointSeq(sessionId);
-      const entries = [...(this.byWindow.get(windowKey(sessionId, window)) ?? [])].map((s) => s.entry);
+      const entries = this.index.window(sessionId, window).map((s) => s.entry);
       return { checkpointSeq: window, count: entries.length, recent: entries.slice(-recent).map(bare) };
     });
   }
@@ -168,7 +147,7 @@ export class MemoryLedger implements LedgerStore {
   recoverInFlight(now: number): Promise<LedgerEntry[]> {
     return this.guard(() => {
       const recovered: LedgerEntry[] = [];
-      for (const slot of this.slots.values()) {
+      for (const slot of this.index.all()) {
         if (slot.entry.state !== 'in_flight') continue;
         slot.entry = freeze({ ...slot.entry, state: 'unknown', unknownReason: 'gateway_restart', updatedAt: now });
         recovered.push(bare(slot.entry));
@@ -178,9 +157,9 @@ export class MemoryLedger implements LedgerStore {
   }
 
   private reserveKey(r: ReserveRequest, idempotencyKey: string): ReserveResult {
-    let found = this.byKey.get(keyOf(r.sessionId, r.tool, idempotencyKey));
+    let found = this.index.key(r.sessionId, r.tool, idempotencyKey);
     if (found && !isLive(found.entry, r.now)) {
-      this.remove(found);
+      this.index.remove(found);
       found = undefined;
     }
     if (!found) {
@@ -195,7 +174,6 @@ export class MemoryLedger implements LedgerStore {
   }
 
   private insert(r: ReserveRequest, window: number, occurrence: number, expiresAt: number | null): LedgerEntry {
-    if (this.slots.has(r.newEntryId)) throw new Error(`duplicate ledger entry id ${r.newEntryId}`);
     const entry = freeze({
       entryId: r.newEntryId,
       sessionId: r.sessionId,
@@ -220,47 +198,12 @@ export class MemoryLedger implements LedgerStore {
       expiresAt,
       resolvedBy: null,
     });
-    const slot: Slot = { entry, attemptEpoch: r.epoch, attempts: 1, closedAt: null };
-    this.slots.set(entry.entryId, slot);
-    if (entry.kind === 'key') this.byKey.set(keyOf(entry.sessionId, entry.tool, entry.idempotencyKey!), slot);
-    else {
-      const sameCall = getOrCreate(this.byOccurrence, occurrenceKey(entry.sessionId, window, entry.fingerprint), () => []);
-      sameCall.push(slot);
-      getOrCreate(this.byWindow, windowKey(entry.sessionId, window), () => new Set()).add(slot);
-    }
+    this.index.add(entry, r.epoch);
     return entry;
-  }
-
-  /** Forgets a slot everywhere; a released replay entry gives its occurrence back (later ones move down). */
-  private remove(slot: Slot): void {
-    const { entry } = slot;
-    this.slots.delete(entry.entryId);
-    if (entry.kind === 'key') {
-      this.byKey.delete(keyOf(entry.sessionId, entry.tool, entry.idempotencyKey!));
-      return;
-    }
-    this.byWindow.get(windowKey(entry.sessionId, entry.checkpointSeq))?.delete(slot);
-    const sameCall = this.byOccurrence.get(occurrenceKey(entry.sessionId, entry.checkpointSeq, entry.fingerprint)) ?? [];
-    const index = sameCall.indexOf(slot, entry.occurrence - 1);
-    if (index < 0) return;
-    sameCall.splice(index, 1);
-    for (let i = index; i < sameCall.length; i++) {
-      const later = sameCall[i]!;
-      later.entry = freeze({ ...later.entry, occurrence: i + 1 });
-    }
-  }
-
-  private close(slot: Slot, now: number): void {
-    if (slot.closedAt !== null) return;
-    slot.closedAt = now;
-    const response = slot.entry.response;
-    if (response) slot.entry = freeze({ ...slot.entry, response: { ...response, body: null } });
-    this.closedQueue.push(slot);
   }
 
   /** The memory side of the shared occurrence rule: every read is one map lookup. */
   private occurrenceTable(): OccurrenceTable<Slot> {
-    const sameCall = (k: OccurrenceKey) => this.byOccurrence.get(occurrenceKey(k.sessionId, k.window, k.fingerprint));
     const group = (k: OccurrenceKey): CounterGroup => {
       const current = this.counters.get(k.sessionId);
       if (current?.window === k.window && current.epoch === k.epoch) return current;
@@ -272,8 +215,8 @@ export class MemoryLedger implements LedgerStore {
       window: (sessionId) => this.host.checkpointSeq(sessionId),
       calls: (k) => group(k).calls.get(k.fingerprint) ?? 0,
       setCalls: (k, calls) => group(k).calls.set(k.fingerprint, calls),
-      at: (k, occurrence) => sameCall(k)?.[occurrence - 1],
-      last: (k) => sameCall(k)?.length ?? 0,
+      at: (k, occurrence) => this.index.at(k.sessionId, k.window, k.fingerprint, occurrence),
+      last: (k) => this.index.last(k.sessionId, k.window, k.fingerprint),
       view: (slot) => bare(slot.entry),
       replay: (slot) => withCopiedBody(slot.entry),
       take: (slot, r) => this.take(slot, r),
@@ -289,36 +232,20 @@ export class MemoryLedger implements LedgerStore {
   }
 
   private held(entryId: string, attempt: string): Slot | undefined {
-    const slot = this.slots.get(entryId);
+    const slot = this.index.get(entryId);
     return slot && slot.entry.state === 'in_flight' && slot.entry.attempt === attempt ? slot : undefined;
   }
 
   /** Expired key records and, past ledger_retention, closed entries (at most every LEDGER_PURGE_INTERVAL_MS). */
   private purgeExpired(now: number): void {
     if (now < this.nextPurge) return;
-    for (const slot of this.byKey.values()) {
-      if (slot.entry.state !== 'in_flight' && !isLive(slot.entry, now)) this.remove(slot);
-    }
-    const cutoff = now - this.retentionMs;
-    while (this.closedQueue.length > 0 && this.closedQueue[0]!.closedAt! <= cutoff && this.closedQueue[0]!.entry.state !== 'in_flight') {
-      this.remove(this.closedQueue.shift()!);
-    }
+    this.index.purge((slot) => slot.entry.state !== 'in_flight' && !isLive(slot.entry, now), now - this.retentionMs);
     this.nextPurge = now + LEDGER_PURGE_INTERVAL_MS;
   }
 
   private guard<T>(operation: () => T): Promise<T> {
     return this.host.guard(operation);
   }
-}
-
-const windowKey = (sessionId: string, window: number): string => `${sessionId}\u0000${window}`;
-const occurrenceKey = (sessionId: string, window: number, fingerprint: string): string => `${sessionId}\u0000${window}\u0000${fingerprint}`;
-const keyOf = (sessionId: string, tool: string, key: string): string => `${sessionId}\u0000${tool}\u0000${key}`;
-
-function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) map.set(key, (value = create()));
-  return value;
 }
 
 function freeze(entry: LedgerEntry): LedgerEntry {
