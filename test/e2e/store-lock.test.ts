@@ -1,7 +1,7 @@
 // SPEC §14 "one writer per SQLite file", on the built CLI (npm run build first): a second `serve` on the
 // same file exits 1 naming the holder, and changes nothing: the first one's in-flight ledger entry is not
 // marked unknown, its audit chain is not broken, the database and WAL are not touched.
-import { readFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,12 @@ describe('e2e: a second serve on the same SQLite file', () => {
       expect(second.stderr).toContain(dbFile);
       expect(second.stderr).not.toMatch(/EADDRINUSE|listening/);
     }
+    // With log.level silent too: the refusal is printed as plain text.
+    const silentConfig = configFile.replace(/\.yaml$/, '-silent.yaml');
+    writeFileSync(silentConfig, readFileSync(configFile, 'utf8').replace('level: info', 'level: silent'));
+    const silent = await serveExpectingExit(silentConfig);
+    expect(silent.code).toBe(1);
+    expect(silent.stderr).toContain(`epochgate serve: SQLite store ${dbFile} is in use by process ${gw.child.pid} on host ${hostname()}`);
     const after = snapshot();
     expect(after.audit.equals(before.audit)).toBe(true);
     expect(after.db.equals(before.db)).toBe(true);
