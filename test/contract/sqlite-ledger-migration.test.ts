@@ -118,4 +118,27 @@ describe('sqlite ledger: migration 5 and retention', () => {
     await store.ledger.reserve(call({ sessionId: 'ses_b', epoch: 1, now: T0 + 20 + DAY }));
     expect(bodies()).toEqual([{ w: 1, body: 0, closed_at: T0 + 30 }, { w: 0, body: 0, closed_at: null }]);
   });
+
+  it('purges at most a batch of closed entries per reservation, and keeps purging on the next ones until done', async () => {
+    store = new SqliteStore({ path: path(), synchronous: 'normal', ledgerRetentionMs: DAY });
+    await store.createSession(session({ sessionId: 'ses_a' }));
+    const raw = new Database(path());
+    const insert = raw.prepare(
+      `INSERT INTO ledger_entries (entry_id, session_id, kind, checkpoint_seq, tool, fingerprint, occurrence, epoch, attempt_epoch,
+         state, attempt, method, path, created_at, updated_at, closed_at)
+       VALUES (?, 'ses_a', 'replay', 0, 'billing', 'fp-old', ?, 1, 1, 'completed', 'req', 'POST', '/p', ?, ?, ?)`,
+    );
+    raw.transaction(() => {
+      for (let i = 1; i <= 1200; i++) insert.run(`led_old_${i}`, i, T0, T0, T0);
+    })();
+    const closedLeft = () => raw.prepare('SELECT count(*) FROM ledger_entries WHERE closed_at IS NOT NULL').pluck().get();
+    const later = T0 + 2 * DAY;
+    const left: unknown[] = [];
+    for (let i = 0; i < 4; i++) {
+      await store.ledger.reserve(call({ epoch: 1, fingerprint: `fp-${i}`, now: later }));
+      left.push(closedLeft());
+    }
+    raw.close();
+    expect(left).toEqual([700, 200, 0, 0]);
+  });
 });

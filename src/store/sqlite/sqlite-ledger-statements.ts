@@ -41,6 +41,9 @@ const LIST_COLUMNS = `ord, entry_id, session_id, kind, checkpoint_seq, tool, ide
 
 export type LedgerStatements = ReturnType<typeof prepareLedgerStatements>;
 
+/** Closed entries deleted per purge at most; a full batch makes the next reservation purge again. */
+export const PURGE_BATCH = 500;
+
 export function prepareLedgerStatements(db: Database.Database) {
   return {
     selectSession: db.prepare<unknown[], SessionRow>('SELECT * FROM sessions WHERE session_id = ?'),
@@ -77,7 +80,11 @@ export function prepareLedgerStatements(db: Database.Database) {
        WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ? AND occurrence > ?`,
     ),
     // SPEC §10 retention: metadata of closed windows and final sessions, ledger_retention after closing.
-    purgeClosed: db.prepare(`DELETE FROM ledger_entries WHERE closed_at <= ? AND state <> 'in_flight'`),
+    // Bounded (PURGE_BATCH rows), so one reservation never pays for a week of closed windows at once.
+    purgeClosed: db.prepare(
+      `DELETE FROM ledger_entries WHERE ord IN (
+         SELECT ord FROM ledger_entries WHERE closed_at <= ? AND state <> 'in_flight' LIMIT ${PURGE_BATCH})`,
+    ),
     selectKey: db.prepare<unknown[], LedgerRow>(
       `SELECT * FROM ledger_entries WHERE kind = 'key' AND session_id = ? AND tool = ? AND idem_key = ?`,
     ),

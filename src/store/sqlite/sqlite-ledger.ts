@@ -16,13 +16,15 @@ import type {
   UnknownReason,
 } from '../ledger-types.js';
 import { toSession } from './sqlite-rows.js';
-import { prepareLedgerStatements, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
+import { prepareLedgerStatements, PURGE_BATCH, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
 import type { StoreGuard } from '../guard.js';
 
 export class SqliteLedger implements LedgerStore {
   private readonly sql: LedgerStatements;
   private readonly occurrences: OccurrenceTable<LedgerRow>;
   private readonly reserveTx: Database.Transaction<(r: ReserveRequest, purge: boolean) => ReserveResult>;
+  /** Set inside the reservation's transaction when the last purge was cut at PURGE_BATCH. */
+  private purgeBehind = false;
   private readonly releaseTx: Database.Transaction<(entryId: string, attempt: string, now: number) => boolean>;
   private readonly resolveTx: Database.Transaction<(s: string, e: string, r: 'retry' | 'done', by: string, now: number) => ResolveResult>;
   private nextPurge = 0;
@@ -70,7 +72,7 @@ export class SqliteLedger implements LedgerStore {
       const purge = r.now >= this.nextPurge;
       // IMMEDIATE: the write lock is taken before the epoch is read, so the check and the insert are one step.
       const result = this.reserveTx.immediate(r, purge);
-      if (purge) this.nextPurge = r.now + LEDGER_PURGE_INTERVAL_MS;
+      if (purge) this.nextPurge = this.purgeBehind ? r.now : r.now + LEDGER_PURGE_INTERVAL_MS;
       return result;
     });
   }
@@ -133,7 +135,7 @@ export class SqliteLedger implements LedgerStore {
   /** Expired key records and, past ledger_retention, closed entries: indexed deletes, folded into a reservation. */
   private purge(now: number): void {
     this.sql.purgeExpiredKeys.run(now);
-    this.sql.purgeClosed.run(now - this.retentionMs);
+    this.purgeBehind = this.sql.purgeClosed.run(now - this.retentionMs).changes === PURGE_BATCH;
   }
 
   /** The SQLite side of the shared occurrence rule: every read is one index seek. */
