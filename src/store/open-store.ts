@@ -24,9 +24,9 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
 }
 
 /** SPEC §14: the one-writer lock comes first, before the file is even inspected; a failed open gives it back. */
-function openSqlite(path: string, options: Omit<SqliteStoreOptions, 'path' | 'lock'>): Store {
+async function openSqlite(path: string, options: Omit<SqliteStoreOptions, 'path' | 'lock'>): Promise<Store> {
   if (path === ':memory:') return new SqliteStore({ path, ...options });
-  const lock = acquireSqliteLock(path);
+  const lock = await acquireSqliteLock(path);
   try {
     return new SqliteStore({ path, lock, ...options });
   } catch (err) {

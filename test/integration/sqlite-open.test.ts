@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -200,6 +200,19 @@ describe('one writer per SQLite file', () => {
     await first.close();
     const again = await sqlite(path);
     await again.close();
+  });
+
+  it('never names a dead process left in the holder file by a crash: it waits (bounded) for the live holder', async () => {
+    const path = join(dir, 'epochgate.db');
+    const first = await sqlite(path);
+    const liveHolder = readFileSync(`${path}.lock-holder`);
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    // As if the holder was killed -9 earlier and the new one has not written its file yet.
+    writeFileSync(`${path}.lock-holder`, JSON.stringify({ pid: deadPid, host: hostname(), started: 'earlier' }));
+    const refused = sqlite(path).catch((err: unknown) => err);
+    writeFileSync(`${path}.lock-holder`, liveHolder);
+    expect(await refused).toMatchObject({ holder: { pid: process.pid } });
+    await first.close();
   });
 
   it('takes the lock before looking at the file: a second open of a damaged file held by another is a lock error', async () => {

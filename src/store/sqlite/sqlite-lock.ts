@@ -14,6 +14,7 @@
 import { hostname } from 'node:os';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 
 export interface SqliteLock {
@@ -45,8 +46,8 @@ export class SqliteLockedError extends Error {
 export const lockPath = (dbPath: string): string => `${dbPath}.lock`;
 export const holderPath = (dbPath: string): string => `${dbPath}.lock-holder`;
 
-/** Takes the lock without waiting; throws SqliteLockedError when it is held. */
-export function acquireSqliteLock(dbPath: string): SqliteLock {
+/** Takes the lock without waiting for it; rejects with SqliteLockedError when it is held. */
+export async function acquireSqliteLock(dbPath: string): Promise<SqliteLock> {
   const file = lockPath(dbPath);
   try {
     mkdirSync(dirname(file), { recursive: true });
@@ -65,7 +66,7 @@ export function acquireSqliteLock(dbPath: string): SqliteLock {
     db.exec('COMMIT');
   } catch (err) {
     db.close();
-    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new SqliteLockedError(dbPath, readHolder(dbPath));
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw new SqliteLockedError(dbPath, await currentHolder(dbPath));
     throw new Error(`SQLite store ${dbPath}: cannot take the lock file ${file}: ${(err as Error).message}`, { cause: err });
   }
   writeHolder(dbPath);
@@ -86,6 +87,35 @@ function writeHolder(dbPath: string): void {
   const tmp = `${holderPath(dbPath)}.${process.pid}`;
   writeFileSync(tmp, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
   renameSync(tmp, holderPath(dbPath));
+}
+
+/**
+ * The holder writes its file just after taking the lock, so a loser racing it may find no file yet, or the
+ * file of a holder killed before (kill -9 leaves it behind). Neither names the process that holds the lock
+ * now: poll briefly (bounded) for a file whose process is alive. Liveness can only be checked on this host;
+ * a holder on another host (a shared volume) is believed.
+ */
+async function currentHolder(dbPath: string): Promise<LockHolder | null> {
+  const deadline = Date.now() + HOLDER_WAIT_MS;
+  for (;;) {
+    const holder = readHolder(dbPath);
+    if (holder && (holder.host !== hostname() || isAlive(holder.pid))) return holder;
+    if (Date.now() >= deadline) return null;
+    await sleep(20);
+  }
+}
+
+/** How long a loser waits for the winner's holder file. */
+const HOLDER_WAIT_MS = 1000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function readHolder(dbPath: string): LockHolder | null {
