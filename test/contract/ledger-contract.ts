@@ -182,7 +182,6 @@ export function describeLedgerContract(backend: ContractBackend): void {
         // Min of three neighbouring batches on each side: one slow batch on a loaded machine is noise, not growth.
         // Below 5 ms per 1 k (5 µs a call) a difference is timer and GC noise, whatever the ratio says.
         const flat = (ms: number[]) => Math.min(...ms.slice(-3)) < Math.max(1.5 * Math.min(...ms.slice(0, 3)), Math.min(...ms.slice(0, 3)) + 5);
-        console.log(`TIMING forward ${forwards.map(Math.round).join(" ")} replay ${replays.map(Math.round).join(" ")}`);
         expect(flat(forwards), `forward batches (CPU ms): ${forwards.map(Math.round).join(' ')}`).toBe(true);
         expect(flat(replays), `replay batches (CPU ms): ${replays.map(Math.round).join(' ')}`).toBe(true);
       }, 120_000);
