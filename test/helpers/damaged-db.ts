@@ -1,7 +1,7 @@
 // Damaged SQLite files for SPEC §14 ("an unreadable, corrupt, truncated or zero-length one is a start-up
 // error"): each case turns the bytes of a healthy epochgate database into a damaged one.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 export interface Damage {
@@ -50,7 +50,6 @@ export async function writeHealthyDatabase(path: string): Promise<Buffer> {
     });
   }
   await store.close();
-  const { readFileSync } = await import('node:fs');
   return readFileSync(path);
 }
 

@@ -4,6 +4,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { startGateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { writeGatewayFiles } from '../helpers/gateway.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -213,6 +218,21 @@ describe('one writer per SQLite file', () => {
     writeFileSync(`${path}.lock-holder`, liveHolder);
     expect(await refused).toMatchObject({ holder: { pid: process.pid } });
     await first.close();
+  });
+
+  it('gives the lock back when the gateway fails to start after taking it (a port already in use)', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    const files = writeGatewayFiles({ upstreamUrl: 'http://127.0.0.1:9', dir });
+    const config = loadConfig(files.configFile, { listenData: `127.0.0.1:${port}` });
+    try {
+      await expect(startGateway({ config, logger: pino({ level: 'silent' }), watchPolicies: false })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      busy.close();
+    }
+    const path = config.store.kind === 'sqlite' ? config.store.path : '';
+    await (await sqlite(path)).close();
   });
 
   it('takes the lock before looking at the file: a second open of a damaged file held by another is a lock error', async () => {
