@@ -56,6 +56,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     gateway = await startGateway({ config, logger });
   } catch (err) {
     logger.fatal({ error: (err as Error).message }, 'start-up failed');
+    // A refused start says why even with log.level silent (e.g. who holds the SQLite store, SPEC §14).
+    if (config.log.level === 'silent') io.stderr(`epochgate serve: ${(err as Error).message}\n`);
     return EXIT_FAILED;
   }
   const running = gateway;

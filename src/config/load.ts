@@ -61,9 +61,9 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
   const base = dirname(file);
   const path = (p: string) => resolve(base, p);
   const store: StoreConfig =
-    raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous }
+    raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous, ledgerRetentionMs: raw.store.ledger_retention }
     : raw.store.kind === 'redis' ? { kind: 'redis', url: raw.store.url }
-    : { kind: 'memory' };
+    : { kind: 'memory', ledgerRetentionMs: raw.store.ledger_retention };
   const tools = new FrozenMap<string, ToolConfig>(
     Object.entries(raw.tools).map(([name, tool]) => [
       name,

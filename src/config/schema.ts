@@ -2,6 +2,7 @@
 // ones SPEC §2 shows. Messages never echo a value: values may hold substituted secrets.
 import { z } from 'zod';
 import { parseListen } from './listen.js';
+import { parseDuration } from '../util/duration.js';
 
 // SPEC §2 / §8: tool names as they appear in /tools/{tool}/…
 export const TOOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -85,6 +86,17 @@ const toolSchema = z
   })
   .strict();
 
+// SPEC §10 retention: how long ledger entry metadata outlives its closed window or final session.
+const ledgerRetention = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms !== undefined) return ms;
+    ctx.addIssue({ code: 'custom', message: 'must be a duration such as 7d, 12h or 30m' });
+    return z.NEVER;
+  })
+  .prefault('7d');
+
 const storeSchema = z.discriminatedUnion('kind', [
   z
     .object({
@@ -92,6 +104,7 @@ const storeSchema = z.discriminatedUnion('kind', [
       path: nonEmpty.default('../var/epochgate.db'),
       // SPEC §14: fencing writes are durable (FULL) unless the operator configures otherwise.
       synchronous: z.enum(['full', 'normal']).default('full'),
+      ledger_retention: ledgerRetention,
     })
     .strict(),
   z
@@ -100,7 +113,7 @@ const storeSchema = z.discriminatedUnion('kind', [
       url: z.string().refine((text) => /^rediss?:\/\/[^\s]+$/.test(text), 'must be a redis:// or rediss:// URL'),
     })
     .strict(),
-  z.object({ kind: z.literal('memory') }).strict(),
+  z.object({ kind: z.literal('memory'), ledger_retention: ledgerRetention }).strict(),
 ]);
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -22,9 +22,9 @@ export interface ToolConfig {
 }
 
 export type StoreConfig =
-  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal' }
+  | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal'; readonly ledgerRetentionMs?: number }
   | { readonly kind: 'redis'; readonly url: string }
-  | { readonly kind: 'memory' };
+  | { readonly kind: 'memory'; readonly ledgerRetentionMs?: number };
 
 export interface GatewayConfig {
   /** Absolute path of the config file ('' when built in code). */

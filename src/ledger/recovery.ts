@@ -1,6 +1,7 @@
 // Start-up (SPEC §10): entries a previous process left in flight — it stopped mid-call, so whether the tool
 // acted is unknown — become unknown, each audited as ledger.unknown, before this process serves a call.
-// One gateway process per SQLite file is assumed: a live peer's in-flight entries would be caught too.
+// Only right because one process owns the store: for SQLite the one-writer lock (store/sqlite/sqlite-lock.ts)
+// is taken before this runs, so a live peer's in-flight entries can never be caught here.
 import type { AuditLog } from '../audit/types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';

@@ -36,3 +36,6 @@ export function isLive(entry: LedgerEntry, now: number): boolean {
 
 /** How often expired key records are purged (folded into a reservation, like used assertion ids). */
 export const LEDGER_PURGE_INTERVAL_MS = 60_000;
+
+/** SPEC §10: entry metadata is kept this long after its window closed or its session became final. */
+export const DEFAULT_LEDGER_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;

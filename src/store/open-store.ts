@@ -2,7 +2,8 @@
 // naming the file: they stop start-up (SPEC §14), they are not request-time store_unavailable.
 import type { StoreConfig } from '../config/types.js';
 import { MemoryStore } from './memory/memory-store.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
+import { acquireSqliteLock } from './sqlite/sqlite-lock.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 
 export interface OpenStoreOptions {
@@ -14,10 +15,24 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   const observer = options.onError ? { onError: options.onError } : {};
   switch (config.kind) {
     case 'sqlite':
-      return new SqliteStore({ path: config.path, synchronous: config.synchronous, ...observer });
+      return openSqlite(config.path, { synchronous: config.synchronous, ...retention(config.ledgerRetentionMs), ...observer });
     case 'memory':
-      return new MemoryStore(observer);
+      return new MemoryStore({ ...retention(config.ledgerRetentionMs), ...observer });
     case 'redis':
       throw new Error('redis store is not available yet');
   }
 }
+
+/** SPEC §14: the one-writer lock comes first, before the file is even inspected; a failed open gives it back. */
+async function openSqlite(path: string, options: Omit<SqliteStoreOptions, 'path' | 'lock'>): Promise<Store> {
+  if (path === ':memory:') return new SqliteStore({ path, ...options });
+  const lock = await acquireSqliteLock(path);
+  try {
+    return new SqliteStore({ path, lock, ...options });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+const retention = (ms: number | undefined) => (ms === undefined ? {} : { ledgerRetentionMs: ms });

@@ -35,3 +35,35 @@ describe('memory store', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('memory ledger retention (SPEC §10)', () => {
+  const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+  const DAY = 86_400_000;
+  let n = 0;
+  const reserve = (store: MemoryStore, sessionId: string, now: number) =>
+    store.ledger.reserve({
+      sessionId, epoch: 1, tool: 'billing', idempotencyKey: null, fingerprint: 'fp', method: 'POST', path: '/p', mcpTool: null,
+      attempt: `req_${++n}`, newEntryId: `led_${n}`, now, keyTtlMs: DAY,
+    });
+  /** What the ledger holds, body included (the interface never lists bodies). */
+  const held = (store: MemoryStore) =>
+    [...(store.ledger as unknown as { index: { all(): Iterable<{ entry: { checkpointSeq: number; response?: { body: Buffer | null } } }> } }).index.all()]
+      .map((s) => ({ w: s.entry.checkpointSeq, body: s.entry.response?.body?.toString() ?? null }));
+
+  it('drops bodies when the window closes or the session becomes final, and the metadata after ledger_retention', async () => {
+    const store = new MemoryStore({ ledgerRetentionMs: DAY });
+    await store.createSession(session());
+    for (const now of [T0, T0 + 20]) {
+      const r = await reserve(store, 'ses_a', now);
+      if (r.kind !== 'forward') throw new Error(r.kind);
+      await store.ledger.complete(r.entry.entryId, r.entry.attempt, { status: 201, headers: {}, body: Buffer.from('b'), bodySha256: 'x', bodyBytes: 1, now });
+      if (now === T0) await store.appendCheckpoint({ checkpointId: 'c1', sessionId: 'ses_a', epoch: 1, label: null, state: null, stateDigest: 'x', createdAt: T0 + 10 });
+    }
+    expect(held(store)).toEqual([{ w: 0, body: null }, { w: 1, body: 'b' }]);
+    await store.transitionSession('ses_a', { from: ['active'], to: 'revoked', reason: 'admin', now: T0 + 30 });
+    expect(held(store)).toEqual([{ w: 0, body: null }, { w: 1, body: null }]);
+    await store.createSession(session({ sessionId: 'ses_b', taskId: 'other' }));
+    await reserve(store, 'ses_b', T0 + 20 + DAY);
+    expect(held(store)).toEqual([{ w: 1, body: null }, { w: 0, body: null }]);
+  });
+});

@@ -20,6 +20,7 @@ const sqliteBackend: ContractBackend = {
     return new SqliteStore({ path: contractPath(), synchronous: 'full' });
   },
   openPeer: async () => new SqliteStore({ path: contractPath(), synchronous: 'full' }),
+  createForTiming: async () => new SqliteStore({ path: join(dir!, 'timing.db'), synchronous: 'normal' }),
   async destroy() {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;

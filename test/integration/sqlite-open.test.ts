@@ -1,16 +1,43 @@
 // SPEC §14: a missing database is created; an unreadable or corrupt one is a start-up error and is never
 // silently replaced (that would reset every epoch).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { startGateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { writeGatewayFiles } from '../helpers/gateway.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/migrations.js';
 import type { Store } from '../../src/store/types.js';
+import { SqliteLockedError } from '../../src/store/sqlite/sqlite-lock.js';
+import { DAMAGES, writeDamaged, writeHealthyDatabase } from '../helpers/damaged-db.js';
 
 const sqlite = (path: string) => openStore({ kind: 'sqlite', path, synchronous: 'full' });
 const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+const OPEN_STORE_JS = fileURLToPath(new URL('../../dist/store/open-store.js', import.meta.url));
+
+/** As root: the file and its directory belong to root, so nobody meets the mode bits. Else: chmod only. */
+function handToOtherUser(dir: string, path: string, mode: number): void {
+  rmSync(`${path}.lock`, { force: true }); // the child takes its own lock; the database is what is tested
+  chmodSync(path, mode);
+  if (isRoot) chmodSync(dir, 0o777);
+}
+
+/** Opens the store in a child process (as nobody when we are root); resolves with its error message. */
+function openInChild(path: string): Promise<string> {
+  const script = `import(${JSON.stringify(pathToFileURL(OPEN_STORE_JS).href)}).then((m) => m.openStore({ kind: 'sqlite', path: ${JSON.stringify(path)}, synchronous: 'full' }))
+    .then(() => { process.stdout.write('opened'); }, (err) => { process.stdout.write(String(err.message)); })`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', script], isRoot ? { uid: NOBODY, gid: NOBODY } : {}, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+}
 
 describe('opening the sqlite store', () => {
   let dir: string;
@@ -77,20 +104,26 @@ describe('opening the sqlite store', () => {
     await expect(sqlite(path)).rejects.toThrow(path);
   });
 
-  it.skipIf(isRoot)('rejects a file that this process may not read, naming the path', async () => {
-    const path = join(dir, 'epochgate.db');
-    (await sqlite(path)).close();
-    chmodSync(path, 0o000);
-    await expect(sqlite(path)).rejects.toThrow(path);
-    chmodSync(path, 0o600);
-  });
-
-  it.skipIf(isRoot)('rejects a file that this process may read but not write', async () => {
+  // Permission checks need a process that is not root (root reads and writes whatever the mode says): as
+  // root the open runs in a child process as nobody, so the same case runs whoever runs the suite.
+  it('rejects a file that this process may not read, naming the path', async () => {
     const path = join(dir, 'epochgate.db');
     await (await sqlite(path)).close();
-    chmodSync(path, 0o400);
-    await expect(sqlite(path)).rejects.toThrow(/not readable and writable/);
-    chmodSync(path, 0o600);
+    handToOtherUser(dir, path, 0o600);
+    expect(await openInChild(path)).toMatch(new RegExp(`${path}.*(not readable|cannot be inspected|unable to open|corrupt)`));
+  });
+
+  it('rejects a file that this process may read but not write', async () => {
+    const path = join(dir, 'epochgate.db');
+    await (await sqlite(path)).close();
+    handToOtherUser(dir, path, 0o644);
+    expect(await openInChild(path)).toMatch(/not readable and writable/);
+  });
+
+  it('rejects a path whose parent is a regular file, naming the path', async () => {
+    writeFileSync(join(dir, 'file'), 'x');
+    const path = join(dir, 'file', 'epochgate.db');
+    await expect(sqlite(path)).rejects.toThrow(path);
   });
 
   it('refuses a database from a newer epochgate (user_version above ours)', async () => {
@@ -122,5 +155,91 @@ describe('opening the sqlite store', () => {
 
   it('refuses the redis store with a clear message until it exists', async () => {
     await expect(openStore({ kind: 'redis', url: 'redis://127.0.0.1:6379/0' })).rejects.toThrow('redis store is not available yet');
+  });
+
+  // Each damage alone must be refused: a store that accepted any of them would start with fresh epochs.
+  for (const damage of DAMAGES) {
+    it(`refuses a damaged database (${damage.name}), naming the path and leaving the bytes as they were`, async () => {
+      const path = join(dir, 'epochgate.db');
+      const bytes = writeDamaged(path, await writeHealthyDatabase(path), damage);
+      await expect(sqlite(path)).rejects.toThrow(path);
+      expect(readFileSync(path).equals(bytes)).toBe(true);
+      expect(existsSync(`${path}-wal`)).toBe(false);
+      // The failed open gave its lock back: a second try meets the same damage, not a lock.
+      await expect(sqlite(path)).rejects.not.toBeInstanceOf(SqliteLockedError);
+    });
+  }
+
+  it('never leaves a zero-length file when it creates a database (built aside, then linked into place)', async () => {
+    const path = join(dir, 'epochgate.db');
+    (await sqlite(path)).close();
+    expect(readFileSync(path).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\u0000');
+    expect(readdirSync(dir).filter((f) => f.includes('.new-'))).toEqual([]);
+  });
+
+  it('refuses a database that claims our schema version but lacks a table', async () => {
+    const path = join(dir, 'epochgate.db');
+    await (await sqlite(path)).close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE mcp_sessions');
+    raw.close();
+    await expect(sqlite(path)).rejects.toThrow(/tables missing: mcp_sessions/);
+  });
+});
+
+describe('one writer per SQLite file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'epochgate-lock-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second open of the same file while the first holds it, naming the holder pid and host', async () => {
+    const path = join(dir, 'epochgate.db');
+    const first = await sqlite(path);
+    const refused = await sqlite(path).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(SqliteLockedError);
+    expect((refused as SqliteLockedError).holder).toMatchObject({ pid: process.pid, host: hostname() });
+    expect(String((refused as Error).message)).toContain(`process ${process.pid} on host ${hostname()}`);
+    await first.ping();
+    await first.close();
+    const again = await sqlite(path);
+    await again.close();
+  });
+
+  it('never names a dead process left in the holder file by a crash: it waits (bounded) for the live holder', async () => {
+    const path = join(dir, 'epochgate.db');
+    const first = await sqlite(path);
+    const liveHolder = readFileSync(`${path}.lock-holder`);
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    // As if the holder was killed -9 earlier and the new one has not written its file yet.
+    writeFileSync(`${path}.lock-holder`, JSON.stringify({ pid: deadPid, host: hostname(), started: 'earlier' }));
+    const refused = sqlite(path).catch((err: unknown) => err);
+    writeFileSync(`${path}.lock-holder`, liveHolder);
+    expect(await refused).toMatchObject({ holder: { pid: process.pid } });
+    await first.close();
+  });
+
+  it('gives the lock back when the gateway fails to start after taking it (a port already in use)', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    const files = writeGatewayFiles({ upstreamUrl: 'http://127.0.0.1:9', dir });
+    const config = loadConfig(files.configFile, { listenData: `127.0.0.1:${port}` });
+    try {
+      await expect(startGateway({ config, logger: pino({ level: 'silent' }), watchPolicies: false })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      busy.close();
+    }
+    const path = config.store.kind === 'sqlite' ? config.store.path : '';
+    await (await sqlite(path)).close();
+  });
+
+  it('takes the lock before looking at the file: a second open of a damaged file held by another is a lock error', async () => {
+    const path = join(dir, 'epochgate.db');
+    const first = await sqlite(path);
+    writeFileSync(join(dir, 'other.db'), '');
+    await expect(sqlite(path)).rejects.toBeInstanceOf(SqliteLockedError);
+    await first.close();
   });
 });

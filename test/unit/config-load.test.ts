@@ -35,7 +35,7 @@ describe('loadConfig', () => {
     expect(config.listen).toEqual({ data: { host: '127.0.0.1', port: 8080 }, control: { host: '127.0.0.1', port: 8081 } });
     expect(config.publicUrl).toBeNull();
     expect(config.tokens).toEqual({ issuer: 'epochgate', audience: 'epochgate', keysPath: join(dir, '../var/keys.json') });
-    expect(config.store).toEqual({ kind: 'sqlite', path: join(dir, '../var/epochgate.db'), synchronous: 'full' });
+    expect(config.store).toEqual({ kind: 'sqlite', path: join(dir, '../var/epochgate.db'), synchronous: 'full', ledgerRetentionMs: 7 * 86_400_000 });
     expect(config.policiesDir).toBe(join(dir, '../policies'));
     expect(config.audit.path).toBe('-');
     expect(config.log.level).toBe('info');
@@ -56,7 +56,7 @@ describe('loadConfig', () => {
     const file = write(`store: { kind: sqlite, path: state/db.sqlite, synchronous: normal }\naudit: { path: logs/audit.log }\npolicies: /abs/policies\n${MINIMAL}`);
     const dir = join(file, '..');
     const config = loadConfig(file, {}, {});
-    expect(config.store).toEqual({ kind: 'sqlite', path: join(dir, 'state/db.sqlite'), synchronous: 'normal' });
+    expect(config.store).toEqual({ kind: 'sqlite', path: join(dir, 'state/db.sqlite'), synchronous: 'normal', ledgerRetentionMs: 7 * 86_400_000 });
     expect(config.audit.path).toBe(join(dir, 'logs/audit.log'));
     expect(config.policiesDir).toBe('/abs/policies');
   });
@@ -147,6 +147,9 @@ describe('loadConfig', () => {
     expect(failure(`store: { kind: redis }\n${MINIMAL}`).issues[0]).toMatchObject({ path: 'store.url' });
     expect(failure(`limits: { max_header_bytes: -1 }\n${MINIMAL}`).issues[0]).toMatchObject({ path: 'limits.max_header_bytes' });
     expect(failure('log: { level: info }\n').issues[0]).toMatchObject({ path: 'tools' });
+    expect(failure(`store: { kind: sqlite, ledger_retention: 7 }\n${MINIMAL}`).issues[0]).toMatchObject({ path: 'store.ledger_retention' });
+    expect(failure(`store: { kind: sqlite, ledger_retention: forever }\n${MINIMAL}`).issues[0]?.message).toContain('duration');
+    expect(loadConfig(write(`store: { kind: memory, ledger_retention: 12h }\n${MINIMAL}`), {}, {}).store).toEqual({ kind: 'memory', ledgerRetentionMs: 12 * 3_600_000 });
     const redis = loadConfig(write(`store: { kind: redis, url: "redis://127.0.0.1:6379/0" }\n${MINIMAL}`), {}, {});
     expect(redis.store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379/0' });
   });

@@ -18,7 +18,7 @@ describe('shipped examples', () => {
   it('config/epochgate.yaml is the documented demo', () => {
     const config = loadConfig(join(ROOT, 'config/epochgate.yaml'), {}, {});
     expect(config.listen).toEqual({ data: { host: '127.0.0.1', port: 8080 }, control: { host: '127.0.0.1', port: 8081 } });
-    expect(config.store).toEqual({ kind: 'sqlite', path: join(ROOT, 'var/epochgate.db'), synchronous: 'full' });
+    expect(config.store).toEqual({ kind: 'sqlite', path: join(ROOT, 'var/epochgate.db'), synchronous: 'full', ledgerRetentionMs: 7 * 86_400_000 });
     expect(config.tokens.keysPath).toBe(join(ROOT, 'var/keys.json'));
     expect(config.policiesDir).toBe(join(ROOT, 'policies'));
     expect(config.audit.path).toBe(join(ROOT, 'var/audit.log'));

@@ -1,6 +1,8 @@
 // In-process LedgerStore (tests and demos). Each method does all its work synchronously before returning,
-// so the epoch check and the reservation are one step, exactly like one SQLite transaction.
-import { actionFor, canResolve, isLive, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
+// so the epoch check and the reservation are one step, exactly like one SQLite transaction. Records and
+// their indexes live in MemoryLedgerIndex; the occurrence rule is the shared one (ledger-occurrence.ts).
+import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, isLive, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
+import { reserveOccurrence, type OccurrenceKey, type OccurrenceTable } from '../ledger-occurrence.js';
 import type {
   CompletedOutcome,
   LedgerEntry,
@@ -12,6 +14,7 @@ import type {
   UnknownReason,
 } from '../ledger-types.js';
 import type { SessionRecord } from '../types.js';
+import { MemoryLedgerIndex, type Slot } from './memory-ledger-index.js';
 
 /** What the ledger reads of the memory store it lives in. */
 export interface MemoryLedgerHost {
@@ -22,28 +25,42 @@ export interface MemoryLedgerHost {
   guard<T>(operation: () => T): Promise<T>;
 }
 
-interface Slot {
-  entry: LedgerEntry;
-  /** Epoch of the call holding (or that last held) the occurrence slot. */
-  attemptEpoch: number;
-  attempts: number;
+/** The counters of a session's current (window, epoch); any other window or epoch can never be read again. */
+interface CounterGroup {
+  readonly window: number;
+  readonly epoch: number;
+  readonly calls: Map<string, number>;
 }
 
 export class MemoryLedger implements LedgerStore {
-  /** Insertion order = ledger order. */
-  private readonly slots = new Map<string, Slot>();
-  /** `session \0 window \0 epoch \0 fingerprint` → calls that took an occurrence slot in that epoch. */
-  private readonly counters = new Map<string, number>();
+  private readonly index = new MemoryLedgerIndex();
+  private readonly counters = new Map<string, CounterGroup>();
+  private readonly occurrences: OccurrenceTable<Slot> = this.occurrenceTable();
   private nextPurge = 0;
 
-  constructor(private readonly host: MemoryLedgerHost) {}
+  constructor(
+    private readonly host: MemoryLedgerHost,
+    private readonly retentionMs = DEFAULT_LEDGER_RETENTION_MS,
+  ) {}
 
   reserve(r: ReserveRequest): Promise<ReserveResult> {
     return this.guard((): ReserveResult => {
       const session = this.host.session(r.sessionId);
       if (!session || session.state !== 'active' || session.epoch !== r.epoch) return { kind: 'fenced', current: session ?? null };
-      return r.idempotencyKey === null ? this.reserveOccurrence(r) : this.reserveKey(r, r.idempotencyKey);
+      this.purgeExpired(r.now);
+      return r.idempotencyKey === null ? reserveOccurrence(this.occurrences, r) : this.reserveKey(r, r.idempotencyKey);
     });
+  }
+
+  /** SPEC §10: the window that `closedSeq` opened closed at a checkpoint; its bodies go now. */
+  closeWindow(sessionId: string, closedSeq: number, now: number): void {
+    this.index.closeWindow(sessionId, closedSeq, now);
+    this.counters.delete(sessionId);
+  }
+
+  /** SPEC §10: the session became final; the bodies of its open window go now. */
+  closeSession(sessionId: string, now: number): void {
+    this.closeWindow(sessionId, this.host.checkpointSeq(sessionId), now);
   }
 
   complete(entryId: string, attempt: string, outcome: CompletedOutcome): Promise<boolean> {
@@ -59,7 +76,11 @@ export class MemoryLedger implements LedgerStore {
         bodySha256: outcome.bodySha256,
         bodyBytes: outcome.bodyBytes,
         updatedAt: outcome.now,
-        response: { status: outcome.status, headers: structuredClone(outcome.headers), body: outcome.body === null ? null : Buffer.from(outcome.body) },
+        response: {
+          status: outcome.status,
+          headers: structuredClone(outcome.headers),
+          body: outcome.body === null || slot.closedAt !== null ? null : Buffer.from(outcome.body),
+        },
       });
       return true;
     });
@@ -80,21 +101,21 @@ export class MemoryLedger implements LedgerStore {
       if (!slot) return false;
       const { entry } = slot;
       if (entry.kind === 'replay') {
-        const key = counterKey(entry.sessionId, entry.checkpointSeq, slot.attemptEpoch, entry.fingerprint);
-        this.counters.set(key, Math.max((this.counters.get(key) ?? 1) - 1, 0));
+        const group = this.counters.get(entry.sessionId);
+        const calls = group?.window === entry.checkpointSeq && group.epoch === slot.attemptEpoch ? group.calls : undefined;
+        calls?.set(entry.fingerprint, Math.max((calls.get(entry.fingerprint) ?? 1) - 1, 0));
       }
-      if (slot.attempts <= 1) this.slots.delete(entryId);
-      else {
+      if (slot.attempts > 1) {
         slot.attempts -= 1;
         slot.entry = freeze({ ...entry, state: 'retry', updatedAt: now });
-      }
+      } else this.index.remove(slot);
       return true;
     });
   }
 
   resolve(sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): Promise<ResolveResult> {
     return this.guard((): ResolveResult => {
-      const slot = this.slots.get(entryId);
+      const slot = this.index.get(entryId);
       if (!slot || slot.entry.sessionId !== sessionId) return { ok: false, current: null };
       if (!canResolve(slot.entry, resolution)) return { ok: false, current: bare(slot.entry) };
       const previous = slot.entry.state;
@@ -105,20 +126,20 @@ export class MemoryLedger implements LedgerStore {
 
   list(sessionId: string, now: number): Promise<LedgerEntry[]> {
     return this.guard(() => {
-      const window = this.host.checkpointSeq(sessionId);
-      return [...this.slots.values()]
-        .map((s) => s.entry)
-        .filter((e) => e.sessionId === sessionId && (e.kind === 'replay' ? e.checkpointSeq === window : isLive(e, now)))
-        .map(bare);
+      const window = this.index.window(sessionId, this.host.checkpointSeq(sessionId));
+      const keys = this.index.keysOf(sessionId).filter((s) => isLive(s.entry, now));
+      // Ledger order across both kinds, as the index keeps it.
+      const order = new Map([...this.index.all()].map((slot, i) => [slot.entry.entryId, i]));
+      return [...window, ...keys]
+        .sort((a, b) => order.get(a.entry.entryId)! - order.get(b.entry.entryId)!)
+        .map((s) => bare(s.entry));
     });
   }
 
   summary(sessionId: string, recent: number): Promise<LedgerSummary> {
     return this.guard(() => {
       const window = this.host.checkpointSeq(sessionId);
-      const entries = [...this.slots.values()]
-        .map((s) => s.entry)
-        .filter((e) => e.sessionId === sessionId && e.kind === 'replay' && e.checkpointSeq === window);
+      const entries = this.index.window(sessionId, window).map((s) => s.entry);
       return { checkpointSeq: window, count: entries.length, recent: entries.slice(-recent).map(bare) };
     });
   }
@@ -126,7 +147,7 @@ export class MemoryLedger implements LedgerStore {
   recoverInFlight(now: number): Promise<LedgerEntry[]> {
     return this.guard(() => {
       const recovered: LedgerEntry[] = [];
-      for (const slot of this.slots.values()) {
+      for (const slot of this.index.all()) {
         if (slot.entry.state !== 'in_flight') continue;
         slot.entry = freeze({ ...slot.entry, state: 'unknown', unknownReason: 'gateway_restart', updatedAt: now });
         recovered.push(bare(slot.entry));
@@ -135,36 +156,10 @@ export class MemoryLedger implements LedgerStore {
     });
   }
 
-  private reserveOccurrence(r: ReserveRequest): ReserveResult {
-    const window = this.host.checkpointSeq(r.sessionId);
-    const key = counterKey(r.sessionId, window, r.epoch, r.fingerprint);
-    const k = (this.counters.get(key) ?? 0) + 1;
-    const sameCall = [...this.slots.values()].filter(
-      (s) => s.entry.sessionId === r.sessionId && s.entry.kind === 'replay' && s.entry.checkpointSeq === window && s.entry.fingerprint === r.fingerprint,
-    );
-    // SPEC §10: matched only against calls forwarded in earlier epochs; within one epoch nothing is suppressed.
-    const earlier = sameCall.filter((s) => s.entry.epoch < r.epoch)[k - 1];
-    if (earlier) {
-      const action = actionFor(earlier.entry.state);
-      if (action === 'in_progress' || action === 'unknown') return { kind: action, entry: bare(earlier.entry) };
-      this.counters.set(key, k);
-      if (action === 'replay') return { kind: 'replay', entry: withCopiedBody(earlier.entry), occurrence: k };
-      return { kind: 'forward', entry: this.take(earlier, r), occurrence: k };
-    }
-    this.counters.set(key, k);
-    const entry = this.insert(r, window, sameCall.length + 1, null);
-    return { kind: 'forward', entry, occurrence: entry.occurrence };
-  }
-
   private reserveKey(r: ReserveRequest, idempotencyKey: string): ReserveResult {
-    this.purgeExpired(r.now);
-    let found: Slot | undefined;
-    for (const slot of this.slots.values()) {
-      const e = slot.entry;
-      if (e.kind === 'key' && e.sessionId === r.sessionId && e.tool === r.tool && e.idempotencyKey === idempotencyKey) found = slot;
-    }
+    let found = this.index.key(r.sessionId, r.tool, idempotencyKey);
     if (found && !isLive(found.entry, r.now)) {
-      this.slots.delete(found.entry.entryId);
+      this.index.remove(found);
       found = undefined;
     }
     if (!found) {
@@ -179,7 +174,6 @@ export class MemoryLedger implements LedgerStore {
   }
 
   private insert(r: ReserveRequest, window: number, occurrence: number, expiresAt: number | null): LedgerEntry {
-    if (this.slots.has(r.newEntryId)) throw new Error(`duplicate ledger entry id ${r.newEntryId}`);
     const entry = freeze({
       entryId: r.newEntryId,
       sessionId: r.sessionId,
@@ -204,8 +198,30 @@ export class MemoryLedger implements LedgerStore {
       expiresAt,
       resolvedBy: null,
     });
-    this.slots.set(entry.entryId, { entry, attemptEpoch: r.epoch, attempts: 1 });
+    this.index.add(entry, r.epoch);
     return entry;
+  }
+
+  /** The memory side of the shared occurrence rule: every read is one map lookup. */
+  private occurrenceTable(): OccurrenceTable<Slot> {
+    const group = (k: OccurrenceKey): CounterGroup => {
+      const current = this.counters.get(k.sessionId);
+      if (current?.window === k.window && current.epoch === k.epoch) return current;
+      const fresh = { window: k.window, epoch: k.epoch, calls: new Map<string, number>() };
+      this.counters.set(k.sessionId, fresh);
+      return fresh;
+    };
+    return {
+      window: (sessionId) => this.host.checkpointSeq(sessionId),
+      calls: (k) => group(k).calls.get(k.fingerprint) ?? 0,
+      setCalls: (k, calls) => group(k).calls.set(k.fingerprint, calls),
+      at: (k, occurrence) => this.index.at(k.sessionId, k.window, k.fingerprint, occurrence),
+      last: (k) => this.index.last(k.sessionId, k.window, k.fingerprint),
+      view: (slot) => bare(slot.entry),
+      replay: (slot) => withCopiedBody(slot.entry),
+      take: (slot, r) => this.take(slot, r),
+      insert: (r, window, occurrence) => this.insert(r, window, occurrence, null),
+    };
   }
 
   private take(slot: Slot, r: ReserveRequest): LedgerEntry {
@@ -216,25 +232,20 @@ export class MemoryLedger implements LedgerStore {
   }
 
   private held(entryId: string, attempt: string): Slot | undefined {
-    const slot = this.slots.get(entryId);
+    const slot = this.index.get(entryId);
     return slot && slot.entry.state === 'in_flight' && slot.entry.attempt === attempt ? slot : undefined;
   }
 
+  /** Expired key records and, past ledger_retention, closed entries (at most every LEDGER_PURGE_INTERVAL_MS). */
   private purgeExpired(now: number): void {
     if (now < this.nextPurge) return;
-    for (const [id, slot] of this.slots) {
-      if (slot.entry.kind === 'key' && slot.entry.state !== 'in_flight' && !isLive(slot.entry, now)) this.slots.delete(id);
-    }
+    this.index.purge((slot) => slot.entry.state !== 'in_flight' && !isLive(slot.entry, now), now - this.retentionMs);
     this.nextPurge = now + LEDGER_PURGE_INTERVAL_MS;
   }
 
   private guard<T>(operation: () => T): Promise<T> {
     return this.host.guard(operation);
   }
-}
-
-function counterKey(sessionId: string, window: number, epoch: number, fingerprint: string): string {
-  return `${sessionId}\u0000${window}\u0000${epoch}\u0000${fingerprint}`;
 }
 
 function freeze(entry: LedgerEntry): LedgerEntry {

@@ -23,6 +23,8 @@ import { MemoryMcpSessions } from './memory-mcp-sessions.js';
 export interface MemoryStoreOptions {
   /** Called with the underlying error before it is thrown as store_unavailable (parity with sqlite). */
   readonly onError?: (err: unknown) => void;
+  /** SPEC §10: how long closed ledger entries keep their metadata (default 7 days). */
+  readonly ledgerRetentionMs?: number;
 }
 
 /** Same cadence as the sqlite store, so both answer identically around expiry. */
@@ -35,11 +37,7 @@ export class MemoryStore implements Store {
     (id) => this.sessions.get(id),
   );
   readonly mcpSessions = new MemoryMcpSessions((operation) => this.guard(operation));
-  readonly ledger = new MemoryLedger({
-    session: (id) => this.sessions.get(id),
-    checkpointSeq: (id) => this.checkpoints.get(id)?.at(-1)?.seq ?? 0,
-    guard: (operation) => this.guard(operation),
-  });
+  readonly ledger: MemoryLedger;
   private readonly sessions = new Map<string, SessionRecord>();
   /** `agentId \0 taskId` → session id of its one non-final session (the sqlite partial unique index). */
   private readonly openByAgentTask = new Map<string, string>();
@@ -49,7 +47,14 @@ export class MemoryStore implements Store {
   private nextAssertionPurge = 0;
   private closed = false;
 
-  constructor(private readonly options: MemoryStoreOptions = {}) {}
+  constructor(private readonly options: MemoryStoreOptions = {}) {
+    const host = {
+      session: (id: string) => this.sessions.get(id),
+      checkpointSeq: (id: string) => this.checkpoints.get(id)?.at(-1)?.seq ?? 0,
+      guard: <T>(operation: () => T) => this.guard(operation),
+    };
+    this.ledger = new MemoryLedger(host, options.ledgerRetentionMs);
+  }
 
   createSession(session: SessionRecord): Promise<CreateSessionResult> {
     return this.guard(() => {
@@ -157,6 +162,8 @@ export class MemoryStore implements Store {
       });
       list.push(record);
       this.checkpoints.set(checkpoint.sessionId, list);
+      // SPEC §10: the checkpoint closes the window the previous one opened (the sqlite trigger's twin).
+      this.ledger.closeWindow(record.sessionId, record.seq - 1, record.createdAt);
       this.checkpointIds.add(record.checkpointId);
       return record;
     });
@@ -194,6 +201,7 @@ export class MemoryStore implements Store {
     if (previous && isOpen(previous.state)) this.openByAgentTask.delete(openKey(previous));
     if (isOpen(next.state)) this.openByAgentTask.set(openKey(next), next.sessionId);
     this.sessions.set(next.sessionId, next);
+    if (previous && isOpen(previous.state) && !isOpen(next.state)) this.ledger.closeSession(next.sessionId, next.updatedAt);
     return next;
   }
 

@@ -2,12 +2,13 @@
 // never edit a shipped step, since databases in the field have already run it.
 import type { Database } from 'better-sqlite3';
 
-interface Migration {
+export interface Migration {
   readonly version: number;
   readonly sql: string;
 }
 
-const MIGRATIONS: readonly Migration[] = [
+/** Exported for the migration tests, which build databases of older versions step by step. */
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     sql: `
@@ -165,6 +166,51 @@ const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // SPEC §10 "Cost does not grow with the ledger": the occurrence rule finds the k-th entry by index
+    // (session, window, fingerprint, occurrence) instead of counting and OFFSET-scanning (ledger-occurrence.ts).
+    // Occurrences are renumbered dense in ledger order first (releases used to leave gaps).
+    // Retention: bodies of closed windows and final sessions are dropped by triggers in the same transaction
+    // as the checkpoint or state change; closed_at starts the ledger_retention clock for the metadata.
+    // Counters of earlier windows and epochs can never be read again: triggers delete them, so a
+    // reservation never has to.
+    version: 5,
+    sql: `
+      DROP INDEX ledger_window;
+      UPDATE ledger_entries SET occurrence = numbered.n
+        FROM (SELECT ord AS o, row_number() OVER (PARTITION BY session_id, checkpoint_seq, fingerprint ORDER BY ord) AS n
+              FROM ledger_entries WHERE kind = 'replay') AS numbered
+        WHERE ledger_entries.ord = numbered.o;
+      CREATE INDEX ledger_occurrence ON ledger_entries (session_id, checkpoint_seq, fingerprint, occurrence) WHERE kind = 'replay';
+      CREATE INDEX ledger_window ON ledger_entries (session_id, checkpoint_seq, ord) WHERE kind = 'replay';
+
+      ALTER TABLE ledger_entries ADD COLUMN closed_at INTEGER;
+      UPDATE ledger_entries SET body = NULL, closed_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+        WHERE kind = 'replay' AND (
+          checkpoint_seq < (SELECT coalesce(max(seq), 0) FROM checkpoints c WHERE c.session_id = ledger_entries.session_id)
+          OR session_id IN (SELECT session_id FROM sessions WHERE state IN ('closed', 'revoked')));
+      CREATE INDEX ledger_closed ON ledger_entries (closed_at) WHERE closed_at IS NOT NULL;
+      DELETE FROM ledger_counters WHERE NOT EXISTS (
+        SELECT 1 FROM sessions s WHERE s.session_id = ledger_counters.session_id AND s.state IN ('active', 'suspended')
+          AND s.epoch = ledger_counters.epoch
+          AND ledger_counters.checkpoint_seq = (SELECT coalesce(max(seq), 0) FROM checkpoints c WHERE c.session_id = s.session_id));
+
+      CREATE TRIGGER ledger_close_window AFTER INSERT ON checkpoints BEGIN
+        UPDATE ledger_entries SET body = NULL, closed_at = NEW.created_at
+          WHERE kind = 'replay' AND session_id = NEW.session_id AND checkpoint_seq = NEW.seq - 1 AND closed_at IS NULL;
+        DELETE FROM ledger_counters WHERE session_id = NEW.session_id AND checkpoint_seq < NEW.seq;
+      END;
+      CREATE TRIGGER ledger_close_session AFTER UPDATE OF state ON sessions
+        WHEN NEW.state IN ('closed', 'revoked') AND OLD.state NOT IN ('closed', 'revoked') BEGIN
+        UPDATE ledger_entries SET body = NULL, closed_at = NEW.updated_at
+          WHERE kind = 'replay' AND session_id = NEW.session_id AND closed_at IS NULL;
+        DELETE FROM ledger_counters WHERE session_id = NEW.session_id;
+      END;
+      CREATE TRIGGER ledger_new_epoch AFTER UPDATE OF epoch ON sessions WHEN NEW.epoch > OLD.epoch BEGIN
+        DELETE FROM ledger_counters WHERE session_id = NEW.session_id AND epoch < NEW.epoch;
+      END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -195,5 +241,16 @@ export function migrate(db: Database, path: string): void {
   }
   for (const migration of MIGRATIONS) {
     if (migration.version > found) step.immediate(migration);
+  }
+}
+
+/** Every table the current schema has: a database claiming our version but missing one is damaged. */
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions'];
+
+export function checkSchema(db: Database, path: string): void {
+  const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+  const missing = EXPECTED_TABLES.filter((table) => !present.has(table));
+  if (missing.length > 0) {
+    throw new Error(`SQLite store ${path} is damaged or not an epochgate database: tables missing: ${missing.join(', ')}`);
   }
 }

@@ -1,10 +1,11 @@
 // Opening the database file. SPEC §14: a missing database is created; an unreadable or corrupt one is a
 // start-up error and is never replaced, because a fresh file would restart every epoch at 1 and let
 // tokens fenced off before the restart verify again.
-import { accessSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, linkSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from './migrations.js';
+import { headerProblem } from './sqlite-header.js';
+import { checkSchema, migrate } from './migrations.js';
 
 /** How long a connection waits for another connection's write lock before failing (store_unavailable). */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -37,6 +38,7 @@ export function openSqliteDatabase(path: string, synchronous: SqliteSynchronous)
     db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
     migrate(db, path);
+    checkSchema(db, path);
     return db;
   } catch (err) {
     db.close();
@@ -65,15 +67,48 @@ function checkFile(path: string): void {
   } catch (err) {
     throw openError(path, err, 'is not readable and writable by this process');
   }
+  // Mid-checkpoint after a kill -9 the file may be shorter than its header says while the WAL still holds
+  // the pages: then SQLite's own recovery and quick_check judge it, not our length check.
+  const problem = headerProblem(path, walHasFrames(path));
+  if (problem) {
+    throw new Error(
+      `SQLite store ${path} cannot be used: ${problem}; the file is corrupt, truncated or not an epochgate database. ` +
+        'It was left untouched: restore it from a backup or point store.path elsewhere',
+    );
+  }
 }
 
-/** The database holds session metadata and approval body previews: owner-only, like the key file.
- *  SQLite gives its -wal and -shm files the database file's permissions. */
-function createPrivateFile(path: string): void {
+function walHasFrames(path: string): boolean {
   try {
-    closeSync(openSync(path, 'wx', 0o600));
+    return statSync(`${path}-wal`).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A missing database is built complete under a temporary name and then linked into place, so a crash
+ * while creating it never leaves a zero-length or half-made file at `path` (which the next start would
+ * rightly refuse). link() fails if `path` appeared meanwhile: an existing database is never replaced.
+ * Owner-only (0600): it holds session metadata and approval body previews, like the key file; SQLite
+ * gives its -wal and -shm files the database file's permissions.
+ */
+function createPrivateFile(path: string): void {
+  const tmp = `${path}.new-${process.pid}`;
+  try {
+    closeSync(openSync(tmp, 'w', 0o600));
+    const db = new Database(tmp);
+    try {
+      db.pragma('journal_mode = WAL');
+      migrate(db, tmp);
+    } finally {
+      db.close();
+    }
+    linkSync(tmp, path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw openError(path, err, 'cannot be created');
+  } finally {
+    for (const file of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(file, { force: true });
   }
 }
 

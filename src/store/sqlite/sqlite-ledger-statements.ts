@@ -31,14 +31,18 @@ export interface LedgerRow {
   updated_at: number;
   expires_at: number | null;
   resolved_by: string | null;
+  closed_at: number | null;
 }
 
 /** Every column but the body: listings never read bodies. */
 const LIST_COLUMNS = `ord, entry_id, session_id, kind, checkpoint_seq, tool, idem_key, fingerprint, occurrence, epoch,
   attempt_epoch, attempts, state, unknown_reason, attempt, method, path, mcp_tool, status, NULL AS headers, NULL AS body,
-  body_sha256, body_bytes, created_at, updated_at, expires_at, resolved_by`;
+  body_sha256, body_bytes, created_at, updated_at, expires_at, resolved_by, closed_at`;
 
 export type LedgerStatements = ReturnType<typeof prepareLedgerStatements>;
+
+/** Closed entries deleted per purge at most; a full batch makes the next reservation purge again. */
+export const PURGE_BATCH = 500;
 
 export function prepareLedgerStatements(db: Database.Database) {
   return {
@@ -46,8 +50,7 @@ export function prepareLedgerStatements(db: Database.Database) {
     window: db
       .prepare<unknown[], number>('SELECT coalesce(max(seq), 0) FROM checkpoints WHERE session_id = ?')
       .pluck(),
-    // Counters of other windows and epochs can never be read again.
-    purgeCounters: db.prepare('DELETE FROM ledger_counters WHERE session_id = ? AND (checkpoint_seq <> ? OR epoch <> ?)'),
+    // Counters of earlier windows and epochs are deleted by triggers (migration 5), never here.
     selectCounter: db
       .prepare<unknown[], number>('SELECT calls FROM ledger_counters WHERE session_id = ? AND checkpoint_seq = ? AND epoch = ? AND fingerprint = ?')
       .pluck(),
@@ -59,17 +62,29 @@ export function prepareLedgerStatements(db: Database.Database) {
       `UPDATE ledger_counters SET calls = max(calls - 1, 0)
        WHERE session_id = ? AND checkpoint_seq = ? AND epoch = ? AND fingerprint = ?`,
     ),
-    // SPEC §10: the k-th forwarded call with this fingerprint among those of earlier epochs in the window.
-    kthEarlier: db.prepare<unknown[], LedgerRow>(
+    // One seek in ledger_occurrence (ledger-occurrence.ts explains why this is the k-th earlier call).
+    atOccurrence: db.prepare<unknown[], LedgerRow>(
       `SELECT * FROM ledger_entries
-       WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ? AND epoch < ?
-       ORDER BY ord LIMIT 1 OFFSET ?`,
+       WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ? AND occurrence = ?
+       ORDER BY ord LIMIT 1`,
     ),
-    countInWindow: db
+    // max() over an equality prefix of ledger_occurrence: one seek, not a count.
+    lastOccurrence: db
       .prepare<unknown[], number>(
-        `SELECT count(*) FROM ledger_entries WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ?`,
+        `SELECT coalesce(max(occurrence), 0) FROM ledger_entries WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ?`,
       )
       .pluck(),
+    // A released entry gives its number back: the later ones (calls reserved while it was in flight) move down.
+    shiftDown: db.prepare(
+      `UPDATE ledger_entries SET occurrence = occurrence - 1
+       WHERE kind = 'replay' AND session_id = ? AND checkpoint_seq = ? AND fingerprint = ? AND occurrence > ?`,
+    ),
+    // SPEC §10 retention: metadata of closed windows and final sessions, ledger_retention after closing.
+    // Bounded (PURGE_BATCH rows), so one reservation never pays for a week of closed windows at once.
+    purgeClosed: db.prepare(
+      `DELETE FROM ledger_entries WHERE ord IN (
+         SELECT ord FROM ledger_entries WHERE closed_at <= ? AND state <> 'in_flight' LIMIT ${PURGE_BATCH})`,
+    ),
     selectKey: db.prepare<unknown[], LedgerRow>(
       `SELECT * FROM ledger_entries WHERE kind = 'key' AND session_id = ? AND tool = ? AND idem_key = ?`,
     ),
@@ -90,7 +105,7 @@ export function prepareLedgerStatements(db: Database.Database) {
     selectHeld: db.prepare<unknown[], LedgerRow>(`SELECT * FROM ledger_entries WHERE entry_id = ? AND state = 'in_flight' AND attempt = ?`),
     complete: db.prepare(
       `UPDATE ledger_entries SET state = @state, unknown_reason = @unknown_reason, status = @status, headers = @headers,
-         body = @body, body_sha256 = @body_sha256, body_bytes = @body_bytes, updated_at = @now
+         body = CASE WHEN closed_at IS NULL THEN @body END, body_sha256 = @body_sha256, body_bytes = @body_bytes, updated_at = @now
        WHERE entry_id = @entry_id AND state = 'in_flight' AND attempt = @attempt`,
     ),
     markUnknown: db.prepare(

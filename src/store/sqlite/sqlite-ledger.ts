@@ -3,7 +3,8 @@
 // same write lock, so neither a concurrent resume nor a concurrent checkpoint (another connection or
 // process included) can interleave (DESIGN rule 10).
 import type Database from 'better-sqlite3';
-import { actionFor, canResolve, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
+import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
+import { reserveOccurrence, type OccurrenceTable } from '../ledger-occurrence.js';
 import type {
   CompletedOutcome,
   LedgerEntry,
@@ -15,14 +16,15 @@ import type {
   UnknownReason,
 } from '../ledger-types.js';
 import { toSession } from './sqlite-rows.js';
-import { prepareLedgerStatements, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
+import { prepareLedgerStatements, PURGE_BATCH, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
 import type { StoreGuard } from '../guard.js';
-
-/** Runs one synchronous backend operation, turning failures into store_unavailable (the store's guard). */
 
 export class SqliteLedger implements LedgerStore {
   private readonly sql: LedgerStatements;
+  private readonly occurrences: OccurrenceTable<LedgerRow>;
   private readonly reserveTx: Database.Transaction<(r: ReserveRequest, purge: boolean) => ReserveResult>;
+  /** Set inside the reservation's transaction when the last purge was cut at PURGE_BATCH. */
+  private purgeBehind = false;
   private readonly releaseTx: Database.Transaction<(entryId: string, attempt: string, now: number) => boolean>;
   private readonly resolveTx: Database.Transaction<(s: string, e: string, r: 'retry' | 'done', by: string, now: number) => ResolveResult>;
   private nextPurge = 0;
@@ -30,24 +32,29 @@ export class SqliteLedger implements LedgerStore {
   constructor(
     db: Database.Database,
     private readonly guard: StoreGuard,
+    private readonly retentionMs = DEFAULT_LEDGER_RETENTION_MS,
   ) {
     const sql = prepareLedgerStatements(db);
     this.sql = sql;
+    this.occurrences = this.occurrenceTable();
     this.reserveTx = db.transaction((r: ReserveRequest, purge: boolean): ReserveResult => {
       const sessionRow = sql.selectSession.get(r.sessionId);
       if (!sessionRow || sessionRow.state !== 'active' || sessionRow.epoch !== r.epoch) {
         return { kind: 'fenced', current: sessionRow === undefined ? null : toSession(sessionRow) };
       }
-      if (r.idempotencyKey === null) return this.reserveOccurrence(r);
-      if (purge) sql.purgeExpiredKeys.run(r.now);
+      if (purge) this.purge(r.now);
+      if (r.idempotencyKey === null) return reserveOccurrence(this.occurrences, r);
       return this.reserveKey(r, r.idempotencyKey);
     });
     this.releaseTx = db.transaction((entryId: string, attempt: string, now: number): boolean => {
       const row = sql.selectHeld.get(entryId, attempt);
       if (!row) return false;
       if (row.kind === 'replay') sql.decrementCounter.run(row.session_id, row.checkpoint_seq, row.attempt_epoch, row.fingerprint);
-      if (row.attempts <= 1) sql.deleteEntry.run(entryId);
-      else sql.backToRetry.run(now, entryId);
+      if (row.attempts > 1) sql.backToRetry.run(now, entryId);
+      else {
+        sql.deleteEntry.run(entryId);
+        if (row.kind === 'replay') sql.shiftDown.run(row.session_id, row.checkpoint_seq, row.fingerprint, row.occurrence);
+      }
       return true;
     });
     this.resolveTx = db.transaction((sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): ResolveResult => {
@@ -62,10 +69,10 @@ export class SqliteLedger implements LedgerStore {
 
   reserve(r: ReserveRequest): Promise<ReserveResult> {
     return this.guard(() => {
-      const purge = r.idempotencyKey !== null && r.now >= this.nextPurge;
+      const purge = r.now >= this.nextPurge;
       // IMMEDIATE: the write lock is taken before the epoch is read, so the check and the insert are one step.
       const result = this.reserveTx.immediate(r, purge);
-      if (purge) this.nextPurge = r.now + LEDGER_PURGE_INTERVAL_MS;
+      if (purge) this.nextPurge = this.purgeBehind ? r.now : r.now + LEDGER_PURGE_INTERVAL_MS;
       return result;
     });
   }
@@ -118,28 +125,33 @@ export class SqliteLedger implements LedgerStore {
   }
 
   recoverInFlight(now: number): Promise<LedgerEntry[]> {
-    return this.guard(() => this.sql.recoverInFlight.all(now).map((row) => toLedgerEntry(row)));
+    return this.guard(() => {
+      // Start-up is also when a gateway that had no traffic for a while catches up on retention.
+      this.purge(now);
+      return this.sql.recoverInFlight.all(now).map((row) => toLedgerEntry(row));
+    });
   }
 
-  private reserveOccurrence(r: ReserveRequest): ReserveResult {
+  /** Expired key records and, past ledger_retention, closed entries: indexed deletes, folded into a reservation. */
+  private purge(now: number): void {
+    this.sql.purgeExpiredKeys.run(now);
+    this.purgeBehind = this.sql.purgeClosed.run(now - this.retentionMs).changes === PURGE_BATCH;
+  }
+
+  /** The SQLite side of the shared occurrence rule: every read is one index seek. */
+  private occurrenceTable(): OccurrenceTable<LedgerRow> {
     const sql = this.sql;
-    const window = sql.window.get(r.sessionId) ?? 0;
-    sql.purgeCounters.run(r.sessionId, window, r.epoch);
-    const k = (sql.selectCounter.get(r.sessionId, window, r.epoch, r.fingerprint) ?? 0) + 1;
-    const counter = { session_id: r.sessionId, window, epoch: r.epoch, fingerprint: r.fingerprint, calls: k };
-    // SPEC §10: matched only against calls forwarded in earlier epochs; within one epoch nothing is suppressed.
-    const earlier = sql.kthEarlier.get(r.sessionId, window, r.fingerprint, r.epoch, k - 1);
-    if (earlier) {
-      const action = actionFor(earlier.state);
-      if (action === 'in_progress' || action === 'unknown') return { kind: action, entry: toLedgerEntry(earlier) };
-      sql.setCounter.run(counter);
-      if (action === 'replay') return { kind: 'replay', entry: toLedgerEntry(earlier, true), occurrence: k };
-      return { kind: 'forward', entry: this.take(earlier, r), occurrence: k };
-    }
-    sql.setCounter.run(counter);
-    const occurrence = (sql.countInWindow.get(r.sessionId, window, r.fingerprint) ?? 0) + 1;
-    const entry = this.insert(r, window, occurrence, null);
-    return { kind: 'forward', entry, occurrence };
+    return {
+      window: (sessionId) => sql.window.get(sessionId) ?? 0,
+      calls: (k) => sql.selectCounter.get(k.sessionId, k.window, k.epoch, k.fingerprint) ?? 0,
+      setCalls: (k, calls) => sql.setCounter.run({ session_id: k.sessionId, window: k.window, epoch: k.epoch, fingerprint: k.fingerprint, calls }),
+      at: (k, occurrence) => sql.atOccurrence.get(k.sessionId, k.window, k.fingerprint, occurrence),
+      last: (k) => sql.lastOccurrence.get(k.sessionId, k.window, k.fingerprint) ?? 0,
+      view: (row) => toLedgerEntry(row),
+      replay: (row) => toLedgerEntry(row, true),
+      take: (row, r) => this.take(row, r),
+      insert: (r, window, occurrence) => this.insert(r, window, occurrence, null),
+    };
   }
 
   private reserveKey(r: ReserveRequest, idempotencyKey: string): ReserveResult {

@@ -17,6 +17,7 @@ import {
   type TransitionRequest,
 } from '../types.js';
 import { openSqliteDatabase, type SqliteSynchronous } from './sqlite-connection.js';
+import type { SqliteLock } from './sqlite-lock.js';
 import { sessionParams, toCheckpoint, toSession, type SessionRow } from './sqlite-rows.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import { SqliteApprovals } from './sqlite-approvals.js';
@@ -28,6 +29,10 @@ export interface SqliteStoreOptions {
   readonly synchronous: SqliteSynchronous;
   /** Called with the raw backend error before it is thrown as store_unavailable (metrics, logs). */
   readonly onError?: (err: unknown) => void;
+  /** SPEC §10: how long closed ledger entries keep their metadata (default 7 days). */
+  readonly ledgerRetentionMs?: number;
+  /** The one-writer lock taken before opening (SPEC §14); released after the database is closed. */
+  readonly lock?: SqliteLock;
 }
 
 /** Connection settings as SQLite reports them (diagnostics and tests). */
@@ -45,6 +50,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly onError: ((err: unknown) => void) | undefined;
+  private readonly lock: SqliteLock | undefined;
   private nextAssertionPurge = 0;
   private readonly sql: SqliteStatements;
   readonly approvals: SqliteApprovals;
@@ -58,13 +64,14 @@ export class SqliteStore implements Store {
     try {
       this.sql = prepareStatements(db);
       this.approvals = new SqliteApprovals(db, (operation) => this.guard(operation));
-      this.ledger = new SqliteLedger(db, (operation) => this.guard(operation));
+      this.ledger = new SqliteLedger(db, (operation) => this.guard(operation), options.ledgerRetentionMs);
       this.mcpSessions = new SqliteMcpSessions(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });
     }
     this.onError = options.onError;
+    this.lock = options.lock;
   }
 
   createSession(session: SessionRecord): Promise<CreateSessionResult> {
@@ -184,6 +191,8 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     if (this.db.open) this.db.close();
+    // After the close: the lock outlives every write (WAL checkpoint included) of this process.
+    this.lock?.release();
     return Promise.resolve();
   }
 
