@@ -1,0 +1,69 @@
+// Human-readable and JSON forms of the bench figures. Ratios are the headline (SPEC §16): absolute
+// numbers vary between machines, the ratio to the bare proxy in the same run much less.
+import type { Measurement } from './measure.js';
+
+export interface PairResult {
+  readonly connections: number;
+  readonly direct: Measurement;
+  readonly bare: Measurement;
+  readonly gateway: Measurement;
+}
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  readonly runs: readonly PairResult[];
+}
+
+export interface CurvePoint {
+  /** Identical calls the window held when the measurement started. */
+  readonly windowEntries: number;
+  /** What the bench set out to seed (it stops seeding at its time budget: windowEntries says what it reached). */
+  readonly target: number;
+  readonly gateway: Measurement;
+}
+
+export interface BenchReport {
+  readonly generator: 'wrk' | 'node';
+  readonly secondsPerRun: number;
+  readonly node: string;
+  readonly scenarios: readonly ScenarioResult[];
+  readonly ledgerCurve: readonly CurvePoint[];
+}
+
+const ms = (v: number): string => v.toFixed(2).padStart(7);
+const us = (v: number | undefined): string => (v === undefined ? '      –' : v.toFixed(0).padStart(7));
+
+function line(name: string, m: Measurement): string {
+  return `    ${name.padEnd(8)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${ms(m.p50Ms)} ms  p99 ${ms(m.p99Ms)} ms  cpu/req ${us(m.cpuUsPerRequest)} µs  errors ${m.errors}`;
+}
+
+export function ratio(run: PairResult): number {
+  return run.bare.rps > 0 ? run.gateway.rps / run.bare.rps : 0;
+}
+
+function runSummary(run: PairResult): string {
+  const overBare = (run.gateway.p50Ms - run.bare.p50Ms) * 1000;
+  const overDirect = (run.gateway.p50Ms - run.direct.p50Ms) * 1000;
+  return `    gateway / bare: ${ratio(run).toFixed(2)}×   added p50: ${overBare.toFixed(0)} µs over bare, ${overDirect.toFixed(0)} µs over direct`;
+}
+
+export function formatReport(report: BenchReport): string {
+  const out = [`epochgate bench: ${report.secondsPerRun} s per run, load from ${report.generator}, node ${report.node}`];
+  for (const scenario of report.scenarios) {
+    out.push('', `${scenario.title} [${scenario.id}]`);
+    for (const run of scenario.runs) {
+      out.push(`  ${run.connections} connection${run.connections === 1 ? '' : 's'}`);
+      out.push(line('direct', run.direct), line('bare', run.bare), line('gateway', run.gateway), runSummary(run));
+    }
+  }
+  if (report.ledgerCurve.length > 0) {
+    out.push('', 'Ledger growth: side-effecting POST after N identical calls in one window');
+    const base = report.ledgerCurve[0]?.gateway.rps ?? 0;
+    for (const point of report.ledgerCurve) {
+      const reached = point.windowEntries < point.target ? ` (seeding budget reached ${point.windowEntries} of ${point.target})` : '';
+      out.push(`${line(`N=${point.windowEntries}`, point.gateway).replace(/^ {4}/, '  ')}   vs N=0: ${(base > 0 ? point.gateway.rps / base : 0).toFixed(2)}×${reached}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
