@@ -22,7 +22,12 @@ export interface Scenario {
 }
 
 /** 1 KiB JSON: what an agent's side-effecting call typically carries. */
-export const ORDER_BODY = JSON.stringify({ customer: 'cus_7', items: [{ sku: 'a', qty: 1 }], note: 'n'.repeat(1024 - 64) }).slice(0, 1024);
+export const ORDER_BODY = orderBody(1024);
+
+function orderBody(bytes: number): string {
+  const shell = { customer: 'cus_7', items: [{ sku: 'a', qty: 1 }], note: '' };
+  return JSON.stringify({ ...shell, note: 'n'.repeat(bytes - JSON.stringify(shell).length) });
+}
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const MCP_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
