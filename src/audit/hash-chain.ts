@@ -74,9 +74,10 @@ export class HashChain {
    */
   seal(record: Readonly<Record<string, unknown>>): SealedLine {
     const chainText = `"chain":{"uid":${JSON.stringify(this.uid)},"prev_hash":"${this.lastHash}",${HASH_PREFIX}"}`;
-    const unsealed = sealable(record) ? spliceChain(JSON.stringify(record), chainText) : JSON.stringify(this.rebuilt(record));
+    const spliced = sealable(record) ? spliceChain(JSON.stringify(record), chainText) : undefined;
+    const unsealed = spliced ?? JSON.stringify(this.rebuilt(record));
     // Holds unless a toJSON somewhere rewrote the tail; refusing beats writing a line verify would reject.
-    if (unsealed === undefined || !unsealed.endsWith(UNSEALED_SUFFIX)) throw new Error('audit record does not end with its chain hash');
+    if (!unsealed.endsWith(UNSEALED_SUFFIX)) throw new Error('audit record does not end with its chain hash');
     const hash = chainHash(this.lastHash, unsealed);
     const line = unsealed.slice(0, unsealed.length - LINE_SUFFIX.length) + hash + LINE_SUFFIX;
     return { line, hash };

@@ -118,5 +118,7 @@ describe('HashChain', () => {
     expect(chain.seal({ a: 1, unmapped: { epochgate: {} } }).line).toMatch(/^\{"a":1,"unmapped":\{"epochgate":\{"chain":\{"uid":"chn_a","prev_hash":"0{64}","hash":"[0-9a-f]{64}"\}\}\}\}$/);
     expect(() => chain.seal({ a: 1, unmapped: { epochgate: { event: 'x', toJSON: () => ({}) } } })).toThrow(/does not end with its chain hash/);
     expect(chain.seal({ a: 1 }).line.startsWith('{"a":1,"unmapped":{"epochgate":{"chain":')).toBe(true);
+    // Members that serialise to nothing leave an empty epochgate: the chain is then its only member.
+    expect(chain.seal({ a: 1, unmapped: { epochgate: { gone: undefined } } }).line.startsWith('{"a":1,"unmapped":{"epochgate":{"chain":')).toBe(true);
   });
 });
