@@ -79,7 +79,9 @@ export async function ledgerCurve(options: CurveOptions): Promise<CurvePoint[]> 
       await options.drive({ ...warm.spec('gateway', targets, session.token), connections: options.connections, durationMs: 1000 });
       options.progress(`ledger curve: measuring at ${windowEntries}`);
       const spec = { ...scenario.spec('gateway', targets, session.token), connections: options.connections, durationMs: options.durationMs };
-      points.push({ windowEntries, target, gateway: await measure(options.drive, spec, gateway.child.pid) });
+      const measured = await measure(options.drive, spec, gateway.child.pid);
+      const first = points[0]?.gateway.rps ?? measured.rps;
+      points.push({ windowEntries, target, gateway: measured, ratioToFirst: first > 0 ? measured.rps / first : 0 });
     }
     return points;
   } finally {

@@ -7,6 +7,23 @@ export interface PairResult {
   readonly direct: Measurement;
   readonly bare: Measurement;
   readonly gateway: Measurement;
+  /** Gateway req/s over bare proxy req/s, in this run. */
+  readonly ratio: number;
+  readonly addedP50UsOverBare: number;
+  readonly addedP50UsOverDirect: number;
+}
+
+/** One scenario at one connection count, with the figures derived from it. */
+export function pairResult(connections: number, direct: Measurement, bare: Measurement, gateway: Measurement): PairResult {
+  return {
+    connections,
+    direct,
+    bare,
+    gateway,
+    ratio: bare.rps > 0 ? gateway.rps / bare.rps : 0,
+    addedP50UsOverBare: (gateway.p50Ms - bare.p50Ms) * 1000,
+    addedP50UsOverDirect: (gateway.p50Ms - direct.p50Ms) * 1000,
+  };
 }
 
 export interface ScenarioResult {
@@ -21,6 +38,8 @@ export interface CurvePoint {
   /** What the bench set out to seed (it stops seeding at its time budget: windowEntries says what it reached). */
   readonly target: number;
   readonly gateway: Measurement;
+  /** This point's req/s over the first point's. */
+  readonly ratioToFirst: number;
 }
 
 export interface BenchReport {
@@ -38,14 +57,9 @@ function line(name: string, m: Measurement): string {
   return `    ${name.padEnd(8)} ${m.rps.toFixed(0).padStart(7)} req/s  p50 ${ms(m.p50Ms)} ms  p99 ${ms(m.p99Ms)} ms  cpu/req ${us(m.cpuUsPerRequest)} µs  errors ${m.errors}`;
 }
 
-export function ratio(run: PairResult): number {
-  return run.bare.rps > 0 ? run.gateway.rps / run.bare.rps : 0;
-}
-
 function runSummary(run: PairResult): string {
-  const overBare = (run.gateway.p50Ms - run.bare.p50Ms) * 1000;
-  const overDirect = (run.gateway.p50Ms - run.direct.p50Ms) * 1000;
-  return `    gateway / bare: ${ratio(run).toFixed(2)}×   added p50: ${overBare.toFixed(0)} µs over bare, ${overDirect.toFixed(0)} µs over direct`;
+  const added = `${run.addedP50UsOverBare.toFixed(0)} µs over bare, ${run.addedP50UsOverDirect.toFixed(0)} µs over direct`;
+  return `    gateway / bare: ${run.ratio.toFixed(2)}×   added p50: ${added}`;
 }
 
 export function formatReport(report: BenchReport): string {
@@ -59,10 +73,9 @@ export function formatReport(report: BenchReport): string {
   }
   if (report.ledgerCurve.length > 0) {
     out.push('', 'Ledger growth: side-effecting POST after N identical calls in one window');
-    const base = report.ledgerCurve[0]?.gateway.rps ?? 0;
     for (const point of report.ledgerCurve) {
       const reached = point.windowEntries < point.target ? ` (seeding budget reached ${point.windowEntries} of ${point.target})` : '';
-      out.push(`${line(`N=${point.windowEntries}`, point.gateway).replace(/^ {4}/, '  ')}   vs N=0: ${(base > 0 ? point.gateway.rps / base : 0).toFixed(2)}×${reached}`);
+      out.push(`${line(`N=${point.windowEntries}`, point.gateway).replace(/^ {4}/, '  ')}   vs first: ${point.ratioToFirst.toFixed(2)}×${reached}`);
     }
   }
   return `${out.join('\n')}\n`;

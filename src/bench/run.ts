@@ -14,7 +14,7 @@ import { ledgerCurve } from './ledger-curve.js';
 import { runLoad, type LoadDriver } from './load.js';
 import { measure } from './measure.js';
 import { startChild } from './processes.js';
-import { formatReport, type BenchReport, type PairResult, type ScenarioResult } from './report.js';
+import { formatReport, pairResult, type BenchReport, type PairResult, type ScenarioResult } from './report.js';
 import { SCENARIOS, type Scenario, type Targets } from './scenarios.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
@@ -44,7 +44,7 @@ async function runScenario(scenario: Scenario, targets: Targets, gateway: Spawne
     const direct = await measure(drive, await spec('direct', connections, durationMs));
     const bare = await measure(drive, await spec('bare', connections, durationMs), barePid);
     const gated = await measure(drive, await spec('gateway', connections, durationMs), gateway.child.pid);
-    runs.push({ connections, direct, bare, gateway: gated });
+    runs.push(pairResult(connections, direct, bare, gated));
   }
   return { id: scenario.id, title: scenario.title, runs };
 }

@@ -2,7 +2,7 @@
 // reads CPU time, and what it reports.
 import { describe, expect, it } from 'vitest';
 import { cpuMicros } from '../../src/bench/processes.js';
-import { formatReport, type BenchReport } from '../../src/bench/report.js';
+import { formatReport, pairResult, type BenchReport } from '../../src/bench/report.js';
 import { ORDER_BODY, SCENARIOS } from '../../src/bench/scenarios.js';
 import { parseWrk, wrkScript } from '../../src/bench/wrk.js';
 
@@ -62,15 +62,16 @@ describe('bench', () => {
       generator: 'wrk',
       secondsPerRun: 3,
       node: 'v20',
-      scenarios: [{ id: 'get_small', title: 'GET', runs: [{ connections: 32, direct: m(20000, 0.5), bare: m(10000, 1, 50), gateway: m(7000, 1.25, 90) }] }],
+      scenarios: [{ id: 'get_small', title: 'GET', runs: [pairResult(32, m(20000, 0.5), m(10000, 1, 50), m(7000, 1.25, 90))] }],
       ledgerCurve: [
-        { windowEntries: 0, target: 0, gateway: m(1000) },
-        { windowEntries: 5000, target: 10000, gateway: m(900) },
+        { windowEntries: 0, target: 0, gateway: m(1000), ratioToFirst: 1 },
+        { windowEntries: 5000, target: 10000, gateway: m(900), ratioToFirst: 0.9 },
       ],
     };
     const text = formatReport(report);
     expect(text).toContain('gateway / bare: 0.70×   added p50: 250 µs over bare, 750 µs over direct');
     expect(text).toMatch(/gateway +7000 req\/s .* cpu\/req +90 µs/);
-    expect(text).toContain('vs N=0: 0.90× (seeding budget reached 5000 of 10000)');
+    expect(text).toContain('vs first: 0.90× (seeding budget reached 5000 of 10000)');
+    expect(report.scenarios[0]?.runs[0]).toMatchObject({ ratio: 0.7, addedP50UsOverBare: 250, addedP50UsOverDirect: 750 });
   });
 });
