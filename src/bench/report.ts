@@ -1,5 +1,6 @@
 // Human-readable and JSON forms of the bench figures. Ratios are the headline (SPEC §16): absolute
 // numbers vary between machines, the ratio to the bare proxy in the same run much less.
+import type { VerifyResult } from '../audit/verify.js';
 import type { Measurement } from './measure.js';
 
 export interface PairResult {
@@ -48,6 +49,8 @@ export interface BenchReport {
   readonly node: string;
   readonly scenarios: readonly ScenarioResult[];
   readonly ledgerCurve: readonly CurvePoint[];
+  /** `audit verify` of the measured gateway's audit file: the guarantees held under load. */
+  readonly audit: VerifyResult;
 }
 
 const ms = (v: number): string => v.toFixed(2).padStart(7);
@@ -78,5 +81,7 @@ export function formatReport(report: BenchReport): string {
       out.push(`${line(`N=${point.windowEntries}`, point.gateway).replace(/^ {4}/, '  ')}   vs first: ${point.ratioToFirst.toFixed(2)}×${reached}`);
     }
   }
+  const audit = report.audit;
+  out.push('', audit.ok ? `Audit file of the measured gateway: ${audit.records} records, hash chains verified` : `Audit file of the measured gateway FAILED verification at line ${audit.line}: ${audit.message}`);
   return `${out.join('\n')}\n`;
 }

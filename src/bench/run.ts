@@ -5,9 +5,10 @@
 // then the ledger-growth curve. `-- --json` prints the figures as JSON instead of the table.
 // Knobs: BENCH_SECONDS (per run, default 3), BENCH_CONNECTIONS (default 32), BENCH_GENERATOR (wrk|node),
 // BENCH_SCENARIOS (comma-separated ids), BENCH_CURVE (comma-separated points, "" to skip the curve).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyAuditLines } from '../audit/verify.js';
 import { spawnGateway, type SpawnedGateway } from '../demo/spawn-gateway.js';
 import { createBenchSession, writeBenchConfig } from './bench-config.js';
 import { ledgerCurve } from './ledger-curve.js';
@@ -65,13 +66,14 @@ async function main(): Promise<void> {
       scenarios.push(await runScenario(scenario, targets, gateway, bare.child.pid));
     }
     await gateway.stop();
+    const audit = verifyAuditLines(readFileSync(join(dir, 'audit.log'), 'utf8'));
     const ledger = CURVE.length === 0 ? [] : await ledgerCurve({
       upstream: upstream.url, drive, durationMs: SECONDS * 1000, connections: CONNECTIONS[1]!, points: CURVE, seedBudgetMs: 90_000, progress,
     });
-    const report: BenchReport = { generator: GENERATOR, secondsPerRun: SECONDS, node: process.version, scenarios, ledgerCurve: ledger };
+    const report: BenchReport = { generator: GENERATOR, secondsPerRun: SECONDS, node: process.version, scenarios, ledgerCurve: ledger, audit };
     process.stdout.write(JSON_OUT ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     const errors = [...scenarios.flatMap((s) => s.runs.map((r) => r.gateway.errors + r.bare.errors)), ...ledger.map((p) => p.gateway.errors)];
-    if (errors.some((n) => n > 0)) process.exitCode = 1;
+    if (errors.some((n) => n > 0) || !audit.ok) process.exitCode = 1;
   } finally {
     for (const stop of stops) await stop();
   }

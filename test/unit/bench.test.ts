@@ -67,11 +67,15 @@ describe('bench', () => {
         { windowEntries: 0, target: 0, gateway: m(1000), ratioToFirst: 1 },
         { windowEntries: 5000, target: 10000, gateway: m(900), ratioToFirst: 0.9 },
       ],
+      audit: { ok: true, records: 42, chains: 1 },
     };
     const text = formatReport(report);
     expect(text).toContain('gateway / bare: 0.70×   added p50: 250 µs over bare, 750 µs over direct');
     expect(text).toMatch(/gateway +7000 req\/s .* cpu\/req +90 µs/);
     expect(text).toContain('vs first: 0.90× (seeding budget reached 5000 of 10000)');
+    expect(text).toContain('Audit file of the measured gateway: 42 records, hash chains verified');
+    const broken = formatReport({ ...report, audit: { ok: false, line: 7, reason: 'changed', message: 'line 7 was changed' } });
+    expect(broken).toContain('FAILED verification at line 7: line 7 was changed');
     expect(report.scenarios[0]?.runs[0]).toMatchObject({ ratio: 0.7, addedP50UsOverBare: 250, addedP50UsOverDirect: 750 });
   });
 });
