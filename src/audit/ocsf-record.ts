@@ -144,74 +144,97 @@ function actionId(event: AuditEvent): 1 | 2 {
   return event.status === 'ok' ? 1 : 2;
 }
 
-/** Builds the record. `unmapped` is the last member and `chain` is added by hash-chain.ts as the last of it. */
+/**
+ * Builds the record. `unmapped` is the last member and `chain` is added by hash-chain.ts as the last of it.
+ * Runs once per audit line on the request path: members are assigned in their documented order (JSON
+ * member order is insertion order), with no spreads or intermediate arrays, so the line is built from the
+ * fewest objects; the order is part of what is hashed, so it never depends on which optionals are present.
+ */
 export function toOcsf(event: AuditEvent, meta: OcsfMeta): Record<string, unknown> {
   const activity = activityId(event);
+  const status = event.status;
   const record: Record<string, unknown> = {
     class_uid: API_ACTIVITY_CLASS_UID,
     category_uid: APPLICATION_ACTIVITY_CATEGORY_UID,
     activity_id: activity,
     type_uid: API_ACTIVITY_CLASS_UID * 100 + activity,
     time: event.time,
-    severity_id: SEVERITY_BY_STATUS[event.status],
-    status_id: event.status === 'ok' ? 1 : 2,
-    status_code: event.status,
+    severity_id: SEVERITY_BY_STATUS[status],
+    status_id: status === 'ok' ? 1 : 2,
+    status_code: status,
     status_detail: statusDetail(event),
     action_id: actionId(event),
-    disposition_id: event.disposition !== undefined ? DISPOSITION_IDS[event.disposition] : event.status === 'ok' ? 1 : 2,
-    metadata: {
-      version: OCSF_VERSION,
-      uid: meta.eventUid,
-      ...(event.requestId !== undefined && { correlation_uid: event.requestId }),
-      sequence: meta.sequence,
-      product: { name: 'epochgate', version: meta.productVersion },
-    },
+    disposition_id: event.disposition !== undefined ? DISPOSITION_IDS[event.disposition] : status === 'ok' ? 1 : 2,
+    metadata: metadataOf(event, meta),
   };
-
-  const actor: Record<string, unknown> = {};
-  if (event.actor) actor.user = { uid: event.actor.id, type: event.actor.type };
-  if (event.sessionId !== undefined || event.tokenJti !== undefined) {
-    actor.session = {
-      ...(event.sessionId !== undefined && { uid: event.sessionId }),
-      ...(event.tokenJti !== undefined && { credential_uid: event.tokenJti }),
-    };
-  }
-  if (event.authorizations && event.authorizations.length > 0) {
-    actor.authorizations = event.authorizations.map((a) => ({
-      decision: a.decision,
-      // OCSF policy.is_applied: false for shadow rules, which were evaluated but did not decide.
-      policy: {
-        ...(a.ruleId !== null && { uid: a.ruleId }),
-        ...(event.policyRevision !== undefined && { version: event.policyRevision }),
-        is_applied: a.shadow !== true,
-      },
-    }));
-  }
-  if (Object.keys(actor).length > 0) record.actor = actor;
-
-  record.api = { operation: event.event, ...(event.tool !== undefined && { service: { name: event.tool } }) };
+  const actor = actorOf(event);
+  if (actor !== undefined) record.actor = actor;
+  const api: Record<string, unknown> = { operation: event.event };
+  if (event.tool !== undefined) api.service = { name: event.tool };
+  record.api = api;
   if (event.srcIp !== undefined) record.src_endpoint = { ip: event.srcIp };
   if (event.method !== undefined || event.path !== undefined) {
-    record.http_request = {
-      ...(event.method !== undefined && { http_method: event.method }),
-      ...(event.path !== undefined && { url: { path: event.path } }),
-    };
+    const request: Record<string, unknown> = {};
+    if (event.method !== undefined) request.http_method = event.method;
+    if (event.path !== undefined) request.url = { path: event.path };
+    record.http_request = request;
   }
   if (event.httpStatus !== undefined) record.http_response = { code: event.httpStatus };
   if (event.durationMs !== undefined) record.duration = event.durationMs;
   if (event.traceId !== undefined) record.trace = { uid: event.traceId };
+  record.unmapped = { epochgate: epochgateOf(event, actor?.authorizations !== undefined) };
+  return record;
+}
 
-  // Named members first; `extra` cannot override them, and `chain` belongs to hash-chain.ts alone (SPEC §13).
-  const epochgate: Record<string, unknown> = { event: event.event };
+function metadataOf(event: AuditEvent, meta: OcsfMeta): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { version: OCSF_VERSION, uid: meta.eventUid };
+  if (event.requestId !== undefined) metadata.correlation_uid = event.requestId;
+  metadata.sequence = meta.sequence;
+  metadata.product = { name: 'epochgate', version: meta.productVersion };
+  return metadata;
+}
+
+function actorOf(event: AuditEvent): Record<string, unknown> | undefined {
+  let actor: Record<string, unknown> | undefined;
+  if (event.actor) actor = { user: { uid: event.actor.id, type: event.actor.type } };
+  if (event.sessionId !== undefined || event.tokenJti !== undefined) {
+    const session: Record<string, unknown> = {};
+    if (event.sessionId !== undefined) session.uid = event.sessionId;
+    if (event.tokenJti !== undefined) session.credential_uid = event.tokenJti;
+    (actor ??= {}).session = session;
+  }
+  const authorizations = event.authorizations;
+  if (authorizations && authorizations.length > 0) {
+    const mapped: Record<string, unknown>[] = [];
+    for (const a of authorizations) {
+      // OCSF policy.is_applied: false for shadow rules, which were evaluated but did not decide.
+      const policy: Record<string, unknown> = {};
+      if (a.ruleId !== null) policy.uid = a.ruleId;
+      if (event.policyRevision !== undefined) policy.version = event.policyRevision;
+      policy.is_applied = a.shadow !== true;
+      mapped.push({ decision: a.decision, policy });
+    }
+    (actor ??= {}).authorizations = mapped;
+  }
+  return actor;
+}
+
+// Named members first; `extra` cannot override them, and `chain` belongs to hash-chain.ts alone (SPEC §13).
+function epochgateOf(event: AuditEvent, hasAuthorizations: boolean): Record<string, unknown> {
+  // No prototype: an `extra` key named __proto__ becomes an own data member instead of changing the
+  // object's prototype, with plain assignment.
+  const epochgate = Object.create(null) as Record<string, unknown>;
+  epochgate.event = event.event;
   if (event.epoch !== undefined) epochgate.epoch = event.epoch;
   if (event.taskId !== undefined) epochgate.task_id = event.taskId;
   // Without authorizations (policy.load, gateway.start) the revision has no OCSF home; keep it here.
-  if (event.policyRevision !== undefined && !actor.authorizations) epochgate.policy_revision = event.policyRevision;
-  for (const [key, value] of Object.entries(event.extra ?? {})) {
+  if (event.policyRevision !== undefined && !hasAuthorizations) epochgate.policy_revision = event.policyRevision;
+  const extra = event.extra;
+  if (extra === undefined) return epochgate;
+  for (const key of Object.keys(extra)) {
+    const value = extra[key];
     if (key === 'chain' || value === undefined || Object.hasOwn(epochgate, key)) continue;
-    // defineProperty: a key named __proto__ stays data instead of changing the object's prototype.
-    Object.defineProperty(epochgate, key, { value, enumerable: true, writable: true, configurable: true });
+    epochgate[key] = value;
   }
-  record.unmapped = { epochgate };
-  return record;
+  return epochgate;
 }

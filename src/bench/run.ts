@@ -1,68 +1,81 @@
 // `npm run bench` (SPEC §16): one run, side by side, same load — direct to the upstream, through a bare
-// Node pass-through proxy, and through the gateway (SQLite store, audit to a file, built CLI).
-// Reports req/s and p50/p99, the gateway's throughput as a ratio of the bare proxy's, and the latency it adds.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// Node pass-through proxy, and through the gateway (built CLI as a fresh process: SQLite store with
+// synchronous=full, hash-chained audit to a file). Every scenario at 1 and 32 connections, with req/s,
+// p50/p99, CPU µs per request of the bare proxy and the gateway, and the gateway's ratio to the bare proxy;
+// then the ledger-growth curve. `-- --json` prints the figures as JSON instead of the table.
+// Knobs: BENCH_SECONDS (per run, default 3), BENCH_CONNECTIONS (default 32), BENCH_GENERATOR (wrk|node),
+// BENCH_SCENARIOS (comma-separated ids), BENCH_CURVE (comma-separated points, "" to skip the curve).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-import { startSampleTool } from '../demo/sample-tool.js';
-import { spawnGateway } from '../demo/spawn-gateway.js';
-import { writeDemoConfig } from '../demo/demo-config.js';
-import { runLoad, type LoadResult } from './load.js';
+import { verifyAuditLines } from '../audit/verify.js';
+import { spawnGateway, type SpawnedGateway } from '../demo/spawn-gateway.js';
+import { createBenchSession, writeBenchConfig } from './bench-config.js';
+import { ledgerCurve } from './ledger-curve.js';
+import { runLoad, type LoadDriver } from './load.js';
+import { measure } from './measure.js';
+import { startChild } from './processes.js';
+import { formatReport, pairResult, type BenchReport, type PairResult, type ScenarioResult } from './report.js';
+import { SCENARIOS, type Scenario, type Targets } from './scenarios.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
-const GENERATOR = process.env.BENCH_GENERATOR ?? (wrkAvailable() ? 'wrk' : 'node');
-const drive = GENERATOR === 'wrk' ? runWrk : runLoad;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CONNECTIONS = [1, Number(process.env.BENCH_CONNECTIONS ?? 32)];
+const GENERATOR: 'wrk' | 'node' = (process.env.BENCH_GENERATOR ?? (wrkAvailable() ? 'wrk' : 'node')) === 'wrk' ? 'wrk' : 'node';
+const drive: LoadDriver = GENERATOR === 'wrk' ? runWrk : runLoad;
+const ONLY = process.env.BENCH_SCENARIOS?.split(',').filter(Boolean);
+const CURVE = (process.env.BENCH_CURVE ?? '0,10000,100000').split(',').filter(Boolean).map(Number);
+const JSON_OUT = process.argv.includes('--json');
+const progress = (message: string): void => void process.stderr.write(`… ${message}\n`);
 
-async function startBareProxy(upstream: string) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-proxy.js', import.meta.url)), upstream], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-  return { url, stop: () => child.kill('SIGKILL') };
-}
-
-function row(name: string, r: LoadResult): string {
-  return `${name.padEnd(12)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors}`;
+async function runScenario(scenario: Scenario, targets: Targets, gateway: SpawnedGateway, barePid: number | undefined): Promise<ScenarioResult> {
+  const token = async (): Promise<string> => (await createBenchSession(gateway.controlUrl)).token;
+  const shared = scenario.freshSession ? undefined : await token();
+  const spec = async (target: 'direct' | 'bare' | 'gateway', connections: number, durationMs: number) => ({
+    ...scenario.spec(target, targets, target === 'gateway' ? (shared ?? (await token())) : ''),
+    connections,
+    durationMs,
+  });
+  progress(`${scenario.id}: warming up`);
+  for (const target of ['direct', 'bare', 'gateway'] as const) await drive(await spec(target, CONNECTIONS[1]!, 1000));
+  const runs: PairResult[] = [];
+  for (const connections of CONNECTIONS) {
+    progress(`${scenario.id}: ${connections} connection(s)`);
+    const durationMs = SECONDS * 1000;
+    const direct = await measure(drive, await spec('direct', connections, durationMs));
+    const bare = await measure(drive, await spec('bare', connections, durationMs), barePid);
+    const gated = await measure(drive, await spec('gateway', connections, durationMs), gateway.child.pid);
+    runs.push(pairResult(connections, direct, bare, gated));
+  }
+  return { id: scenario.id, title: scenario.title, runs };
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'epochgate-bench-'));
-  const tool = await startSampleTool();
-  const bare = await startBareProxy(`${tool.url}/api`);
-  const configFile = writeDemoConfig(dir, tool.url);
-  const gateway = await spawnGateway(configFile).catch(async (err: unknown) => {
-    bare.stop();
-    await tool.close();
-    throw err;
-  });
+  const upstream = await startChild('upstream.js', []);
+  const stops: (() => unknown)[] = [() => upstream.stop(), () => rmSync(dir, { recursive: true, force: true })];
   try {
-    const created = await fetch(`${gateway.controlUrl}/v1/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ agent_id: 'billing-bot', client_secret: 'demo-billing-bot-secret' }),
-    });
-    const { token } = (await created.json()) as { token: string };
-    const load = { connections: CONNECTIONS, durationMs: DURATION_MS };
-    const path = '/invoices/42';
-    // Warm every path once so JIT and connection pools are in the same state.
-    for (const url of [`${tool.url}/api${path}`, `${bare.url}${path}`]) await drive(url, { ...load, durationMs: 1000 });
-    await drive(`${gateway.dataUrl}/tools/billing${path}`, { ...load, durationMs: 1000, headers: { authorization: `Bearer ${token}` } });
-    const direct = await drive(`${tool.url}/api${path}`, load);
-    const proxied = await drive(`${bare.url}${path}`, load);
-    const gated = await drive(`${gateway.dataUrl}/tools/billing${path}`, { ...load, headers: { authorization: `Bearer ${token}` } });
-    process.stdout.write(`epochgate bench: ${CONNECTIONS} connections, ${DURATION_MS / 1000} s each, small JSON responses, load from ${GENERATOR}\n`);
-    process.stdout.write(`${row('direct', direct)}\n${row('bare proxy', proxied)}\n${row('epochgate', gated)}\n`);
-    process.stdout.write(`gateway throughput / bare proxy: ${(gated.rps / proxied.rps).toFixed(2)}x\n`);
-    process.stdout.write(`gateway added latency over direct: p50 +${(gated.p50Ms - direct.p50Ms).toFixed(2)} ms, p99 +${(gated.p99Ms - direct.p99Ms).toFixed(2)} ms\n`);
-    if (gated.errors > 0) process.exitCode = 1;
-  } finally {
+    const bare = await startChild('bare-proxy.js', [upstream.url]);
+    stops.unshift(() => bare.stop());
+    const gateway = await spawnGateway(writeBenchConfig(dir, upstream.url));
+    stops.unshift(() => gateway.stop());
+    const targets: Targets = { upstream: upstream.url, bare: bare.url, gateway: gateway.dataUrl };
+    const scenarios: ScenarioResult[] = [];
+    for (const scenario of SCENARIOS) {
+      if (ONLY && !ONLY.includes(scenario.id)) continue;
+      scenarios.push(await runScenario(scenario, targets, gateway, bare.child.pid));
+    }
     await gateway.stop();
-    bare.stop();
-    await tool.close();
-    rmSync(dir, { recursive: true, force: true });
+    const audit = verifyAuditLines(readFileSync(join(dir, 'audit.log'), 'utf8'));
+    const ledger = CURVE.length === 0 ? [] : await ledgerCurve({
+      upstream: upstream.url, drive, durationMs: SECONDS * 1000, connections: CONNECTIONS[1]!, points: CURVE, seedBudgetMs: 90_000, progress,
+    });
+    const report: BenchReport = { generator: GENERATOR, secondsPerRun: SECONDS, node: process.version, scenarios, ledgerCurve: ledger, audit };
+    process.stdout.write(JSON_OUT ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    const errors = [...scenarios.flatMap((s) => s.runs.map((r) => r.gateway.errors + r.bare.errors)), ...ledger.map((p) => p.gateway.errors)];
+    if (errors.some((n) => n > 0) || !audit.ok) process.exitCode = 1;
+  } finally {
+    for (const stop of stops) await stop();
   }
 }
 

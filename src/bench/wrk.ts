@@ -1,9 +1,14 @@
 // Drives the load with wrk when it is installed (a C load generator takes far less of a 2-core machine's
 // CPU than the Node generator in load.ts, so the gateway's own cost shows more truly). Optional: the
-// bench falls back to load.ts, and says which generator it used.
+// bench falls back to load.ts, and says which generator it used. Method, headers, body and the fresh
+// Idempotency-Key per request are set by a generated Lua script (one wrk thread, so one counter).
 import { execFile, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { LoadResult } from './load.js';
+import type { LoadDriver, LoadResult, LoadSpec } from './load.js';
 
 export function wrkAvailable(): boolean {
   try {
@@ -15,10 +20,39 @@ export function wrkAvailable(): boolean {
   }
 }
 
-export async function runWrk(url: string, options: { connections: number; durationMs: number; headers?: Record<string, string> }): Promise<LoadResult> {
-  const args = ['-t', '1', '-c', String(options.connections), '-d', `${Math.max(1, Math.round(options.durationMs / 1000))}s`, '--latency'];
-  for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
-  const { stdout } = await promisify(execFile)('wrk', [...args, url], { timeout: options.durationMs + 30_000 });
+/** The Lua script for one spec; strings go through JSON (a valid Lua string literal for our ASCII values). */
+export function wrkScript(spec: LoadSpec): string {
+  const lines = [`wrk.method = ${JSON.stringify(spec.method ?? 'GET')}`];
+  for (const [name, value] of Object.entries(spec.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`);
+  if (spec.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(spec.body)}`);
+  if (spec.freshIdempotencyKey) {
+    lines.push(
+      `local prefix, n = ${JSON.stringify(randomUUID())}, 0`,
+      'request = function()',
+      '  n = n + 1',
+      '  wrk.headers["Idempotency-Key"] = prefix .. "-" .. n',
+      '  return wrk.format()',
+      'end',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const runWrk: LoadDriver = async (spec) => {
+  const dir = mkdtempSync(join(tmpdir(), 'epochgate-wrk-'));
+  const script = join(dir, 'load.lua');
+  writeFileSync(script, wrkScript(spec));
+  const seconds = Math.max(1, Math.round(spec.durationMs / 1000));
+  const args = ['-t', '1', '-c', String(spec.connections), '-d', `${seconds}s`, '--latency', '-s', script, spec.url];
+  try {
+    const { stdout } = await promisify(execFile)('wrk', args, { timeout: spec.durationMs + 30_000 });
+    return parseWrk(stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+export function parseWrk(stdout: string): LoadResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);

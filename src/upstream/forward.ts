@@ -5,7 +5,7 @@
 // bookkeeping per response as with stream().
 // Every upstream failure is mapped to a catalogue code here and nowhere else (DESIGN rule 2).
 import { createHash, type Hash } from 'node:crypto';
-import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -224,22 +224,15 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
       onResponseStart(ctrl, statusCode, headers) {
         if (statusCode < 200 || phase !== 'waiting') return; // 1xx: informational, not relayed
         const relayed = stripResponseHeaders(headers as Record<string, string | string[] | undefined>);
-        try {
-          // Validate all before setting any, so a refusal leaves `res` clean for the caller's problem reply.
-          for (const [name, value] of Object.entries(relayed)) {
-            validateHeaderName(name);
-            for (const v of Array.isArray(value) ? value : [value]) validateHeaderValue(name, v);
-          }
-        } catch (err) {
+        const refused = relayHeaders(relayed, res);
+        if (refused !== undefined) {
           // Node refused a header the tool sent: nothing was sent yet, so this is a bad gateway (502).
-          ctrl.abort(new GatewayError('upstream_unreachable', { detail: 'The tool sent an invalid header', cause: err }));
+          ctrl.abort(new GatewayError('upstream_unreachable', { detail: 'The tool sent an invalid header', cause: refused }));
           return;
         }
         filter = options.bodyFilter?.(relayed);
         if (filter) delete relayed['content-length']; // the filtered body may be shorter
         res.statusCode = statusCode;
-        // Headers the gateway already set (X-Request-Id, SPEC §8) win over the tool's.
-        for (const [name, value] of Object.entries(relayed)) if (!res.hasHeader(name)) res.setHeader(name, value);
         phase = 'streaming';
         status = statusCode;
         upstreamMs = performance.now() - started;
@@ -328,6 +321,26 @@ export function forward(options: ForwardOptions, res: ServerResponse): Promise<F
       fail(err);
     }
   });
+}
+
+/**
+ * Sets the tool's headers on `res`; headers the gateway already set (X-Request-Id, SPEC §8) win. setHeader
+ * validates name and value itself (RFC 9110 §5.1, §5.5); when it refuses one, the headers set so far are
+ * removed again, so `res` is left clean for the caller's problem reply. Returns the refusal, if any.
+ */
+export function relayHeaders(relayed: HeaderMap, res: ServerResponse): unknown {
+  const set: string[] = [];
+  try {
+    for (const name in relayed) {
+      if (res.hasHeader(name)) continue;
+      res.setHeader(name, relayed[name] as string | string[]);
+      set.push(name);
+    }
+    return undefined;
+  } catch (err) {
+    for (const name of set) res.removeHeader(name);
+    return err;
+  }
 }
 
 function toError(reason: unknown): Error {

@@ -1,7 +1,7 @@
 // Header hygiene between agent, gateway and tool (SPEC §8). Strip first, then inject (DESIGN rule 11):
 // nothing the agent sends can survive under a name the gateway sets, and the agent's credential never
 // reaches a tool.
-import { randomBytesPooled } from '../util/random-pool.js';
+import { randomHexPooled } from '../util/random-pool.js';
 import type { ToolConfig } from '../config/types.js';
 
 export type HeaderMap = Record<string, string | string[]>;
@@ -56,10 +56,18 @@ const DROPPED_REQUEST: ReadonlySet<string> = new Set([
 /** Response headers never relayed to the agent (RFC 9110 §7.6.1); Proxy-Authenticate is per hop too. */
 const DROPPED_RESPONSE: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'proxy-authenticate']);
 
+const NONE: ReadonlySet<string> = new Set();
+
 const SECURITY_HEADERS: readonly string[] = ['Host', 'Authorization', 'Idempotency-Key', 'Content-Length', 'Mcp-Session-Id'];
+/** Lower-case name → the name as reported; looked up once per request header, so no per-header case folding of the list. */
+const SECURITY_BY_LOWER: ReadonlyMap<string, string> = new Map(SECURITY_HEADERS.map((name) => [name.toLowerCase(), name]));
 
 /** Lower-case names listed in Connection header values (RFC 9110 §7.6.1: they are hop-by-hop too). */
-function connectionNamed(values: Iterable<string>): Set<string> {
+function connectionNamed(values: readonly string[]): ReadonlySet<string> {
+  // Most messages name nothing in Connection, or the same single value every time (an upstream's
+  // "keep-alive"): share one set for those instead of building one per message. The sets are never mutated.
+  if (values.length === 0) return NONE;
+  if (values.length === 1 && values[0] === lastConnection.value) return lastConnection.named;
   const named = new Set<string>();
   for (const value of values) {
     for (const token of value.split(',')) {
@@ -67,8 +75,11 @@ function connectionNamed(values: Iterable<string>): Set<string> {
       if (name !== '') named.add(name);
     }
   }
+  if (values.length === 1) lastConnection = { value: values[0] as string, named };
   return named;
 }
+
+let lastConnection: { readonly value: string; readonly named: ReadonlySet<string> } = { value: '', named: new Set() };
 
 function append(out: HeaderMap, name: string, value: string): void {
   const prev = out[name];
@@ -155,7 +166,7 @@ export function duplicateSecurityHeader(rawHeaders: readonly string[]): string |
   const seen = new Set<string>();
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
-    const canonical = SECURITY_HEADERS.find((h) => h.toLowerCase() === name);
+    const canonical = SECURITY_BY_LOWER.get(name);
     if (canonical === undefined) continue;
     if (seen.has(canonical)) return canonical;
     seen.add(canonical);
@@ -201,7 +212,7 @@ export function parseTraceparent(value: string | undefined): { traceId: string; 
 /** A fresh, sampled traceparent: version 00, random 16-byte trace id and 8-byte parent id, flags 01. */
 export function newTraceparent(): string {
   for (;;) {
-    const bytes = randomBytesPooled(24).toString('hex');
+    const bytes = randomHexPooled(24);
     const traceId = bytes.slice(0, 32);
     const parentId = bytes.slice(32);
     if (traceId !== ZERO_TRACE && parentId !== ZERO_PARENT) return `00-${traceId}-${parentId}-01`;

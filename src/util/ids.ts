@@ -1,8 +1,8 @@
-import { randomBytesPooled } from './random-pool.js';
+import { randomBase64urlPooled } from './random-pool.js';
 
 /** Prefixed URL-safe random id. 18 bytes = 144 bits (SPEC §5 asks ≥ 128 for session ids). */
 export function newId(prefix: string, bytes = 18): string {
-  return `${prefix}_${randomBytesPooled(bytes).toString('base64url')}`;
+  return `${prefix}_${randomBase64urlPooled(bytes)}`;
 }
 
 export const newSessionId = (): string => newId('ses');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HashChain, ZERO_HASH, chainHash, unsealLine } from '../../src/audit/hash-chain.js';
 import { toOcsf } from '../../src/audit/ocsf-record.js';
@@ -78,5 +79,46 @@ describe('HashChain', () => {
 
   it('rejects a prev_hash that is not 64 lowercase hex digits', () => {
     expect(() => new HashChain('c', 'ABC')).toThrow(TypeError);
+  });
+
+  // seal() serialises a toOcsf-shaped record as is and splices the chain in; any other record is rebuilt.
+  // Moving `unmapped` first forces the rebuild, which must give the very same bytes.
+  it('seals a toOcsf record to the same bytes whether it is spliced or rebuilt', () => {
+    const text = fc.string({ maxLength: 16 });
+    const events = fc.record(
+      {
+        event: fc.constantFrom('tool.call' as const, 'session.resume' as const, 'gateway.start' as const),
+        time: fc.nat(),
+        status: fc.constantFrom('ok' as const, 'policy_denied' as const, 'session_stale_epoch' as const),
+        requestId: text,
+        sessionId: text,
+        epoch: fc.nat(),
+        tool: text,
+        method: fc.constantFrom('GET', 'POST'),
+        path: text,
+        extra: fc.dictionary(fc.oneof(text, fc.constant('__proto__')), fc.jsonValue()),
+      },
+      { requiredKeys: ['event', 'time', 'status'] },
+    );
+    fc.assert(
+      fc.property(events, text, (e, uid) => {
+        const record = toOcsf(e, { productVersion: '0.1.0', sequence: 1, eventUid: 'evt_1' });
+        const { unmapped, ...rest } = record;
+        const spliced = new HashChain(uid).seal(record);
+        const rebuilt = new HashChain(uid).seal({ unmapped, ...rest });
+        expect(spliced).toEqual(rebuilt);
+        expect(JSON.parse(spliced.line)).toEqual(JSON.parse(JSON.stringify({ ...record, unmapped: { epochgate: { ...(unmapped as { epochgate: object }).epochgate, chain: { uid, prev_hash: ZERO_HASH, hash: spliced.hash } } } })));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('seals records the splice cannot take (empty epochgate, no unmapped) by rebuilding them, and refuses a toJSON that rewrites the tail', () => {
+    const chain = new HashChain('chn_a');
+    expect(chain.seal({ a: 1, unmapped: { epochgate: {} } }).line).toMatch(/^\{"a":1,"unmapped":\{"epochgate":\{"chain":\{"uid":"chn_a","prev_hash":"0{64}","hash":"[0-9a-f]{64}"\}\}\}\}$/);
+    expect(() => chain.seal({ a: 1, unmapped: { epochgate: { event: 'x', toJSON: () => ({}) } } })).toThrow(/does not end with its chain hash/);
+    expect(chain.seal({ a: 1 }).line.startsWith('{"a":1,"unmapped":{"epochgate":{"chain":')).toBe(true);
+    // Members that serialise to nothing leave an empty epochgate: the chain is then its only member.
+    expect(chain.seal({ a: 1, unmapped: { epochgate: { gone: undefined } } }).line.startsWith('{"a":1,"unmapped":{"epochgate":{"chain":')).toBe(true);
   });
 });

@@ -220,4 +220,13 @@ describe('stripResponseHeaders', () => {
     });
     expect(out).toEqual({ 'content-type': 'text/plain', 'content-length': '5', 'set-cookie': ['a=1', 'b=2'] });
   });
+
+  it('drops what each message names in Connection, also when messages alternate between values', () => {
+    const headers = (connection: string) => ({ connection, 'x-a': '1', 'x-b': '2', 'x-c': '3' });
+    expect(stripResponseHeaders(headers('x-a'))).toEqual({ 'x-b': '2', 'x-c': '3' });
+    expect(stripResponseHeaders(headers('x-a'))).toEqual({ 'x-b': '2', 'x-c': '3' });
+    expect(stripResponseHeaders(headers('x-b, X-C'))).toEqual({ 'x-a': '1' });
+    expect(stripResponseHeaders(headers('x-a'))).toEqual({ 'x-b': '2', 'x-c': '3' });
+    expect(stripResponseHeaders({ 'x-a': '1' })).toEqual({ 'x-a': '1' });
+  });
 });

@@ -197,6 +197,23 @@ describe('toOcsf', () => {
     expect(r.unmapped).toEqual({ epochgate: { event: 'tool.call', epoch: 3, task_id: 'task_1', replayed: true } });
   });
 
+  it('keeps an extra member named __proto__ as data, without changing any prototype', () => {
+    const extra = JSON.parse('{"__proto__":{"polluted":true},"n":1}') as Record<string, unknown>;
+    const r = toOcsf({ event: 'tool.call', time: T, status: 'ok', extra }, META);
+    const epochgate = (r.unmapped as { epochgate: Record<string, unknown> }).epochgate;
+    expect(Object.hasOwn(epochgate, '__proto__')).toBe(true);
+    expect((epochgate as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(JSON.stringify(r)).toContain('"epochgate":{"event":"tool.call","__proto__":{"polluted":true},"n":1}');
+  });
+
+  it('writes members in the documented order whichever optionals are present', () => {
+    const json = JSON.stringify(toOcsf(call, META));
+    const order = ['"class_uid"', '"time"', '"status_detail"', '"disposition_id"', '"metadata"', '"correlation_uid"', '"sequence"', '"product"', '"actor"', '"user"', '"session"', '"authorizations"', '"api"', '"src_endpoint"', '"http_request"', '"http_response"', '"duration"', '"trace"', '"unmapped"', '"body_sha256"', '"idempotency_key"'];
+    const positions = order.map((member) => json.indexOf(member));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
   it('keeps the policy revision of an event without authorizations in unmapped.epochgate', () => {
     const r = toOcsf({ event: 'policy.load', time: T, status: 'ok', policyRevision: 'rev-2' }, META);
     expect(r.unmapped).toEqual({ epochgate: { event: 'policy.load', policy_revision: 'rev-2' } });
