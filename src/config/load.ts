@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { substituteEnv, type EnvIssue } from './env.js';
 import { at, zodIssues, type FileIssue } from './file-issues.js';
-import { deepFreeze, FrozenMap } from './freeze.js';
+import { deepFreeze, FrozenMap } from '../util/freeze.js';
 import { parseListen } from './listen.js';
 import { configFileSchema, type ConfigFile } from './schema.js';
 import type { GatewayConfig, ListenAddress, StoreConfig, ToolConfig } from './types.js';

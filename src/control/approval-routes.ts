@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
-import { bearerToken } from '../sessions/bearer.js';
+import { bearerToken } from '../http/authorization.js';
 import type { ApprovalState } from '../store/approval-types.js';
 import { personCaller, presentsSessionToken } from './caller.js';
 import type { ControlContext } from './control-context.js';

@@ -1,6 +1,7 @@
 // Start-up (SPEC §10): entries a previous process left in flight — it stopped mid-call, so whether the tool
 // acted is unknown — become unknown, each audited as ledger.unknown, before this process serves a call.
 // One gateway process per SQLite file is assumed: a live peer's in-flight entries would be caught too.
+import { SYSTEM_ACTOR } from '../audit/system-actor.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -11,7 +12,7 @@ export async function recoverLedger(store: Store, audit: AuditLog, clock: Clock)
   const recovered = await store.ledger.recoverInFlight(now);
   for (const entry of recovered) {
     audit.write(
-      ledgerUnknownEvent(entry, 'gateway_restart', { time: now, actor: { id: 'epochgate', type: 'system' } }),
+      ledgerUnknownEvent(entry, 'gateway_restart', { time: now, actor: SYSTEM_ACTOR }),
     );
   }
   return recovered.length;

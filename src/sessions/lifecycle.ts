@@ -6,6 +6,7 @@
 // lease expiry, max_age), goes through changed(): it tells the listeners at once (the live-call registry
 // ends the session's open streams and held calls, SPEC §8) and expires the open approvals of a session that
 // became final (SPEC §9.4).
+import { SYSTEM_ACTOR } from '../audit/system-actor.js';
 import { systemExpireEvent } from '../approvals/approval-events.js';
 import type { AuditLog } from '../audit/types.js';
 import type { PolicySnapshot } from '../policy/types.js';
@@ -101,7 +102,7 @@ export class SessionLifecycle {
       ...(requestId ? { requestId } : {}),
       status: 'ok',
       disposition: 'blocked',
-      actor: { id: 'epochgate', type: 'system' },
+      actor: SYSTEM_ACTOR,
       sessionId: session.sessionId,
       epoch: session.epoch,
       taskId: session.taskId,
