@@ -102,12 +102,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const sessions = new SessionService({
       store, clock, policy, agentAuth, keys, lifecycle, metrics,
       tokens: { issuer: config.tokens.issuer, audience: config.tokens.audience },
-      publicUrl: () => publicUrl,
     });
     const actions = new SessionActions(store, clock, lifecycle);
     const approvals = new ApprovalService({ store, clock, policy, audit });
     const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live };
-    const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger };
+    const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger, publicUrl: () => publicUrl };
 
     const serverOptions = {
       maxHeaderSize: config.limits.maxHeaderBytes,
