@@ -1,5 +1,5 @@
 // Composition root: builds every module once, wires them, starts both listeners. Wiring only, no logic.
-import { SYSTEM_ACTOR } from './audit/system-actor.js';
+import { SYSTEM_ACTOR } from './audit/envelope.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';

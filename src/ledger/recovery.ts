@@ -1,7 +1,7 @@
 // Start-up (SPEC §10): entries a previous process left in flight — it stopped mid-call, so whether the tool
 // acted is unknown — become unknown, each audited as ledger.unknown, before this process serves a call.
 // One gateway process per SQLite file is assumed: a live peer's in-flight entries would be caught too.
-import { SYSTEM_ACTOR } from '../audit/system-actor.js';
+import { SYSTEM_ACTOR } from '../audit/envelope.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';

@@ -1,5 +1,5 @@
 // Turns policy (re)load outcomes into audit records, metrics and log lines (SPEC §3 reload, §13, §14).
-import { SYSTEM_ACTOR } from '../audit/system-actor.js';
+import { SYSTEM_ACTOR } from '../audit/envelope.js';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/types.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';

@@ -6,7 +6,7 @@
 // lease expiry, max_age), goes through changed(): it tells the listeners at once (the live-call registry
 // ends the session's open streams and held calls, SPEC §8) and expires the open approvals of a session that
 // became final (SPEC §9.4).
-import { SYSTEM_ACTOR } from '../audit/system-actor.js';
+import { SYSTEM_ACTOR } from '../audit/envelope.js';
 import { systemExpireEvent } from '../approvals/approval-events.js';
 import type { AuditLog } from '../audit/types.js';
 import type { PolicySnapshot } from '../policy/types.js';
