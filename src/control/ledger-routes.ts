@@ -2,23 +2,19 @@
 // admin), and an admin's resolution of an entry whose outcome is unknown. Thin: authenticate → validate →
 // call the ledger operation → respond; the resolution is audited as ledger.resolve by the router.
 import { z } from 'zod';
-import { GatewayError } from '../errors/gateway-error.js';
 import { resolveLedgerEntry } from '../ledger/resolve.js';
-import { anyCaller, personCaller, requireAdmin, requireOwnSession } from './caller.js';
+import { personCaller, requireAdmin } from './caller.js';
 import { parseJsonBody } from './json-body.js';
 import { ledgerEntryView } from './ledger-views.js';
 import { route, type ControlRoute } from './route.js';
+import { readableSession } from './session-routes.js';
 
 const resolveBody = z.object({ outcome: z.enum(['retry', 'done']) }).strict();
 
 export const LEDGER_ROUTES: readonly ControlRoute[] = [
   // A read: direct store lookups, since a domain function would only wrap them.
   route('GET', '/v1/sessions/:id/ledger', null, async (deps, [id], req, ctx) => {
-    const caller = await anyCaller(deps, deps.policy.current(), req, ctx);
-    if (caller.kind === 'person') requireAdmin(caller);
-    requireOwnSession(caller, id!);
-    const session = await deps.store.getSession(id!);
-    if (!session) throw new GatewayError('session_not_found');
+    const session = await readableSession(deps, id!, req, ctx);
     ctx.audit.taskId = session.taskId;
     const entries = await deps.store.ledger.list(id!, deps.clock.now());
     return { status: 200, body: { entries: entries.map(ledgerEntryView) } };

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { IssuedSession, ResumedSession } from '../sessions/session-service.js';
 import type { TransitionedSession } from '../sessions/session-actions.js';
+import type { SessionRecord } from '../store/types.js';
 import { rfc3339 } from '../util/clock.js';
 import { agentApprovalView } from './approval-views.js';
 import { anyCaller, personCaller, requireAdmin, requireOwnSession, sessionCaller } from './caller.js';
@@ -31,11 +32,7 @@ export const SESSION_ROUTES: readonly ControlRoute[] = [
     return { status: 200, body: { sessions: sessions.map((s) => sessionView(s)) } };
   }),
   route('GET', '/v1/sessions/:id', null, async (deps, [id], req, ctx) => {
-    const caller = await anyCaller(deps, deps.policy.current(), req, ctx);
-    if (caller.kind === 'person') requireAdmin(caller);
-    requireOwnSession(caller, id!);
-    const session = await deps.store.getSession(id!);
-    if (!session) throw new GatewayError('session_not_found');
+    const session = await readableSession(deps, id!, req, ctx);
     return { status: 200, body: sessionView(session, await deps.store.latestCheckpoint(id!)) };
   }),
   route('POST', '/v1/sessions/:id/resume', 'session.resume', async (deps, [id], req, ctx) =>
@@ -72,6 +69,16 @@ export const SESSION_ROUTES: readonly ControlRoute[] = [
     return transitioned(await deps.actions.revoke(id!, (await parseJsonBody(req, schemas.reasonBody)).reason, ctx));
   }),
 ];
+
+/** SPEC §7 reads of one session (its record, its ledger): its own token, or an admin. */
+export async function readableSession(deps: ControlDeps, sessionId: string, req: IncomingMessage, ctx: ControlContext): Promise<SessionRecord> {
+  const caller = await anyCaller(deps, deps.policy.current(), req, ctx);
+  if (caller.kind === 'person') requireAdmin(caller);
+  requireOwnSession(caller, sessionId);
+  const session = await deps.store.getSession(sessionId);
+  if (!session) throw new GatewayError('session_not_found');
+  return session;
+}
 
 async function ownSession(deps: ControlDeps, sessionId: string, req: IncomingMessage, ctx: ControlContext) {
   const caller = await sessionCaller(deps, deps.policy.current(), req, ctx);
