@@ -62,7 +62,6 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
   const path = (p: string) => resolve(base, p);
   const store: StoreConfig =
     raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous }
-    : raw.store.kind === 'redis' ? { kind: 'redis', url: raw.store.url }
     : { kind: 'memory' };
   const tools = new FrozenMap<string, ToolConfig>(
     Object.entries(raw.tools).map(([name, tool]) => [

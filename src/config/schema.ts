@@ -94,12 +94,6 @@ const storeSchema = z.discriminatedUnion('kind', [
       synchronous: z.enum(['full', 'normal']).default('full'),
     })
     .strict(),
-  z
-    .object({
-      kind: z.literal('redis'),
-      url: z.string().refine((text) => /^rediss?:\/\/[^\s]+$/.test(text), 'must be a redis:// or rediss:// URL'),
-    })
-    .strict(),
   z.object({ kind: z.literal('memory') }).strict(),
 ]);
 
