@@ -12,8 +12,7 @@ import type { PipelineDeps } from './deps.js';
 export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
   const route = need(ctx, 'route');
   const action = need(ctx, 'action');
-  // SPEC §5: an accepted call renews the lease. A session changed since the fence stage is refused here as
-  // the fence would refuse it now, before anything reaches the tool.
+  // SPEC §5: an accepted call renews the lease; a session changed since the fence is refused (as the fence).
   await renewLeaseIfDue(deps.store, need(ctx, 'session'), ctx.policy.sessions.leaseTtlMs, deps.clock.now());
   // A reserved ledger entry (SPEC §10): the answer is captured and recorded, and the outcome settled.
   const ledger = ctx.ledger;
