@@ -6,7 +6,7 @@ import type { AuditEnvelope } from '../audit/envelope.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { parseIdempotencyKey } from '../ledger/idempotency-key.js';
 import { ledgerReplayEvent, ledgerUnknownEvent, type LedgerExchange } from '../ledger/ledger-events.js';
-import { reserveCall } from '../ledger/ledger-flow.js';
+import { reserveCall, type LedgerDecision } from '../ledger/ledger-flow.js';
 import { writeReplay } from '../ledger/replay.js';
 import { LedgerReservation } from '../ledger/reservation.js';
 import { actionDigestOf } from './action-digest.js';
@@ -27,35 +27,10 @@ export async function ledgerStage(deps: PipelineDeps, ctx: RequestContext): Prom
   } else {
     ctx.auditExtra.idempotency_key = key;
   }
-  const route = need(ctx, 'route');
-  const session = need(ctx, 'session');
-  const action = need(ctx, 'action');
-  const fingerprint = actionDigestOf(ctx);
-  const decided = await reserveCall(deps.store.ledger, {
-    sessionId: session.sessionId,
-    epoch: session.epoch,
-    tool: route.tool.name,
-    idempotencyKey: key ?? null,
-    fingerprint,
-    method: action.method,
-    path: action.path,
-    mcpTool: action.mcpTool ?? null,
-    requestId: ctx.requestId,
-    now: deps.clock.now(),
-  });
+  const decided = await reserve(deps, ctx, key);
   ctx.auditExtra.ledger_entry_id = decided.entry.entryId;
   ctx.auditExtra.ledger_occurrence = decided.occurrence;
-  if (decided.kind === 'replay') {
-    ctx.auditExtra.replayed = true;
-    const status = decided.entry.state === 'done' ? 200 : (decided.entry.status ?? 200);
-    ctx.sideEvents.push(ledgerReplayEvent(decided.entry, decided.occurrence, ...exchangeOf(deps, ctx, status)));
-    ctx.answered = 'ledger';
-    writeReplay(ctx.res, decided.entry, {
-      ...(ctx.mcpMessage && { mcp: { id: ctx.mcpMessage.id, method: ctx.mcpMessage.method } }),
-      beforeEnd: ctx.beforeEnd,
-    });
-    return;
-  }
+  if (decided.kind === 'replay') return replay(deps, ctx, decided);
   const reservation = new LedgerReservation(deps.store.ledger, deps.clock, decided.entry, decided.occurrence, {
     onUnknown: (entry, reason, status) => ctx.sideEvents.push(ledgerUnknownEvent(entry, reason, ...exchangeOf(deps, ctx, status))),
     onError: (err) => deps.logger.error({ err, request_id: ctx.requestId, entry_id: decided.entry.entryId }, 'ledger entry could not be settled'),
@@ -63,6 +38,36 @@ export async function ledgerStage(deps: PipelineDeps, ctx: RequestContext): Prom
   ctx.ledger = reservation;
   // Settles what the forward stage did not (the call was refused by a later stage: released).
   ctx.finishers.push(() => reservation.settleIfOpen());
+}
+
+function reserve(deps: PipelineDeps, ctx: RequestContext, key: string | undefined): Promise<LedgerDecision> {
+  const route = need(ctx, 'route');
+  const session = need(ctx, 'session');
+  const action = need(ctx, 'action');
+  return reserveCall(deps.store.ledger, {
+    sessionId: session.sessionId,
+    epoch: session.epoch,
+    tool: route.tool.name,
+    idempotencyKey: key ?? null,
+    fingerprint: actionDigestOf(ctx),
+    method: action.method,
+    path: action.path,
+    mcpTool: action.mcpTool ?? null,
+    requestId: ctx.requestId,
+    now: deps.clock.now(),
+  });
+}
+
+/** The recorded answer, sent from the ledger: the tool is not called again (SPEC §10). */
+function replay(deps: PipelineDeps, ctx: RequestContext, decided: LedgerDecision): void {
+  ctx.auditExtra.replayed = true;
+  const status = decided.entry.state === 'done' ? 200 : (decided.entry.status ?? 200);
+  ctx.sideEvents.push(ledgerReplayEvent(decided.entry, decided.occurrence, ...exchangeOf(deps, ctx, status)));
+  ctx.answered = 'ledger';
+  writeReplay(ctx.res, decided.entry, {
+    ...(ctx.mcpMessage && { mcp: { id: ctx.mcpMessage.id, method: ctx.mcpMessage.method } }),
+    beforeEnd: ctx.beforeEnd,
+  });
 }
 
 /** Written with the tool.call record, so it describes the same exchange (`status`: the answer's status). */
