@@ -7,12 +7,6 @@ import { bearer, postJson } from '../helpers/client.js';
 import { expectValidAuditFile } from '../helpers/audit-schema.js';
 
 const CRED = { agent_id: 'billing-bot', client_secret: AGENT_SECRET };
-const RULES = `  - id: payments
-    effect: allow
-    roles: [billing-agent]
-    tools: [billing]
-    paths: ["/payments/**"]
-`;
 const traceparent = (traceId: string) => `00-${traceId}-b7ad6b7169203331-01`;
 const TRACE_1 = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACE_2 = '0af7651916cd43dd8448eb211c80319c';
@@ -34,7 +28,7 @@ describe('ledger records carry the trace id of their request', () => {
 
   beforeAll(async () => {
     upstream = await startUpstream(answer);
-    t = await startTestGateway({ upstreamUrl: upstream.url, policy: defaultPolicy(RULES), toolTimeoutMs: 300 });
+    t = await startTestGateway({ upstreamUrl: upstream.url, policy: defaultPolicy(), toolTimeoutMs: 300 });
   });
   afterAll(async () => {
     await t.close();
@@ -48,11 +42,11 @@ describe('ledger records carry the trace id of their request', () => {
     const post = (token: string, path: string, traceId: string) =>
       postJson(`${t.data}/tools/billing${path}`, {}, { ...bearer(token), traceparent: traceparent(traceId) });
 
-    expect((await post(created.json.token, '/payments/a', TRACE_1)).status).toBe(201);
-    expect((await post(created.json.token, '/payments/slow', TRACE_3)).status).toBe(504);
+    expect((await post(created.json.token, '/invoices/a', TRACE_1)).status).toBe(201);
+    expect((await post(created.json.token, '/slow', TRACE_3)).status).toBe(504);
     const resumed = await postJson(`${t.control}/v1/sessions/${sessionId}/resume`, CRED);
     expect(resumed.status).toBe(200);
-    const replay = await post(resumed.json.token, '/payments/a', TRACE_2);
+    const replay = await post(resumed.json.token, '/invoices/a', TRACE_2);
     expect(replay.headers['idempotent-replayed']).toBe('true');
 
     const audit = expectValidAuditFile(t.auditFile).filter((r) => r.actor.session?.uid === sessionId);
