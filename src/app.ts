@@ -1,4 +1,5 @@
 // Composition root: builds every module once, wires them, starts both listeners. Wiring only, no logic.
+import { SYSTEM_ACTOR } from './audit/envelope.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -24,7 +25,7 @@ import type { Store } from './store/types.js';
 import { createDispatchers } from './upstream/dispatchers.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { PRODUCT_VERSION } from './version.js';
-import { policyAuditHooks } from './policy-audit.js';
+import { policyAuditHooks } from './policy/reload-audit.js';
 import { recoverLedger } from './ledger/recovery.js';
 import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
@@ -101,12 +102,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const sessions = new SessionService({
       store, clock, policy, agentAuth, keys, lifecycle, metrics,
       tokens: { issuer: config.tokens.issuer, audience: config.tokens.audience },
-      publicUrl: () => publicUrl,
     });
     const actions = new SessionActions(store, clock, lifecycle);
     const approvals = new ApprovalService({ store, clock, policy, audit });
     const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live };
-    const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger };
+    const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger, publicUrl: () => publicUrl };
 
     const serverOptions = {
       maxHeaderSize: config.limits.maxHeaderBytes,
@@ -148,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     live.start();
     cleanup.push(() => live.dispose());
-    audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' }, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
+    audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
     readiness.ready = true;
 
     let closing: Promise<void> | undefined;
@@ -172,7 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           await live.idle(Math.min(graceMs, 1000));
           live.dispose();
           try {
-            audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: { id: 'epochgate', type: 'system' } });
+            audit.write({ event: 'gateway.stop', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR });
           } catch (err) {
             logger.error({ err }, 'gateway.stop could not be audited');
           }

@@ -1,6 +1,7 @@
 // Audit records of the approval lifecycle (SPEC §13): approval.request, .approve, .deny, .consume, .expire,
 // each with the session, rule, digest, who acted and a disposition. Ids, digests and codes only: never the
 // body preview, the query or a comment (free text from a person may hold anything).
+import { SYSTEM_ACTOR } from '../audit/envelope.js';
 import type { AuditEvent, AuditEventName, Disposition } from '../audit/types.js';
 import type { ApprovalRecord } from '../store/approval-types.js';
 
@@ -38,7 +39,7 @@ export function systemExpireEvent(approval: ApprovalRecord, now: number, request
     ...(requestId ? { requestId } : {}),
     status: 'ok',
     disposition: APPROVAL_DISPOSITION['approval.expire'],
-    actor: { id: 'epochgate', type: 'system' },
+    actor: SYSTEM_ACTOR,
     sessionId: approval.sessionId,
     authorizations: [{ decision: 'require_approval', ruleId: approval.ruleId }],
     tool: approval.action.tool,

@@ -1,16 +1,16 @@
-// The control-plane side of SPEC §9: listing, reading and deciding approvals, and the expiry sweep.
+// The people's side of SPEC §9: listing, reading and deciding approvals, and the expiry sweep. Returns
+// approval records; the adapter (control/approval-routes.ts) shapes them into bodies.
 // Who may decide is read from the CURRENT policy at the moment of the decision: a person holding one of the
 // approver roles of the approval's rule. `admin` alone reads everything but decides nothing (SPEC §9
 // separation of duties); an approval whose rule is gone from the policy can be decided by nobody.
 import type { AuditLog } from '../audit/types.js';
-import type { ControlContext, ControlReply } from '../control/control-context.js';
+import type { ActionTrail } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { PersonDef, PolicySnapshot } from '../policy/types.js';
 import type { ApprovalRecord, ApprovalState } from '../store/approval-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
-import { APPROVAL_DISPOSITION, approvalAuditExtra, systemExpireEvent } from './approval-events.js';
-import { approvalView } from './approval-views.js';
+import { approvalAuditExtra, systemExpireEvent } from './approval-events.js';
 
 const ADMIN_ROLE = 'admin';
 /** Upper bound of one list answer (newest first). */
@@ -25,28 +25,33 @@ export interface ApprovalServiceDeps {
 
 export interface ApprovalListQuery {
   readonly state?: ApprovalState | undefined;
-  readonly session_id?: string | undefined;
+  readonly sessionId?: string | undefined;
+}
+
+/** A person's decision, as recorded (pending → approved | denied). */
+export interface DecidedApproval {
+  readonly kind: 'decided';
+  readonly approval: ApprovalRecord;
 }
 
 export class ApprovalService {
   constructor(private readonly deps: ApprovalServiceDeps) {}
 
   /** SPEC §7: an approver sees the approvals they may decide; an admin sees all. */
-  async list(person: PersonDef, query: ApprovalListQuery): Promise<ControlReply> {
+  async list(person: PersonDef, query: ApprovalListQuery): Promise<readonly ApprovalRecord[]> {
     const policy = this.deps.policy.current();
     const rules = decidableRules(policy, person);
     const admin = person.roles.includes(ADMIN_ROLE);
     if (!admin && rules.length === 0) throw notApprover();
-    const approvals = await this.deps.store.approvals.list({
+    return this.deps.store.approvals.list({
       ...(query.state ? { state: query.state } : {}),
-      ...(query.session_id ? { sessionId: query.session_id } : {}),
+      ...(query.sessionId ? { sessionId: query.sessionId } : {}),
       ...(admin ? {} : { ruleIds: rules }),
       limit: APPROVAL_LIST_LIMIT,
     });
-    return { status: 200, body: { approvals: approvals.map(approvalView) } };
   }
 
-  async get(person: PersonDef, approvalId: string): Promise<ControlReply> {
+  async get(person: PersonDef, approvalId: string): Promise<ApprovalRecord> {
     const policy = this.deps.policy.current();
     const rules = decidableRules(policy, person);
     const admin = person.roles.includes(ADMIN_ROLE);
@@ -54,11 +59,11 @@ export class ApprovalService {
     const approval = await this.deps.store.approvals.get(approvalId);
     if (!approval) throw new GatewayError('approval_not_found');
     if (!admin && !rules.includes(approval.ruleId)) throw wrongRole(approval);
-    return { status: 200, body: approvalView(approval) };
+    return approval;
   }
 
   /** pending → approved|denied, by a person holding one of the rule's approver roles right now. */
-  async decide(person: PersonDef, approvalId: string, state: 'approved' | 'denied', comment: string | null, ctx: ControlContext): Promise<ControlReply> {
+  async decide(person: PersonDef, approvalId: string, state: 'approved' | 'denied', comment: string | null, ctx: ActionTrail): Promise<DecidedApproval> {
     ctx.audit.extra.approval_id = approvalId;
     const policy = this.deps.policy.current();
     const rules = decidableRules(policy, person);
@@ -72,8 +77,7 @@ export class ApprovalService {
     const result = await this.deps.store.approvals.decide(approvalId, { state, decidedBy: person.id, comment, now });
     if (result.ok) {
       describe(ctx, result.approval);
-      ctx.audit.disposition = APPROVAL_DISPOSITION[state === 'approved' ? 'approval.approve' : 'approval.deny'];
-      return { status: 200, body: approvalView(result.approval) };
+      return { kind: 'decided', approval: result.approval };
     }
     if (!result.current) throw new GatewayError('approval_not_found');
     let current = result.current;
@@ -106,7 +110,7 @@ export function decidableRules(policy: PolicySnapshot, person: PersonDef): strin
   return policy.rules.filter((rule) => rule.approval?.approvers.some((role) => person.roles.includes(role))).map((rule) => rule.id);
 }
 
-function describe(ctx: ControlContext, approval: ApprovalRecord): void {
+function describe(ctx: ActionTrail, approval: ApprovalRecord): void {
   ctx.audit.sessionId = approval.sessionId;
   Object.assign(ctx.audit.extra, approvalAuditExtra(approval));
 }

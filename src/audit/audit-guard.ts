@@ -5,6 +5,7 @@
 // itself, so the first record after an outage always says how long it lasted and how much was refused.
 // The writer underneath only links a record into the hash chain once it was written, so a record that
 // failed is never a link of the chain (file-audit-log.ts).
+import { SYSTEM_ACTOR } from './envelope.js';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Clock } from '../util/clock.js';
@@ -80,7 +81,7 @@ function recoveredEvent(now: number, outageMs: number, refused: number): AuditEv
     event: 'audit.recovered',
     time: now,
     status: 'ok',
-    actor: { id: 'epochgate', type: 'system' },
+    actor: SYSTEM_ACTOR,
     extra: { outage_ms: outageMs, refused_requests: refused },
   };
 }

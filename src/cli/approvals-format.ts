@@ -1,5 +1,5 @@
 // Human-readable output of `epochgate approvals` (the --json output is the API's own JSON, untouched).
-// Everything printed comes from the control plane's approval view (approvals/approval-views.ts).
+// Everything printed comes from the control plane's approval view (control/approval-views.ts).
 
 import { formatTable } from './control-client.js';
 

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { ControlUnreachableError, DEFAULT_CONTROL_URL, controlRequest, controlTarget, type ControlResponse } from './control-client.js';
 import { approvalDetail, approvalTable, decisionLine, safeText } from './approvals-format.js';
+import { APPROVAL_STATES } from '../store/approval-types.js';
 
 
 export const APPROVALS_HELP = `Usage:
@@ -35,7 +36,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const STATES = new Set(['pending', 'approved', 'denied', 'consumed', 'expired']);
+const STATES = new Set<string>(APPROVAL_STATES);
 const SUBCOMMANDS = new Set(['list', 'show', 'approve', 'deny']);
 
 export async function runApprovalsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
 import { CONTROL_OPTIONS, CONTROL_OPTIONS_HELP, controlCall, controlTarget, formatTable } from './control-client.js';
+import { SESSION_STATES } from '../store/types.js';
 
 export const SESSIONS_HELP = `Usage:
   epochgate sessions list [--state S] [--agent A] [--task T] [options]
@@ -25,7 +26,7 @@ const OPTIONS = {
   reason: { type: 'string' },
 } as const;
 
-const STATES = ['active', 'suspended', 'closed', 'revoked'];
+const STATES: readonly string[] = SESSION_STATES;
 // Same shape as the control plane's route parameter: nothing that could change the request path.
 const SESSION_ID = /^[A-Za-z0-9_-]{1,100}$/;
 

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { substituteEnv, type EnvIssue } from './env.js';
 import { at, zodIssues, type FileIssue } from './file-issues.js';
-import { deepFreeze, FrozenMap } from './freeze.js';
+import { deepFreeze, FrozenMap } from '../util/freeze.js';
 import { parseListen } from './listen.js';
 import { configFileSchema, type ConfigFile } from './schema.js';
 import type { GatewayConfig, ListenAddress, StoreConfig, ToolConfig } from './types.js';
@@ -62,7 +62,6 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
   const path = (p: string) => resolve(base, p);
   const store: StoreConfig =
     raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous, ledgerRetentionMs: raw.store.ledger_retention }
-    : raw.store.kind === 'redis' ? { kind: 'redis', url: raw.store.url }
     : { kind: 'memory', ledgerRetentionMs: raw.store.ledger_retention };
   const tools = new FrozenMap<string, ToolConfig>(
     Object.entries(raw.tools).map(([name, tool]) => [

@@ -107,12 +107,6 @@ const storeSchema = z.discriminatedUnion('kind', [
       ledger_retention: ledgerRetention,
     })
     .strict(),
-  z
-    .object({
-      kind: z.literal('redis'),
-      url: z.string().refine((text) => /^rediss?:\/\/[^\s]+$/.test(text), 'must be a redis:// or rediss:// URL'),
-    })
-    .strict(),
   z.object({ kind: z.literal('memory'), ledger_retention: ledgerRetention }).strict(),
 ]);
 

@@ -23,7 +23,6 @@ export interface ToolConfig {
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal'; readonly ledgerRetentionMs?: number }
-  | { readonly kind: 'redis'; readonly url: string }
   | { readonly kind: 'memory'; readonly ledgerRetentionMs?: number };
 
 export interface GatewayConfig {

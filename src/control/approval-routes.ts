@@ -4,16 +4,18 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
-import { bearerToken } from '../sessions/bearer.js';
-import type { ApprovalState } from '../store/approval-types.js';
+import { bearerToken } from '../http/authorization.js';
+import { APPROVAL_STATES } from '../store/approval-types.js';
+import { APPROVAL_DISPOSITION } from '../approvals/approval-events.js';
+import { approvalView } from './approval-views.js';
 import { personCaller, presentsSessionToken } from './caller.js';
-import type { ControlContext } from './control-context.js';
+import type { ControlContext, ControlReply } from './control-context.js';
 import { parseJsonBody, validate } from './json-body.js';
 import { route, type ControlDeps, type ControlRoute } from './route.js';
 
 const approvalListQuery = z
   .object({
-    state: z.enum(['pending', 'approved', 'denied', 'consumed', 'expired'] as const satisfies readonly ApprovalState[]).optional(),
+    state: z.enum(APPROVAL_STATES).optional(),
     session_id: z.string().min(1).max(200).optional(),
   })
   .strict();
@@ -25,20 +27,24 @@ export const APPROVAL_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/approvals', null, async (deps, _p, req, ctx) => {
     const person = approver(deps, req, ctx);
     const query = validate(approvalListQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
-    return deps.approvals.list(person, query);
+    const approvals = await deps.approvals.list(person, { state: query.state, sessionId: query.session_id });
+    return { status: 200, body: { approvals: approvals.map(approvalView) } };
   }),
-  route('GET', '/v1/approvals/:id', null, async (deps, [id], req, ctx) => deps.approvals.get(approver(deps, req, ctx), id!)),
-  route('POST', '/v1/approvals/:id/approve', 'approval.approve', async (deps, [id], req, ctx) => {
-    const person = approver(deps, req, ctx);
-    const { comment } = await parseJsonBody(req, decisionBody);
-    return deps.approvals.decide(person, id!, 'approved', comment ?? null, ctx);
-  }),
-  route('POST', '/v1/approvals/:id/deny', 'approval.deny', async (deps, [id], req, ctx) => {
-    const person = approver(deps, req, ctx);
-    const { comment } = await parseJsonBody(req, decisionBody);
-    return deps.approvals.decide(person, id!, 'denied', comment ?? null, ctx);
-  }),
+  route('GET', '/v1/approvals/:id', null, async (deps, [id], req, ctx) => ({
+    status: 200,
+    body: approvalView(await deps.approvals.get(approver(deps, req, ctx), id!)),
+  })),
+  route('POST', '/v1/approvals/:id/approve', 'approval.approve', (deps, [id], req, ctx) => decide(deps, id!, 'approved', req, ctx)),
+  route('POST', '/v1/approvals/:id/deny', 'approval.deny', (deps, [id], req, ctx) => decide(deps, id!, 'denied', req, ctx)),
 ];
+
+async function decide(deps: ControlDeps, id: string, state: 'approved' | 'denied', req: IncomingMessage, ctx: ControlContext): Promise<ControlReply> {
+  const person = approver(deps, req, ctx);
+  const { comment } = await parseJsonBody(req, decisionBody);
+  const { approval } = await deps.approvals.decide(person, id, state, comment ?? null, ctx);
+  ctx.audit.disposition = APPROVAL_DISPOSITION[state === 'approved' ? 'approval.approve' : 'approval.deny'];
+  return { status: 200, body: approvalView(approval) };
+}
 
 /** The calling person. A session token (compact JWS) is an agent: forbidden, even when valid and current. */
 function approver(deps: ControlDeps, req: IncomingMessage, ctx: ControlContext) {

@@ -3,8 +3,8 @@
 // session token, anything else is a person's secret (secrets minted by `secret new` contain no dots).
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
+import { bearerCredential, bearerToken, singleAuthorization } from '../http/authorization.js';
 import type { AgentDef, PersonDef, PolicySnapshot } from '../policy/types.js';
-import { bearerToken } from '../sessions/bearer.js';
 import type { SessionLifecycle } from '../sessions/lifecycle.js';
 import { authenticatePerson } from '../sessions/person-auth.js';
 import { admitSession } from '../sessions/session-access.js';
@@ -47,7 +47,7 @@ export async function anyCaller(deps: CallerDeps, policy: PolicySnapshot, req: I
 /** The one bearer credential is a compact JWS (an agent's session token), not a person's secret.
  *  Two Authorization headers → bad_request. */
 export function presentsSessionToken(req: IncomingMessage): boolean {
-  return COMPACT_JWS.test(singleAuthorization(req)?.replace(/^Bearer +/i, '').trim() ?? '');
+  return COMPACT_JWS.test(bearerCredential(singleAuthorization(req) ?? '') ?? '');
 }
 
 export function requireAdmin(caller: ControlCaller): PersonDef {
@@ -62,11 +62,4 @@ export function requireOwnSession(caller: ControlCaller, sessionId: string): voi
   if (caller.kind === 'session' && caller.session.sessionId !== sessionId) {
     throw new GatewayError('forbidden', { detail: 'The token belongs to another session' });
   }
-}
-
-function singleAuthorization(req: IncomingMessage): string | undefined {
-  let count = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'authorization') count++;
-  if (count > 1) throw new GatewayError('bad_request', { detail: 'Duplicate Authorization header' });
-  return req.headers.authorization;
 }

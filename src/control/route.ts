@@ -22,6 +22,8 @@ export interface ControlDeps extends CallerDeps {
   readonly metrics: GatewayMetrics;
   readonly approvals: ApprovalService;
   readonly clock: Clock;
+  /** SPEC §7 tool_urls: the configured public_url, else the data listener's URL once it is bound. */
+  readonly publicUrl: () => string;
 }
 
 export type RawReply = { readonly raw: string; readonly contentType: string };

@@ -1,5 +1,6 @@
 // Control-plane request bodies (SPEC §7): strict objects, unknown fields are invalid_request.
 import { z } from 'zod';
+import { SESSION_STATES } from '../store/types.js';
 
 const agentId = z.string().min(1).max(200);
 // Credentials are opaque here; agent-auth verifies them. Bounded so a huge body cannot be hashed forever.
@@ -36,12 +37,8 @@ export const checkpointBody = z
 
 export const sessionListQuery = z
   .object({
-    state: z.enum(['active', 'suspended', 'closed', 'revoked']).optional(),
+    state: z.enum(SESSION_STATES).optional(),
     agent_id: agentId.optional(),
     task_id: z.string().min(1).max(200).optional(),
   })
   .strict();
-
-export type CreateSessionInput = z.infer<typeof createSessionBody>;
-export type CredentialInput = z.infer<typeof credentialBody>;
-export type ResumeInput = z.infer<typeof resumeBody>;

@@ -1,4 +1,6 @@
-// Runs the built CLI (`dist/main.js serve`) as a child process and waits for its "listening" line.
+// The demo's launcher: runs the built CLI (`dist/main.js serve`) as a child process, exactly as an operator
+// would, and waits for its "listening" line. `npm run demo` and `npm run bench` start the gateway with it;
+// the end-to-end tests reuse it so they start the gateway the same way the shipped demo does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -12,7 +14,7 @@ export interface SpawnedGateway {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-// Always the built CLI: from dist/demo/ and from src/demo/ (tests) alike.
+// Always the built CLI, wherever this module runs from (dist/demo/, or src/demo/ under the tests).
 export const MAIN_JS = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export function spawnGateway(configFile: string, extraArgs: string[] = [], timeoutMs = 15_000): Promise<SpawnedGateway> {

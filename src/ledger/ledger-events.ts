@@ -1,62 +1,46 @@
 // Audit records of the ledger (SPEC §13): ledger.replay and ledger.unknown. Ids, codes and digests only.
+import type { AuditEnvelope } from '../audit/envelope.js';
 import type { AuditEvent } from '../audit/types.js';
 import type { LedgerEntry, UnknownReason } from '../store/ledger-types.js';
 
-export interface LedgerEventContext {
-  readonly time: number;
-  readonly requestId?: string;
-  readonly actor: NonNullable<AuditEvent['actor']>;
-  readonly tokenJti?: string;
-  readonly epoch?: number;
-  readonly taskId?: string;
-  readonly policyRevision?: string;
-  /** The data-plane exchange the event belongs to; absent for start-up recovery (no request). */
-  readonly http?: {
-    /** As audited: never a token. */
-    readonly path: string;
-    readonly status: number;
-    readonly durationMs: number;
-    readonly srcIp: string;
-  };
+/** The data-plane exchange an event belongs to; absent for start-up recovery (no request). */
+export interface LedgerExchange {
+  /** The answer's status (a replay's recorded status). */
+  readonly httpStatus: number;
+  readonly durationMs: number;
 }
 
-export function ledgerReplayEvent(entry: LedgerEntry, occurrence: number, ctx: LedgerEventContext): AuditEvent {
-  return ledgerEvent('ledger.replay', entry, ctx, 'ok', {
+export function ledgerReplayEvent(entry: LedgerEntry, occurrence: number, envelope: AuditEnvelope, exchange?: LedgerExchange): AuditEvent {
+  return ledgerEvent('ledger.replay', entry, { envelope, exchange }, 'ok', {
     occurrence,
     recorded_epoch: entry.epoch,
     ...(entry.state === 'done' ? { resolution: 'done' } : { recorded_status: entry.status }),
   });
 }
 
-export function ledgerUnknownEvent(entry: LedgerEntry, reason: UnknownReason, ctx: LedgerEventContext): AuditEvent {
-  return ledgerEvent('ledger.unknown', entry, ctx, 'outcome_unknown', { reason, occurrence: entry.occurrence, recorded_epoch: entry.epoch });
+export function ledgerUnknownEvent(entry: LedgerEntry, reason: UnknownReason, envelope: AuditEnvelope, exchange?: LedgerExchange): AuditEvent {
+  return ledgerEvent('ledger.unknown', entry, { envelope, exchange }, 'outcome_unknown', { reason, occurrence: entry.occurrence, recorded_epoch: entry.epoch });
 }
 
 function ledgerEvent(
   event: 'ledger.replay' | 'ledger.unknown',
   entry: LedgerEntry,
-  ctx: LedgerEventContext,
+  { envelope, exchange }: { envelope: AuditEnvelope; exchange: LedgerExchange | undefined },
   status: AuditEvent['status'],
   extra: Record<string, unknown>,
 ): AuditEvent {
   return {
     event,
-    time: ctx.time,
-    ...(ctx.requestId !== undefined ? { requestId: ctx.requestId } : {}),
+    ...envelope,
     status,
     disposition: event === 'ledger.replay' ? 'allowed' : 'delayed',
-    actor: ctx.actor,
     sessionId: entry.sessionId,
-    ...(ctx.tokenJti !== undefined ? { tokenJti: ctx.tokenJti } : {}),
-    epoch: ctx.epoch ?? entry.epoch,
-    ...(ctx.taskId !== undefined ? { taskId: ctx.taskId } : {}),
-    ...(ctx.policyRevision !== undefined ? { policyRevision: ctx.policyRevision } : {}),
+    epoch: envelope.epoch ?? entry.epoch,
     tool: entry.tool,
-    ...(ctx.http
-      ? { method: entry.method, path: ctx.http.path, httpStatus: ctx.http.status, durationMs: ctx.http.durationMs, srcIp: ctx.http.srcIp }
-      : {}),
+    // The method the entry records (the call's, as reserved); without an exchange there is no HTTP side.
+    ...(exchange ? { method: entry.method, httpStatus: exchange.httpStatus, durationMs: exchange.durationMs } : {}),
     extra: {
-      ...(ctx.http ? {} : { http_method: entry.method, tool_path: entry.path }),
+      ...(exchange ? {} : { http_method: entry.method, tool_path: entry.path }),
       entry_id: entry.entryId,
       ledger_kind: entry.kind,
       ...(entry.idempotencyKey !== null ? { idempotency_key: entry.idempotencyKey } : {}),

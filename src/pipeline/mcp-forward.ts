@@ -8,6 +8,7 @@
 // Both are small; an answer over MAX_BUFFERED_MCP_BYTES is refused with 502 upstream_unreachable rather
 // than relayed unvetted. An id first seen on a streamed answer is bound once that answer is relayed.
 import { GatewayError } from '../errors/gateway-error.js';
+import { bindMcpSessionId } from '../mcp/session-binding.js';
 import { filterListAnswer, LIST_KINDS, sseListFilter, type KeepFor, type KeepItem, type ListKind } from '../mcp/list-filter.js';
 import type { ForwardOptions } from '../upstream/forward.js';
 import { decideCall } from '../policy/decide.js';
@@ -90,8 +91,8 @@ export async function bindMcpSession(deps: PipelineDeps, ctx: RequestContext, va
   if (ctx.mcpSession?.id === value && ctx.mcpSession.boundHere) return;
   const tool = need(ctx, 'route').tool.name;
   const sessionId = need(ctx, 'session').sessionId;
-  const owner = await deps.store.mcpSessions.bind({ tool, mcpSessionId: value, sessionId, createdAt: deps.clock.now() });
-  if (owner !== sessionId) {
+  const holder = await bindMcpSessionId(deps.store, { tool, mcpSessionId: value }, sessionId, deps.clock.now());
+  if (holder === 'elsewhere') {
     // The upstream handed out an id another gateway session already holds: that session keeps it, and
     // this one gets 404 if it presents it (stage-mcp-session.ts).
     deps.logger.warn({ request_id: ctx.requestId, tool }, 'upstream reused an MCP session id bound to another session');

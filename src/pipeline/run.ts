@@ -15,7 +15,7 @@ import { JsonTooDeepError } from '../util/strict-json.js';
 import type { RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { STAGES } from './stages.js';
-import { toolCallEvent } from './tool-call-event.js';
+import { toolCallEvent } from './request-audit.js';
 import { mcpErrorReply } from '../mcp/mcp-reply.js';
 
 export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -4,6 +4,7 @@
 import { APPROVAL_DISPOSITION, approvalAuditExtra } from '../approvals/approval-events.js';
 import { resolveApproval, type ApprovalCall, type ApprovalStep } from '../approvals/approval-flow.js';
 import type { CompiledRule } from '../policy/types.js';
+import { systemEnvelope } from '../audit/envelope.js';
 import type { AuditEvent } from '../audit/types.js';
 import { isGatewayError } from '../errors/gateway-error.js';
 import { deniedError } from '../policy/denied-error.js';
@@ -11,6 +12,7 @@ import { admitSession } from '../sessions/session-access.js';
 import { assertInScope } from './stage-fence.js';
 import { actionDigestOf } from './action-digest.js';
 import { requestFacts } from './request-facts.js';
+import { requestEnvelope } from './request-audit.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -94,28 +96,15 @@ async function recheck(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
 }
 
 function stepEvent(deps: PipelineDeps, ctx: RequestContext, step: ApprovalStep): AuditEvent {
-  const session = need(ctx, 'session');
-  const token = need(ctx, 'token');
-  // The agent's call caused the request and the consumption; an expiry is the gateway's own doing.
-  const actor = step.event === 'approval.expire' ? ({ id: 'epochgate', type: 'system' } as const) : ({ id: token.agentId, type: 'agent' } as const);
+  const envelope = requestEnvelope(ctx, deps.clock.now());
   return {
     event: step.event,
-    time: deps.clock.now(),
-    requestId: ctx.requestId,
+    // The agent's call caused the request and the consumption; an expiry is the gateway's own doing.
+    ...(step.event === 'approval.expire' ? systemEnvelope(envelope) : envelope),
     status: 'ok',
     disposition: APPROVAL_DISPOSITION[step.event],
-    actor,
-    ...(step.event === 'approval.expire' ? {} : { tokenJti: token.jti }),
-    sessionId: session.sessionId,
-    epoch: session.epoch,
-    taskId: session.taskId,
     authorizations: [{ decision: 'require_approval', ruleId: step.approval.ruleId }],
-    policyRevision: ctx.policy.revision,
     tool: step.approval.action.tool,
-    method: ctx.req.method ?? 'GET',
-    path: need(ctx, 'route').auditPath,
-    srcIp: ctx.req.socket.remoteAddress ?? '',
-    ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
     extra: approvalAuditExtra(step.approval),
   };
 }

@@ -2,7 +2,7 @@
 import { GatewayError } from '../errors/gateway-error.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
-import { bearerToken } from '../sessions/bearer.js';
+import { bearerToken } from '../http/authorization.js';
 
 export function authenticateStage(deps: PipelineDeps, ctx: RequestContext): void {
   const route = need(ctx, 'route');

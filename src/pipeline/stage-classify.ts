@@ -10,7 +10,7 @@ import { httpGate } from '../policy/decide.js';
 import { sha256Hex } from '../util/hash.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
-import { readBody } from './read-body.js';
+import { readBody } from '../http/read-body.js';
 import { callFacts } from './request-facts.js';
 
 export async function classifyStage(_deps: PipelineDeps, ctx: RequestContext): Promise<void> {

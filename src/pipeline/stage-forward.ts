@@ -5,13 +5,15 @@ import { forward } from '../upstream/forward.js';
 import { forwardBuffered } from '../upstream/forward-buffered.js';
 import { bindMcpSession, MAX_BUFFERED_MCP_BYTES, mcpBufferedTransform, mcpStreamFilter } from './mcp-forward.js';
 import { isGatewayError } from '../errors/gateway-error.js';
+import { renewLeaseIfDue } from '../sessions/lease.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
 export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
   const route = need(ctx, 'route');
   const action = need(ctx, 'action');
-  await renewLeaseIfDue(deps, ctx);
+  // SPEC §5: an accepted call renews the lease; a session changed since the fence is refused (as the fence).
+  await renewLeaseIfDue(deps.store, need(ctx, 'session'), ctx.policy.sessions.leaseTtlMs, deps.clock.now());
   // A reserved ledger entry (SPEC §10): the answer is captured and recorded, and the outcome settled.
   const ledger = ctx.ledger;
   const options = {
@@ -62,16 +64,6 @@ function upstreamHeaders(ctx: RequestContext): ReturnType<typeof buildUpstreamHe
     epoch: session.epoch,
     agentId: session.agentId,
   });
-}
-
-// SPEC §5 allows amortised renewal: write only when less than half the lease remains, so an ordinary
-// call costs no store write (a durable SQLite write is ~100× a read).
-async function renewLeaseIfDue(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
-  const session = need(ctx, 'session');
-  const now = deps.clock.now();
-  const leaseTtl = ctx.policy.sessions.leaseTtlMs;
-  if (session.leaseExpiresAt - now >= leaseTtl / 2) return;
-  await deps.store.renewLease(session.sessionId, session.epoch, now + leaseTtl, now);
 }
 
 /** The audit record says why a call was cut short: the session's refusal, or the shutdown (SPEC §13). */

@@ -2,14 +2,15 @@
 // before approval (a replayed call has no new side effect, so it must not need or consume a new approval)
 // and forward (a reservation must exist before the tool can be called).
 // Only side-effecting calls and calls with an Idempotency-Key touch the store: an ordinary read costs nothing.
-import type { AuditEvent } from '../audit/types.js';
+import type { AuditEnvelope } from '../audit/envelope.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { parseIdempotencyKey } from '../ledger/idempotency-key.js';
-import { ledgerReplayEvent, ledgerUnknownEvent, type LedgerEventContext } from '../ledger/ledger-events.js';
-import { reserveCall } from '../ledger/ledger-flow.js';
+import { ledgerReplayEvent, ledgerUnknownEvent, type LedgerExchange } from '../ledger/ledger-events.js';
+import { reserveCall, type LedgerDecision } from '../ledger/ledger-flow.js';
 import { writeReplay } from '../ledger/replay.js';
 import { LedgerReservation } from '../ledger/reservation.js';
 import { actionDigestOf } from './action-digest.js';
+import { requestEnvelope } from './request-audit.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -26,37 +27,12 @@ export async function ledgerStage(deps: PipelineDeps, ctx: RequestContext): Prom
   } else {
     ctx.auditExtra.idempotency_key = key;
   }
-  const route = need(ctx, 'route');
-  const session = need(ctx, 'session');
-  const action = need(ctx, 'action');
-  const fingerprint = actionDigestOf(ctx);
-  const decided = await reserveCall(deps.store.ledger, {
-    sessionId: session.sessionId,
-    epoch: session.epoch,
-    tool: route.tool.name,
-    idempotencyKey: key ?? null,
-    fingerprint,
-    method: action.method,
-    path: action.path,
-    mcpTool: action.mcpTool ?? null,
-    requestId: ctx.requestId,
-    now: deps.clock.now(),
-  });
+  const decided = await reserve(deps, ctx, key);
   ctx.auditExtra.ledger_entry_id = decided.entry.entryId;
   ctx.auditExtra.ledger_occurrence = decided.occurrence;
-  if (decided.kind === 'replay') {
-    ctx.auditExtra.replayed = true;
-    const status = decided.entry.state === 'done' ? 200 : (decided.entry.status ?? 200);
-    ctx.sideEvents.push(ledgerReplayEvent(decided.entry, decided.occurrence, eventContext(deps, ctx, status)));
-    ctx.answered = 'ledger';
-    writeReplay(ctx.res, decided.entry, {
-      ...(ctx.mcpMessage && { mcp: { id: ctx.mcpMessage.id, method: ctx.mcpMessage.method } }),
-      beforeEnd: ctx.beforeEnd,
-    });
-    return;
-  }
+  if (decided.kind === 'replay') return replay(deps, ctx, decided);
   const reservation = new LedgerReservation(deps.store.ledger, deps.clock, decided.entry, decided.occurrence, {
-    onUnknown: (entry, reason, status) => ctx.sideEvents.push(ledgerUnknownEvent(entry, reason, eventContext(deps, ctx, status))),
+    onUnknown: (entry, reason, status) => ctx.sideEvents.push(ledgerUnknownEvent(entry, reason, ...exchangeOf(deps, ctx, status))),
     onError: (err) => deps.logger.error({ err, request_id: ctx.requestId, entry_id: decided.entry.entryId }, 'ledger entry could not be settled'),
   });
   ctx.ledger = reservation;
@@ -64,20 +40,38 @@ export async function ledgerStage(deps: PipelineDeps, ctx: RequestContext): Prom
   ctx.finishers.push(() => reservation.settleIfOpen());
 }
 
-/** Written with the tool.call record, so it describes the same exchange (`status`: the answer's status). */
-function eventContext(deps: PipelineDeps, ctx: RequestContext, status: number): LedgerEventContext {
-  const token = need(ctx, 'token');
+function reserve(deps: PipelineDeps, ctx: RequestContext, key: string | undefined): Promise<LedgerDecision> {
+  const route = need(ctx, 'route');
   const session = need(ctx, 'session');
-  const actor: NonNullable<AuditEvent['actor']> = { id: token.agentId, type: 'agent' };
-  const now = deps.clock.now();
-  return {
-    time: now,
-    requestId: ctx.requestId,
-    actor,
-    tokenJti: token.jti,
+  const action = need(ctx, 'action');
+  return reserveCall(deps.store.ledger, {
+    sessionId: session.sessionId,
     epoch: session.epoch,
-    taskId: session.taskId,
-    policyRevision: ctx.policy.revision,
-    http: { path: need(ctx, 'route').auditPath, status, durationMs: now - ctx.startedAt, srcIp: ctx.req.socket.remoteAddress ?? '' },
-  };
+    tool: route.tool.name,
+    idempotencyKey: key ?? null,
+    fingerprint: actionDigestOf(ctx),
+    method: action.method,
+    path: action.path,
+    mcpTool: action.mcpTool ?? null,
+    requestId: ctx.requestId,
+    now: deps.clock.now(),
+  });
+}
+
+/** The recorded answer, sent from the ledger: the tool is not called again (SPEC §10). */
+function replay(deps: PipelineDeps, ctx: RequestContext, decided: LedgerDecision): void {
+  ctx.auditExtra.replayed = true;
+  const status = decided.entry.state === 'done' ? 200 : (decided.entry.status ?? 200);
+  ctx.sideEvents.push(ledgerReplayEvent(decided.entry, decided.occurrence, ...exchangeOf(deps, ctx, status)));
+  ctx.answered = 'ledger';
+  writeReplay(ctx.res, decided.entry, {
+    ...(ctx.mcpMessage && { mcp: { id: ctx.mcpMessage.id, method: ctx.mcpMessage.method } }),
+    beforeEnd: ctx.beforeEnd,
+  });
+}
+
+/** Written with the tool.call record, so it describes the same exchange (`status`: the answer's status). */
+function exchangeOf(deps: PipelineDeps, ctx: RequestContext, status: number): [AuditEnvelope, LedgerExchange] {
+  const now = deps.clock.now();
+  return [requestEnvelope(ctx, now), { httpStatus: status, durationMs: now - ctx.startedAt }];
 }

@@ -6,6 +6,7 @@
 // Only a request that carries the header costs a store read (one primary-key lookup); others, and every
 // non-MCP tool, do no work here.
 import { GatewayError } from '../errors/gateway-error.js';
+import { mcpSessionHolder } from '../mcp/session-binding.js';
 import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -15,10 +16,7 @@ export async function mcpSessionStage(deps: PipelineDeps, ctx: RequestContext): 
   // Duplicates were refused by the route stage (SPEC §8), so this is one value.
   const id = ctx.req.headers['mcp-session-id'];
   if (typeof id !== 'string') return;
-  const session = need(ctx, 'session');
-  const bound = await deps.store.mcpSessions.boundSession(route.tool.name, id);
-  if (bound !== null && bound !== session.sessionId) {
-    throw new GatewayError('route_not_found', { detail: 'No such MCP session' });
-  }
-  ctx.mcpSession = { id, boundHere: bound !== null };
+  const holder = await mcpSessionHolder(deps.store, { tool: route.tool.name, mcpSessionId: id }, need(ctx, 'session').sessionId);
+  if (holder === 'elsewhere') throw new GatewayError('route_not_found', { detail: 'No such MCP session' });
+  ctx.mcpSession = { id, boundHere: holder === 'here' };
 }

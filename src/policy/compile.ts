@@ -2,7 +2,7 @@
 // names, roles nobody holds) run here over every file at once; globs become matchers exactly once.
 import type { JWTVerifyGetKey } from 'jose';
 import { at, type FileIssue, type KeyPath, type LineLocator } from '../config/file-issues.js';
-import { deepFreeze, FrozenMap } from '../config/freeze.js';
+import { deepFreeze, FrozenMap } from '../util/freeze.js';
 import { TOOL_NAME } from '../config/schema.js';
 import { compilePathGlob, type GlobResult, type Matcher } from '../util/glob.js';
 import { compileMcpMatcher } from './mcp-match.js';

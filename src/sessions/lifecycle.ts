@@ -6,11 +6,15 @@
 // lease expiry, max_age), goes through changed(): it tells the listeners at once (the live-call registry
 // ends the session's open streams and held calls, SPEC §8) and expires the open approvals of a session that
 // became final (SPEC §9.4).
+import { SYSTEM_ACTOR } from '../audit/envelope.js';
 import { systemExpireEvent } from '../approvals/approval-events.js';
 import type { AuditLog } from '../audit/types.js';
 import type { PolicySnapshot } from '../policy/types.js';
-import type { SessionRecord, Store } from '../store/types.js';
+import type { SessionRecord, Store, TransitionRequest } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+
+/** The records of a transition made because time passed (SPEC §5). */
+type TimeEvent = 'session.close' | 'session.lease_expired';
 
 /** Told synchronously of every session change made by this process; must not throw. */
 export type SessionChangeListener = (session: SessionRecord) => void;
@@ -49,31 +53,22 @@ export class SessionLifecycle {
     const now = this.clock.now();
     const final = session.state === 'closed' || session.state === 'revoked';
     if (!final && session.createdAt + policy.sessions.maxAgeMs <= now) {
-      const result = await this.store.transitionSession(session.sessionId, {
-        from: ['active', 'suspended'],
-        to: 'closed',
-        reason: 'max_age',
-        now,
-      });
-      if (!result.ok) return result.current ?? session;
-      this.record('session.close', result.session, now, requestId);
-      await this.changed(result.session, requestId);
-      return result.session;
+      return this.expire(session, { from: ['active', 'suspended'], to: 'closed', reason: 'max_age', now }, 'session.close', requestId);
     }
     if (session.state === 'active' && session.leaseExpiresAt <= now) {
-      const result = await this.store.transitionSession(session.sessionId, {
-        from: ['active'],
-        to: 'suspended',
-        reason: 'lease_expired',
-        now,
-      });
-      // A concurrent resume may have renewed the lease in between: report what the store holds now.
-      if (!result.ok) return result.current ?? session;
-      this.record('session.lease_expired', result.session, now, requestId);
-      await this.changed(result.session, requestId);
-      return result.session;
+      return this.expire(session, { from: ['active'], to: 'suspended', reason: 'lease_expired', now }, 'session.lease_expired', requestId);
     }
     return session;
+  }
+
+  /** A time limit found passed on access: write the transition, record and announce it. */
+  private async expire(session: SessionRecord, change: TransitionRequest, event: TimeEvent, requestId: string | undefined): Promise<SessionRecord> {
+    const result = await this.store.transitionSession(session.sessionId, change);
+    // A concurrent resume may have renewed the lease in between: report what the store holds now.
+    if (!result.ok) return result.current ?? session;
+    this.record(event, result.session, change.now, requestId);
+    await this.changed(result.session, requestId);
+    return result.session;
   }
 
   /** One sweep over all sessions; returns how many changed. */
@@ -84,7 +79,7 @@ export class SessionLifecycle {
     // Every transition is recorded and announced even if one announcement fails; the first failure is
     // thrown afterwards (the sweep's caller logs it).
     let failure: unknown;
-    const announce = async (event: 'session.close' | 'session.lease_expired', session: SessionRecord): Promise<void> => {
+    const announce = async (event: TimeEvent, session: SessionRecord): Promise<void> => {
       this.record(event, session, now);
       await this.changed(session).catch((err: unknown) => (failure ??= err));
     };
@@ -94,14 +89,14 @@ export class SessionLifecycle {
     return closed.length + suspended.length;
   }
 
-  private record(event: 'session.close' | 'session.lease_expired', session: SessionRecord, now: number, requestId?: string): void {
+  private record(event: TimeEvent, session: SessionRecord, now: number, requestId?: string): void {
     this.audit.write({
       event,
       time: now,
       ...(requestId ? { requestId } : {}),
       status: 'ok',
       disposition: 'blocked',
-      actor: { id: 'epochgate', type: 'system' },
+      actor: SYSTEM_ACTOR,
       sessionId: session.sessionId,
       epoch: session.epoch,
       taskId: session.taskId,

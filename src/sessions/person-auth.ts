@@ -3,11 +3,9 @@
 // before we are called, SPEC §8). Failures carry the bearer flag: the secret is a bearer credential, so
 // the 401 gets an RFC 6750 §3 challenge (SPEC §12).
 import { GatewayError } from '../errors/gateway-error.js';
+import { bearerCredential } from '../http/authorization.js';
 import type { PersonDef, PolicySnapshot } from '../policy/types.js';
 import { hexDigestEquals, sha256Hex } from '../util/hash.js';
-
-// RFC 7235 §2.1: the scheme is case-insensitive; RFC 6750 §2.1: one b64token after it.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /**
  * The person whose secret this is. The presented secret's SHA-256 is compared in constant time against
@@ -19,9 +17,9 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 export function authenticatePerson(policy: PolicySnapshot, authorizationHeader: string | undefined): PersonDef {
   // RFC 6750 §3.1: no credential → challenge without an error code.
   if (authorizationHeader === undefined || authorizationHeader.trim() === '') throw new GatewayError('token_missing');
-  const match = BEARER.exec(authorizationHeader);
-  if (!match) throw credentialInvalid('Expected: Authorization: Bearer <secret>');
-  const presented = sha256Hex(match[1]!);
+  const secret = bearerCredential(authorizationHeader);
+  if (secret === undefined) throw credentialInvalid('Expected: Authorization: Bearer <secret>');
+  const presented = sha256Hex(secret);
   const matches = new Set<PersonDef>();
   for (const person of policy.people.values()) {
     for (const digest of person.secretSha256) {

@@ -3,7 +3,7 @@
 // The session is read from the store on every call: epochs and states are never cached (DESIGN rule 10).
 import { GatewayError } from '../errors/gateway-error.js';
 import type { AgentDef, PolicySnapshot } from '../policy/types.js';
-import type { SessionRecord } from '../store/types.js';
+import type { SessionRecord, Store } from '../store/types.js';
 import type { VerifiedToken } from './token-verify.js';
 import type { SessionLifecycle } from './lifecycle.js';
 
@@ -61,4 +61,11 @@ export async function admitSession(
     throw new GatewayError('token_revoked', { bearer: true });
   }
   return { session, agent };
+}
+
+/** A conditional write found the session changed since it was admitted: throw the refusal the fence would
+ *  give now (a concurrent resume, suspend, close or revoke won the race). */
+export async function refuseChanged(store: Pick<Store, 'getSession'>, admitted: SessionRecord): Promise<never> {
+  const current = await store.getSession(admitted.sessionId);
+  throw sessionRefusal(current, admitted.epoch) ?? new GatewayError('internal_error');
 }

@@ -1,21 +1,28 @@
 // Actions an agent takes on its own session with its session token (SPEC §7): heartbeat, checkpoint,
 // suspend, close; and the admin's revoke. Each is one conditional store write, so a fenced worker
 // (older epoch) or a concurrent state change can never be overwritten.
-import type { ControlContext, ControlReply } from '../control/control-context.js';
+import type { ActionTrail } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { stateConflict } from './state-errors.js';
 import type { PolicySnapshot } from '../policy/types.js';
-import type { SessionRecord, SessionState, Store } from '../store/types.js';
+import type { CheckpointRecord, SessionRecord, SessionState, Store } from '../store/types.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import type { Clock } from '../util/clock.js';
-import { rfc3339 } from '../util/clock.js';
 import { sha256Hex } from '../util/hash.js';
 import { newCheckpointId } from '../util/ids.js';
-import { checkpointSummary, sessionView } from './views.js';
-import { sessionRefusal } from './session-access.js';
+import { renewLease, type LeaseRenewed } from './lease.js';
 import type { SessionLifecycle } from './lifecycle.js';
+import type { CheckpointInput } from './session-inputs.js';
+import { refuseChanged } from './session-access.js';
 
 const MAX_CHECKPOINT_STATE_BYTES = 64 * 1024; // SPEC §5
+
+/** A state change the session asked for (suspend, close) or an admin made (revoke): the session after it. */
+export interface TransitionedSession {
+  readonly kind: 'transitioned';
+  readonly session: SessionRecord;
+  readonly checkpoint: CheckpointRecord | null;
+}
 
 export class SessionActions {
   constructor(
@@ -24,16 +31,11 @@ export class SessionActions {
     private readonly lifecycle: SessionLifecycle,
   ) {}
 
-  async heartbeat(session: SessionRecord, policy: PolicySnapshot, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.heartbeat';
-    const now = this.clock.now();
-    const leaseExpiresAt = now + policy.sessions.leaseTtlMs;
-    if (!(await this.store.renewLease(session.sessionId, session.epoch, leaseExpiresAt, now))) await this.fenced(session);
-    return { status: 200, body: { lease_expires_at: rfc3339(leaseExpiresAt) } };
+  heartbeat(session: SessionRecord, policy: PolicySnapshot): Promise<LeaseRenewed> {
+    return renewLease(this.store, session, policy.sessions.leaseTtlMs, this.clock.now());
   }
 
-  async checkpoint(session: SessionRecord, policy: PolicySnapshot, input: { label?: string; state?: unknown }, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.checkpoint';
+  async checkpoint(session: SessionRecord, policy: PolicySnapshot, input: CheckpointInput): Promise<{ readonly kind: 'checkpointed'; readonly checkpoint: CheckpointRecord }> {
     const state = input.state === undefined ? null : serialiseState(input.state);
     const now = this.clock.now();
     const checkpoint = await this.store.appendCheckpoint({
@@ -45,32 +47,27 @@ export class SessionActions {
       stateDigest: sha256Hex(state ?? 'null'),
       createdAt: now,
     });
-    if (!checkpoint) return this.fenced(session);
-    // Recording progress is activity: it renews the lease (SPEC §5).
+    if (!checkpoint) return refuseChanged(this.store, session);
+    // Recording progress is activity: it renews the lease (SPEC §5). The checkpoint is recorded already (the
+    // append was fenced on the epoch), so a session changed since then does not undo the 201.
     await this.store.renewLease(session.sessionId, session.epoch, now + policy.sessions.leaseTtlMs, now);
-    ctx.audit.extra.checkpoint_id = checkpoint.checkpointId;
-    ctx.audit.extra.seq = checkpoint.seq;
-    ctx.audit.extra.state_digest = checkpoint.stateDigest;
-    return { status: 201, body: checkpointSummary(checkpoint) };
+    return { kind: 'checkpointed', checkpoint };
   }
 
-  suspend(session: SessionRecord, reason: string | undefined, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.suspend';
+  suspend(session: SessionRecord, reason: string | undefined, ctx: ActionTrail): Promise<TransitionedSession> {
     return this.transition(session.sessionId, ['active'], 'suspended', reason ?? 'requested', ctx);
   }
 
-  close(session: SessionRecord, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.close';
+  close(session: SessionRecord, ctx: ActionTrail): Promise<TransitionedSession> {
     return this.transition(session.sessionId, ['active', 'suspended'], 'closed', 'requested', ctx);
   }
 
-  async revoke(sessionId: string, reason: string | undefined, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.revoke';
+  async revoke(sessionId: string, reason: string | undefined, ctx: ActionTrail): Promise<TransitionedSession> {
     ctx.audit.sessionId = sessionId;
     return this.transition(sessionId, ['active', 'suspended'], 'revoked', reason ?? 'revoked by admin', ctx);
   }
 
-  private async transition(sessionId: string, from: SessionState[], to: SessionState, reason: string, ctx: ControlContext): Promise<ControlReply> {
+  private async transition(sessionId: string, from: SessionState[], to: SessionState, reason: string, ctx: ActionTrail): Promise<TransitionedSession> {
     const result = await this.store.transitionSession(sessionId, { from, to, reason, now: this.clock.now() });
     if (!result.ok) {
       if (!result.current) throw new GatewayError('session_not_found');
@@ -81,13 +78,7 @@ export class SessionActions {
     ctx.audit.extra.reason = reason;
     // SPEC §8/§9.4: the session's streams and held calls end now; a final session's approvals expire.
     await this.lifecycle.changed(result.session, ctx.requestId);
-    return { status: 200, body: sessionView(result.session, await this.store.latestCheckpoint(sessionId)) };
-  }
-
-  /** A conditional write found the session changed since it was admitted: say how. */
-  private async fenced(admitted: SessionRecord): Promise<never> {
-    const current = await this.store.getSession(admitted.sessionId);
-    throw sessionRefusal(current, admitted.epoch) ?? new GatewayError('internal_error');
+    return { kind: 'transitioned', session: result.session, checkpoint: await this.store.latestCheckpoint(sessionId) };
   }
 }
 

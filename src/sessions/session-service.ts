@@ -1,7 +1,7 @@
-// Session lifecycle on the control plane (SPEC §5, §7): create, resume, token refresh.
+// Session lifecycle operations (SPEC §5, §7): create, resume, token refresh. They return what happened;
+// the adapter (control/session-routes.ts) turns it into a status and body.
 // Every call re-verifies the agent credential in full (SPEC §4) and reads the current policy revision.
-import type { ControlContext, ControlReply } from '../control/control-context.js';
-import type { CreateSessionInput, CredentialInput, ResumeInput } from '../control/schemas.js';
+import type { ActionTrail } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { stateConflict } from './state-errors.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
@@ -13,10 +13,35 @@ import { newSessionId, newTaskId } from '../util/ids.js';
 import type { AgentAuthenticator } from './agent-auth.js';
 import type { SessionLifecycle } from './lifecycle.js';
 import type { SigningKeys } from './signing-keys.js';
-import { mintSessionToken } from './token-mint.js';
-import { checkpointWithState, tokenView, type IssuedToken } from './views.js';
-import { agentApprovalView } from '../approvals/approval-views.js';
-import { ledgerSummaryView, RESUME_RECENT_ENTRIES } from '../ledger/ledger-views.js';
+import type { AgentCredentialInput } from './agent-auth.js';
+import type { CreateSessionInput, ResumeInput } from './session-inputs.js';
+import { mintSessionToken, type MintedToken } from './token-mint.js';
+import type { ApprovalRecord } from '../store/approval-types.js';
+import type { LedgerSummary } from '../store/ledger-types.js';
+import type { CheckpointRecord } from '../store/types.js';
+
+/** How many recent ledger entries a resume reports (SPEC §10). */
+export const RESUME_RECENT_ENTRIES = 5;
+
+/** A session and the token just minted for its current epoch (create, token refresh). */
+export interface IssuedSession {
+  readonly kind: 'created' | 'refreshed';
+  readonly session: SessionRecord;
+  readonly token: MintedToken;
+}
+
+/** SPEC §7 resume: the new epoch's token and what the resumed worker needs to carry on. */
+export interface ResumedSession {
+  readonly kind: 'resumed';
+  readonly session: SessionRecord;
+  readonly token: MintedToken;
+  readonly previousEpoch: number;
+  readonly checkpoint: CheckpointRecord | null;
+  /** SPEC §10: what the gateway will answer from its ledger if the worker repeats its calls. */
+  readonly ledger: LedgerSummary;
+  /** The session's pending and approved-but-unconsumed approvals. */
+  readonly approvals: readonly ApprovalRecord[];
+}
 
 export interface SessionServiceDeps {
   readonly store: Store;
@@ -27,14 +52,12 @@ export interface SessionServiceDeps {
   readonly tokens: { readonly issuer: string; readonly audience: string };
   readonly lifecycle: SessionLifecycle;
   readonly metrics: GatewayMetrics;
-  readonly publicUrl: () => string;
 }
 
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  async create(input: CreateSessionInput, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.create';
+  async create(input: CreateSessionInput, ctx: ActionTrail): Promise<IssuedSession> {
     const policy = this.deps.policy.current();
     const agent = await this.authenticate(policy, input, ctx);
     const reachable = policy.reachableTools(agent);
@@ -67,11 +90,10 @@ export class SessionService {
     }
     const issued = await this.issue(created.session, policy);
     this.describe(ctx, created.session, issued);
-    return { status: 201, body: tokenView(created.session, issued, this.deps.publicUrl()) };
+    return { kind: 'created', session: created.session, token: issued };
   }
 
-  async resume(sessionId: string, input: ResumeInput, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.resume';
+  async resume(sessionId: string, input: ResumeInput, ctx: ActionTrail): Promise<ResumedSession> {
     ctx.audit.sessionId = sessionId;
     const policy = this.deps.policy.current();
     const agent = await this.authenticate(policy, input, ctx);
@@ -104,26 +126,21 @@ export class SessionService {
     const issued = await this.issue(result.session, policy);
     this.describe(ctx, result.session, issued);
     ctx.audit.extra.previous_epoch = session.epoch;
+    return { kind: 'resumed', session: result.session, token: issued, previousEpoch: session.epoch, ...(await this.carryOn(sessionId)) };
+  }
+
+  /** What the resumed worker needs to carry on (SPEC §7): its last checkpoint, its open approvals (they
+   *  belong to the session, not the epoch, so it can retry exactly the calls that wait on, or hold, one)
+   *  and its ledger (SPEC §10). */
+  private async carryOn(sessionId: string): Promise<Pick<ResumedSession, 'checkpoint' | 'ledger' | 'approvals'>> {
     const checkpoint = await this.deps.store.latestCheckpoint(sessionId);
-    // SPEC §7: the session's pending and approved-but-unconsumed approvals (they belong to the session,
-    // not the epoch, so the resumed worker can retry exactly the calls that wait on, or hold, one).
     const approvals = await this.deps.store.approvals.listOpen(sessionId, this.deps.clock.now());
-    return {
-      status: 200,
-      body: {
-        ...tokenView(result.session, issued, this.deps.publicUrl()),
-        previous_epoch: session.epoch,
-        checkpoint: checkpointWithState(checkpoint),
-        // SPEC §10: what the gateway will answer from its ledger if the worker repeats its calls.
-        ledger: ledgerSummaryView(await this.deps.store.ledger.summary(sessionId, RESUME_RECENT_ENTRIES)),
-        approvals: approvals.map(agentApprovalView),
-      },
-    };
+    const ledger = await this.deps.store.ledger.summary(sessionId, RESUME_RECENT_ENTRIES);
+    return { checkpoint, ledger, approvals };
   }
 
   /** A fresh token for the current epoch (SPEC §7); the session must be active. */
-  async refreshToken(sessionId: string, input: CredentialInput, ctx: ControlContext): Promise<ControlReply> {
-    ctx.audit.event = 'session.token';
+  async refreshToken(sessionId: string, input: AgentCredentialInput, ctx: ActionTrail): Promise<IssuedSession> {
     ctx.audit.sessionId = sessionId;
     const policy = this.deps.policy.current();
     const agent = await this.authenticate(policy, input, ctx);
@@ -131,15 +148,15 @@ export class SessionService {
     if (session.state !== 'active') throw stateConflict(session);
     const issued = await this.issue(session, policy);
     this.describe(ctx, session, issued);
-    return { status: 200, body: tokenView(session, issued, this.deps.publicUrl()) };
+    return { kind: 'refreshed', session, token: issued };
   }
 
-  private async authenticate(policy: PolicySnapshot, input: CredentialInput, ctx: ControlContext): Promise<AgentDef> {
+  private async authenticate(policy: PolicySnapshot, input: AgentCredentialInput, ctx: ActionTrail): Promise<AgentDef> {
     ctx.audit.actor = { id: input.agent_id, type: 'agent' };
     return this.deps.agentAuth.authenticate(policy, input);
   }
 
-  private async ownedSession(sessionId: string, agent: AgentDef, policy: PolicySnapshot, ctx: ControlContext): Promise<SessionRecord> {
+  private async ownedSession(sessionId: string, agent: AgentDef, policy: PolicySnapshot, ctx: ActionTrail): Promise<SessionRecord> {
     const found = await this.deps.store.getSession(sessionId);
     if (!found) throw new GatewayError('session_not_found');
     if (found.agentId !== agent.id) throw new GatewayError('forbidden', { detail: 'The session belongs to another agent' });
@@ -148,7 +165,7 @@ export class SessionService {
     return this.deps.lifecycle.enforceTimeLimits(found, policy, ctx.requestId);
   }
 
-  private async issue(session: SessionRecord, policy: PolicySnapshot): Promise<IssuedToken> {
+  private async issue(session: SessionRecord, policy: PolicySnapshot): Promise<MintedToken> {
     return mintSessionToken(this.deps.keys, {
       issuer: this.deps.tokens.issuer,
       audience: this.deps.tokens.audience,
@@ -161,7 +178,7 @@ export class SessionService {
     });
   }
 
-  private describe(ctx: ControlContext, session: SessionRecord, issued: IssuedToken): void {
+  private describe(ctx: ActionTrail, session: SessionRecord, issued: MintedToken): void {
     ctx.audit.sessionId = session.sessionId;
     ctx.audit.epoch = session.epoch;
     ctx.audit.taskId = session.taskId;

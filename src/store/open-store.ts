@@ -18,8 +18,6 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
       return openSqlite(config.path, { synchronous: config.synchronous, ...retention(config.ledgerRetentionMs), ...observer });
     case 'memory':
       return new MemoryStore({ ...retention(config.ledgerRetentionMs), ...observer });
-    case 'redis':
-      throw new Error('redis store is not available yet');
   }
 }
 

@@ -1,4 +1,4 @@
-// The one storage seam (DESIGN rule 7). Every backend (sqlite, memory, later redis) implements this
+// The one storage seam (DESIGN rule 7). Every backend (sqlite, memory, later postgres) implements this
 // interface and passes test/contract/store-contract.ts. Anything that fences is a single atomic operation
 // inside the backend (DESIGN rule 10): callers never read-modify-write an epoch themselves.
 //
@@ -80,7 +80,7 @@ export interface SessionFilter {
 }
 
 export interface Store {
-  readonly kind: 'sqlite' | 'memory' | 'redis';
+  readonly kind: 'sqlite' | 'memory';
   /** Approval records (SPEC §9); see approval-types.ts. */
   readonly approvals: ApprovalStore;
   /** The idempotency ledger (SPEC §10); see ledger-types.ts. */

@@ -1,6 +1,7 @@
 // Header hygiene between agent, gateway and tool (SPEC §8). Strip first, then inject (DESIGN rule 11):
 // nothing the agent sends can survive under a name the gateway sets, and the agent's credential never
 // reaches a tool.
+import { duplicateHeader } from '../http/authorization.js';
 import { randomHexPooled } from '../util/random-pool.js';
 import type { ToolConfig } from '../config/types.js';
 
@@ -163,15 +164,7 @@ function collect(rawHeaders: readonly string[], lowerName: string): string[] {
  * credential confusion and request smuggling start.
  */
 export function duplicateSecurityHeader(rawHeaders: readonly string[]): string | undefined {
-  const seen = new Set<string>();
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = (rawHeaders[i] as string).toLowerCase();
-    const canonical = SECURITY_BY_LOWER.get(name);
-    if (canonical === undefined) continue;
-    if (seen.has(canonical)) return canonical;
-    seen.add(canonical);
-  }
-  return undefined;
+  return duplicateHeader(rawHeaders, SECURITY_BY_LOWER);
 }
 
 /**

@@ -153,10 +153,6 @@ describe('opening the sqlite store', () => {
     expect(await second.useAssertionId('jti', Date.now() + 60_000, Date.now())).toBe(false);
   });
 
-  it('refuses the redis store with a clear message until it exists', async () => {
-    await expect(openStore({ kind: 'redis', url: 'redis://127.0.0.1:6379/0' })).rejects.toThrow('redis store is not available yet');
-  });
-
   // Each damage alone must be refused: a store that accepted any of them would start with fresh epochs.
   for (const damage of DAMAGES) {
     it(`refuses a damaged database (${damage.name}), naming the path and leaving the bytes as they were`, async () => {

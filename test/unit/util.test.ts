@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/util/canonical-json.js';
 import { parseDuration } from '../../src/util/duration.js';
 import { safeAuditPath } from '../../src/pipeline/audit-path.js';
-import { bearerToken } from '../../src/sessions/bearer.js';
+import { bearerToken } from '../../src/http/authorization.js';
 import { parseMcpMessage } from '../../src/mcp/classify.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 

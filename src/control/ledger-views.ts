@@ -28,9 +28,6 @@ export function ledgerEntryView(entry: LedgerEntry): Record<string, unknown> {
   };
 }
 
-/** How many recent entries resume shows. */
-export const RESUME_RECENT_ENTRIES = 5;
-
 /** Resume's `ledger` member: what the gateway will answer from its ledger if the worker repeats its calls. */
 export function ledgerSummaryView(summary: LedgerSummary): Record<string, unknown> {
   return {
