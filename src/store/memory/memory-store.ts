@@ -19,6 +19,7 @@ import {
 import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryLedger } from './memory-ledger.js';
 import { MemoryMcpSessions } from './memory-mcp-sessions.js';
+import { deepFreeze } from '../../util/freeze.js';
 
 export interface MemoryStoreOptions {
   /** Called with the underlying error before it is thrown as store_unavailable (parity with sqlite). */
@@ -259,12 +260,4 @@ function freezeSession(s: SessionRecord, metadata: SessionRecord['metadata']): S
 
 function copyMetadata(metadata: SessionRecord['metadata']): SessionRecord['metadata'] {
   return metadata === null ? null : deepFreeze(structuredClone(metadata));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
