@@ -1,6 +1,7 @@
 // `epochgate run` (SPEC §15 "Unmodified agents"): the launcher. It holds the agent credential, opens or
 // resumes the session for a task, and runs the agent with a token it keeps fresh, so the agent itself
 // never speaks the control API. The credential never reaches the agent: not in argv, output or env.
+import { join } from 'node:path';
 import { assertionFromCommand, secretFromEnv, type AgentCredential } from './agent-credential.js';
 import { ControlUnreachableError } from './control-client.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from './io.js';
@@ -74,7 +75,7 @@ async function supervise(launch: Launch, first: HeldSession): Promise<number> {
 async function runOnce(launch: Launch, session: HeldSession): Promise<ChildRun & { token: string }> {
   const checkpointFile = session.checkpoint !== null ? launch.dir.write(CHECKPOINT_FILE, JSON.stringify(session.checkpoint)) : undefined;
   const keeper = keepSession({ sessions: launch.sessions, session, dir: launch.dir, report: launch.say });
-  const files = { tokenFile: `${launch.dir.path}/${TOKEN_FILE}`, checkpointFile };
+  const files = { tokenFile: join(launch.dir.path, TOKEN_FILE), checkpointFile };
   try {
     const run = await runChild(launch.options.command, childEnvironment(launch.env, session, files, launch.options.controlUrl), launch.say);
     return { ...run, token: keeper.currentToken() };
