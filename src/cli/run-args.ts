@@ -63,7 +63,12 @@ const runSchema = z
     control: z
       .string()
       .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), '--control must be an http(s) URL'),
-    restart: z.coerce.number({ message: '--restart must be a number' }).int('--restart must be an integer').min(0, '--restart must be 0 or more').max(1000, '--restart must be at most 1000').default(0),
+    restart: z
+      .string()
+      .regex(/^\d{1,4}$/, '--restart must be a whole number from 0 to 1000')
+      .transform(Number)
+      .refine((n) => n <= 1000, '--restart must be a whole number from 0 to 1000')
+      .default(0),
   })
   .refine((v) => (v['secret-env'] === undefined) !== (v['assertion-cmd'] === undefined), 'give exactly one of --secret-env VAR or --assertion-cmd CMD');
 

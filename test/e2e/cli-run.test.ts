@@ -24,7 +24,7 @@ interface CliRun {
   err: string;
 }
 
-describe('e2e: epochgate run and epochgate token', () => {
+describe('e2e: epochgate run and epochgate token', { timeout: 30_000 }, () => {
   let upstream: TestUpstream;
   let gateway: SpawnedGateway;
   let dir: string;
@@ -221,6 +221,8 @@ describe('e2e: epochgate run and epochgate token', () => {
       ['run', '--agent', 'billing-bot', '--secret-env', 'AGENT_SECRET'],
       ['run', '--agent', 'billing-bot', '--secret-env', 'NOT_SET_ANYWHERE', '--', 'true'],
       ['run', '--agent', 'billing-bot', '--secret-env', 'AGENT_SECRET', '--restart', 'many', '--', 'true'],
+      ['run', '--agent', 'billing-bot', '--secret-env', 'AGENT_SECRET', '--restart=', '--', 'true'],
+      ['run', '--agent', 'billing-bot', '--secret-env', 'AGENT_SECRET', '--restart', '1.5', '--', 'true'],
       ['run', '--agent', 'billing-bot', '--secret-env', 'AGENT_SECRET', '--control', 'ftp://x', '--', 'true'],
       ['run', '--agent', 'billing-bot', '--secret-env', 'AGENT_SECRET', '--scope', 'a b', '--', 'true'],
       ['run', '--agent', 'billing-bot', '--secret-env', 'AGENT_SECRET', '--bogus', '--', 'true'],
@@ -230,7 +232,7 @@ describe('e2e: epochgate run and epochgate token', () => {
       expect({ args, code: res.code }).toEqual({ args, code: 2 });
       expect(res.err).toContain('Usage: epochgate run');
     }
-  });
+  }, 30_000);
 
   it('exits 1 when the session cannot be opened (wrong secret)', async () => {
     const res = await runCli(agentArgs('wrong-1', 'env', reportFile('wrong')), { AGENT_SECRET: 'not-the-secret-at-all' });
