@@ -150,14 +150,17 @@ describe('e2e: epochgate run and epochgate token', { timeout: 30_000 }, () => {
     expect((await call(`${gateway.dataUrl}/tools/billing/invoices/1`, { headers: bearer(seen.first.trim()) })).status).toBe(401);
   });
 
-  it('passes SIGTERM on to the agent, exits with its code and leaves the session resumable', async () => {
-    const out = reportFile('signal');
-    const { child, until } = launch(agentArgs('signal-1', 'signal', out));
+  it.each([
+    ['SIGTERM', 7],
+    ['SIGINT', 8],
+  ] as const)('passes %s on to the agent, exits with its code, and neither restarts nor closes the session', async (signal, code) => {
+    const out = reportFile(`signal-${signal}`);
+    const { child, until } = launch(agentArgs(`signal-${signal}`, 'signal', out, ['--restart', '2']));
     await waitFor(() => (reports(out).some((r) => r.ready) ? true : undefined), 'the agent to start');
-    child.kill('SIGTERM');
+    child.kill(signal);
     const res = await until;
-    expect(res.code).toBe(7);
-    expect(reports(out)).toContainEqual({ got: 'SIGTERM' });
+    expect(res.code).toBe(code);
+    expect(reports(out)).toEqual([expect.objectContaining({ ready: true }), { got: signal }]);
     const id = /session (ses_\S+) epoch 1/.exec(res.err)![1]!;
     expect((await sessionState(id)).state).toBe('active');
   });
