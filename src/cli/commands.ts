@@ -7,6 +7,8 @@ import { runAuditVerify } from './audit-verify.js';
 import { runPolicyCommand } from './policy.js';
 import { runApprovalsCommand } from './approvals.js';
 import { runSessionsCommand } from './sessions.js';
+import { runRun } from './run.js';
+import { runToken } from './token.js';
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -19,4 +21,6 @@ export const COMMANDS: ReadonlyMap<string, { run: Command; summary: string }> = 
   ['audit verify', { run: runAuditVerify, summary: 'verify the hash chains of audit files' }],
   ['approvals', { run: runApprovalsCommand, summary: 'list, show, approve or deny approvals (control-plane URL, person token)' }],
   ['sessions', { run: runSessionsCommand, summary: 'list, show or revoke sessions of a running gateway (admin)' }],
+  ['run', { run: runRun, summary: 'run an unmodified agent with a session token kept fresh (create or resume, restart)' }],
+  ['token', { run: runToken, summary: 'print the Authorization header from the token file (a headers helper)' }],
 ]);

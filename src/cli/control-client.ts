@@ -37,7 +37,10 @@ export function controlTarget(values: { url?: string | undefined; token?: string
   return { url: url.replace(/\/+$/, ''), token };
 }
 
-export interface ControlRequestOptions extends ControlTarget {
+export interface ControlRequestOptions {
+  readonly url: string;
+  /** Bearer credential (a person's secret or a session token); absent for agent-credential routes. */
+  readonly token?: string;
   readonly method: 'GET' | 'POST';
   /** Path below the control-plane URL, starting with "/", already percent-encoded where needed. */
   readonly path: string;
@@ -69,7 +72,7 @@ export async function controlRequest(options: ControlRequestOptions): Promise<Co
     res = await request(target, {
       method: options.method,
       headers: {
-        authorization: `Bearer ${options.token}`,
+        ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
         accept: 'application/json',
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
       },

@@ -10,6 +10,8 @@ export interface YamlFile<T> {
   readonly text?: string;
   /** The validated document, when it is valid. */
   readonly valid?: { readonly data: T; readonly locate: LineLocator };
+  /** The parsed but schema-invalid document, so callers can still run checks that need no schema. */
+  readonly invalid?: { readonly value: unknown; readonly locate: LineLocator };
 }
 
 export async function readYamlFile<S extends z.ZodType>(display: string, schema: S, issues: FileIssue[]): Promise<YamlFile<z.infer<S>>> {
@@ -28,7 +30,7 @@ export async function readYamlFile<S extends z.ZodType>(display: string, schema:
   const parsed = schema.safeParse(source.value);
   if (!parsed.success) {
     issues.push(...zodIssues(display, parsed.error, source.locate));
-    return { text };
+    return { text, invalid: { value: source.value, locate: source.locate } };
   }
   return { text, valid: { data: parsed.data, locate: source.locate } };
 }

@@ -1,7 +1,8 @@
 // `npm run demo`: a sample tool API, the real gateway (built CLI, temporary SQLite file, the shipped
 // policies), and the story of a crash-and-resume, narrated with what is sent and what comes back.
 // Exits 0 only if every step behaved as stated.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { verifyAuditLines } from '../audit/verify.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSampleTool } from './sample-tool.js';
@@ -47,7 +48,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'epochgate-demo-'));
   const tool = await startSampleTool();
   const configFile = writeDemoConfig(dir, tool.url);
-  say(`epochgate demo: sample tool API at ${tool.url}, state in ${dir}\n`);
+  say(`epochgate demo: sample tool API at ${tool.url}, gateway state in a temporary directory\n`);
   const gateway = await spawnGateway(configFile).catch(async (err: unknown) => {
     await tool.close();
     throw err;
@@ -95,7 +96,7 @@ async function main(): Promise<number> {
       '401 session_revoked for both tokens, 409 session_revoked for the resume',
       afterNew.status === 401 && afterNew.body.code === 'session_revoked' && afterOld.status === 401 && afterOld.body.code === 'session_revoked' && afterResume.status === 409 && afterResume.body.code === 'session_revoked',
     );
-    say(`The tool API received ${tool.calls} request(s) in all; the audit stream is ${join(dir, 'audit.log')}.`);
+    say(`The tool API received ${tool.calls} request(s) in all.`);
   } finally {
     const code = await gateway.stop();
     if (code !== 0) {
@@ -103,10 +104,24 @@ async function main(): Promise<number> {
       failures++;
     }
     await tool.close();
-    if (failures === 0) rmSync(dir, { recursive: true, force: true });
+    reportAudit(join(dir, 'audit.log'));
+    // The state directory is temporary: it is named only when it is kept (a failure, or EPOCHGATE_DEMO_KEEP=1).
+    const keep = failures > 0 || process.env.EPOCHGATE_DEMO_KEEP === '1';
+    if (keep) say(`State kept in ${dir} (audit stream: ${join(dir, 'audit.log')}; check it with: epochgate audit verify ${join(dir, 'audit.log')}).`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   say(failures === 0 ? 'demo: every step behaved as stated.' : `demo: ${failures} step(s) did not behave as stated.`);
   return failures === 0 ? 0 : 1;
+}
+
+/** Checks the stopped gateway's audit stream the way `epochgate audit verify` does, and summarises it. */
+function reportAudit(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const result = verifyAuditLines(text);
+  const events = new Set(text.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { api?: { operation?: string } }).api?.operation));
+  if (result.ok) say(`The audit stream held ${result.records} records (${[...events].join(', ')}); its hash chain verifies.`);
+  else say(`The audit stream does not verify: line ${result.line}: ${result.reason}  <-- NOT AS EXPECTED`);
+  if (!result.ok) failures++;
 }
 
 main().then(

@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { rawToolNameIssues } from './raw-tool-names.js';
 import { at, formatIssue, formatIssues, type FileIssue } from '../config/file-issues.js';
 import { readYamlFile } from '../config/yaml-file.js';
 import { sha256Hex } from '../util/hash.js';
@@ -71,6 +72,7 @@ export async function validatePolicyDir(dir: string, options: PolicyLoadOptions)
     if (file.text === undefined) continue;
     contents.push([name, file.text]);
     if (file.valid) valid.push({ name, display, locate: file.valid.locate, data: file.valid.data });
+    if (file.invalid && options.toolNames) issues.push(...rawToolNameIssues(display, file.invalid.value, file.invalid.locate, options.toolNames));
   }
 
   // Cross-file checks run over the files that did validate, so one run reports everything.

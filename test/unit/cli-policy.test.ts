@@ -55,6 +55,17 @@ describe('epochgate policy check', () => {
     expect(res.err).toContain('rules[0].tools[0]: tool "payroll" is not defined in the operator config');
   });
 
+  it('reports an unknown tool together with the schema errors of the same file, not after they are fixed', async () => {
+    const dir = writePolicyDir({
+      'a.yaml': basePolicy('  - id: r\n    effect: allow\n    tools: [payroll]\n    colour: red\n'),
+    });
+    const res = await run('check', dir, '--config', CONFIG);
+    expect(res.code).toBe(1);
+    expect(res.err).toMatch(/a\.yaml:\d+: rules\[0\]\.colour: unknown key/);
+    expect(res.err).toMatch(/a\.yaml:\d+: rules\[0\]\.tools\[0\]: tool "payroll" is not defined in the operator config/);
+    expect(res.err).toContain('invalid: 2 error(s) in 1 file(s)');
+  });
+
   it('answers usage errors with 2 and --help with 0', async () => {
     expect((await run('frobnicate')).code).toBe(2);
     expect((await run('check', 'a', 'b')).code).toBe(2);

@@ -56,8 +56,8 @@ describe('error catalogue', () => {
     expect(reply.body).not.toContain('secret-bearing');
   });
 
-  it('keeps the README error table equal to the catalogue', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('keeps the error table of docs/errors.md equal to the catalogue', () => {
+    const readme = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
     const rows = new Map<string, string>();
     for (const match of readme.matchAll(/^\| `([a-z_]+)` \| ([0-9 /a-z()]+?) \|/gm)) rows.set(match[1]!, match[2]!.trim());
     expect([...rows.keys()].sort()).toEqual([...ERROR_CODES].sort());
