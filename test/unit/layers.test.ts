@@ -31,8 +31,9 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   cli: [...FOUNDATION, ...DOMAIN, 'control', 'app', 'version'],
   main: ['cli'],
   version: [],
-  // `npm run demo` drives the built CLI over HTTP; it imports no gateway module.
-  demo: [],
+  // `npm run demo` drives the built CLI over HTTP; it imports only the audit verifier, to check the chain
+  // of the story it told.
+  demo: ['audit'],
   // `npm run bench` drives the built CLI too, and seeds the ledger-growth curve through the store with the
   // gateway's own fingerprint, so it sits at the top beside the CLI.
   bench: [...FOUNDATION, ...DOMAIN, 'demo'],
