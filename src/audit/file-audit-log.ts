@@ -14,7 +14,7 @@ import { newEventId, newId } from '../util/ids.js';
 import type { Clock } from '../util/clock.js';
 import { HashChain, ZERO_HASH, sealedHashOf } from './hash-chain.js';
 import { toOcsf } from './ocsf-record.js';
-import type { AuditEvent, AuditLog } from './types.js';
+import type { AuditEvent, AuditLog, ChainHead } from './types.js';
 
 export interface AuditLogOptions {
   /** '-' for stdout, else a file appended to (created with its parent directory). */
@@ -97,6 +97,11 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
       }
       // Only a written line moves the chain on: after a failure the next record links to the last one on disk.
       chain.advance(sealed);
+    },
+    // Read from the chain itself: nothing is kept per record for it (the hot path stays one counter).
+    head(): ChainHead | undefined {
+      const sequence = chain.nextSequence - 1;
+      return sequence === 0 ? undefined : { chainUid: chain.uid, sequence, hash: chain.previousHash };
     },
     close(): void {
       if (closed) return;

@@ -67,6 +67,7 @@ const ACTIVITY_BY_EVENT = {
   'gateway.start': 99,
   'gateway.stop': 99,
   'audit.recovered': 99,
+  'audit.anchor': 99,
 } as const satisfies Record<AuditEventName, ActivityId | 'method'>;
 
 export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): ActivityId {
