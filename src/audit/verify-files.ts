@@ -26,8 +26,10 @@ export async function verifyFiles(files: readonly string[], options: VerifyFiles
     if (!(await verifyOneFile(file, check, options))) ok = false;
   }
   if (options.stored !== undefined) {
+    // Only chains anchored after the files begin must be in them: verifying this month's files does not
+    // demand last month's. Strictly after: the previous process's stop anchor can share the first record's ms.
     const since = check.since;
-    await check.compareWithStore(options.stored.anchors.filter((a) => a.createdAt >= since), options.stored.name);
+    await check.compareWithStore(options.stored.anchors.filter((a) => a.createdAt > since), options.stored.name);
   }
   for (const finding of check.findings) options.out(formatFinding(finding));
   return ok && check.findings.length === 0;
