@@ -83,8 +83,11 @@ export class AnchorCheck {
       if (chain === undefined) {
         const when = new Date(anchor.createdAt).toISOString();
         this.findings.push({ where: storeName, reason: 'removed_chain', message: `the store holds an anchor of chain ${anchor.chainUid} at sequence ${anchor.sequence} (made ${when}), but no file given has a record of that chain: a file or chain was removed` });
-      } else if (anchor.sequence > chain.last.seq) {
-        this.findings.push({ where: chain.file, line: chain.last.line, reason: 'cut_tail', message: `chain ${anchor.chainUid} ends at sequence ${chain.last.seq} but the store holds an anchor at ${anchor.sequence}: records ${chain.last.seq + 1}–${anchor.sequence} (at least) were cut off` });
+      } else if (chain.last.seq < anchor.sequence + 1) {
+        // The audit.anchor record is written right after the record it covers, as sequence + 1: cutting only
+        // the anchor record is a cut too.
+        const missing = `${chain.last.seq + 1}–${anchor.sequence + 1}`;
+        this.findings.push({ where: chain.file, line: chain.last.line, reason: 'cut_tail', message: `chain ${anchor.chainUid} ends at sequence ${chain.last.seq} but the store holds an anchor at ${anchor.sequence} (its audit.anchor record is sequence ${anchor.sequence + 1}): records ${missing} at least were cut off` });
       }
     }
   }

@@ -52,7 +52,14 @@ describe('audit verify: anchors (SPEC §13)', () => {
     writeLines(s.files[1]!, linesOf(s.files[1]!).slice(0, 20));
     const result = await run(s.files, { keys: keyMap(s.keys), stored: s.stored });
     expect(result.ok).toBe(false);
-    expect(result.out).toContain(`${s.files[1]}:20: cut_tail: chain chn_1 ends at sequence 20 but the store holds an anchor at 27`);
+    expect(result.out).toContain(`${s.files[1]}:20: cut_tail: chain chn_1 ends at sequence 20 but the store holds an anchor at 27 (its audit.anchor record is sequence 28): records 21–28 at least were cut off`);
+  });
+
+  it('reports a cut of the last line alone (the stop anchor record itself)', async () => {
+    const s = await scenario();
+    writeLines(s.files[1]!, linesOf(s.files[1]!).slice(0, -1));
+    const result = await run(s.files, { keys: keyMap(s.keys), stored: s.stored });
+    expect(result.out).toContain(`${s.files[1]}:27: cut_tail: chain chn_1 ends at sequence 27 but the store holds an anchor at 27`);
   });
 
   it('reports a removed chain: the store anchored a chain that no file given holds', async () => {
