@@ -9,7 +9,7 @@
 // request or out of the timer; an anchor record that cannot be written is already handled by the
 // fail-closed guard underneath (audit_unavailable, retries) and is only logged here.
 import type { Logger } from 'pino';
-import type { AnchorStore } from '../store/anchor-types.js';
+import type { AnchorStore, StoredAnchor } from '../store/anchor-types.js';
 import type { Clock } from '../util/clock.js';
 import { signAnchor, type AnchorSigningKey } from './anchor-jws.js';
 import type { AuditEvent, AuditStream, ChainHead } from './types.js';
@@ -45,27 +45,17 @@ export interface AnchoredAuditStream extends AuditStream {
 export function anchorAuditStream(inner: AuditStream, options: AnchorOptions): AnchoredAuditStream {
   const everyRecords = options.everyRecords ?? ANCHOR_EVERY_RECORDS;
   const everyMs = options.everyMs ?? ANCHOR_EVERY_MS;
-  const { clock, logger } = options;
+  const { clock } = options;
   const pending = new Set<Promise<void>>();
   let sinceAnchor = 0;
   let lastAnchorAt = clock.now();
 
   const anchorNow = (): void => {
     if (sinceAnchor === 0) return;
-    try {
-      const anchored = writeAnchor(inner, options);
-      if (anchored === undefined) return;
-      sinceAnchor = 0;
-      lastAnchorAt = anchored.createdAt;
-      const stored = options.store.put(anchored).catch((err: unknown) => {
-        logger.error({ err, chain_uid: anchored.chainUid, sequence: anchored.sequence }, 'audit anchor could not be stored');
-      });
-      pending.add(stored);
-      void stored.finally(() => pending.delete(stored));
-    } catch (err) {
-      // A failed write has already turned the stream unavailable (audit-guard.ts); the next cadence retries.
-      logger.error({ err }, 'audit anchor could not be written');
-    }
+    const anchored = anchorOnce(inner, options, pending);
+    if (anchored === undefined) return;
+    sinceAnchor = 0;
+    lastAnchorAt = anchored.createdAt;
   };
   const tick = (): void => {
     if (sinceAnchor > 0 && clock.now() - lastAnchorAt >= everyMs) anchorNow();
@@ -93,8 +83,28 @@ export function anchorAuditStream(inner: AuditStream, options: AnchorOptions): A
   };
 }
 
+/** Writes one anchor and hands it to the store (tracked in `pending`); undefined when nothing was written. */
+function anchorOnce(inner: AuditStream, options: AnchorOptions, pending: Set<Promise<void>>): StoredAnchor | undefined {
+  let anchored: StoredAnchor | undefined;
+  try {
+    anchored = writeAnchor(inner, options);
+  } catch (err) {
+    // A failed write has already turned the stream unavailable (audit-guard.ts); the next cadence retries.
+    options.logger.error({ err }, 'audit anchor could not be written');
+    return undefined;
+  }
+  if (anchored === undefined) return undefined;
+  const { chainUid, sequence } = anchored;
+  const stored = options.store.put(anchored).catch((err: unknown) => {
+    options.logger.error({ err, chain_uid: chainUid, sequence }, 'audit anchor could not be stored');
+  });
+  pending.add(stored);
+  void stored.finally(() => pending.delete(stored));
+  return anchored;
+}
+
 /** Signs the chain head and writes the audit.anchor record right after it; undefined when there is no head. */
-function writeAnchor(inner: AuditStream, options: AnchorOptions): { chainUid: string; sequence: number; hash: string; jws: string; createdAt: number } | undefined {
+function writeAnchor(inner: AuditStream, options: AnchorOptions): StoredAnchor | undefined {
   const head = options.head();
   if (head === undefined) return undefined;
   const createdAt = options.clock.now();

@@ -2,7 +2,8 @@
 // `audit verify --config` passes (also while the gateway runs and holds the store's one-writer lock),
 // `--jwks` checks the anchors with the keys the running control plane publishes, and a copy of the file
 // with its last records cut is reported against the anchor the store holds.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,18 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson } from '../helpers/client.js';
 
 const run = promisify(execFile);
+const CHECKER = fileURLToPath(new URL('../../docs/audit-check.py', import.meta.url));
+/** The README's independent checker needs python3 with the `cryptography` package. */
+const hasPython = spawnSync('python3', ['-c', 'import cryptography.hazmat.primitives.asymmetric.ed25519']).status === 0;
+
+async function pyCheck(...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    return { code: 0, out: (await run('python3', [CHECKER, ...args])).stdout };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: `${e.stdout}${e.stderr}` };
+  }
+}
 
 async function verify(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
@@ -48,6 +61,7 @@ describe('e2e: signed audit anchors and audit verify --config / --jwks', () => {
   });
 
   it('verifies with --jwks against the running control plane and with --config while the gateway holds the store', async () => {
+    writeFileSync(join(dir, 'jwks.json'), await (await fetch(`${gateway!.controlUrl}/.well-known/jwks.json`)).text());
     const jwks = await verify(auditFile, '--jwks', `${gateway!.controlUrl}/.well-known/jwks.json`);
     expect(jwks).toMatchObject({ code: 0, err: expect.stringContaining(`anchor signatures checked with ${gateway!.controlUrl}/.well-known/jwks.json`) });
     expect(jwks.out).toMatch(/ok: \d+ records in 2 chains, 1 anchors/);
@@ -71,7 +85,17 @@ describe('e2e: signed audit anchors and audit verify --config / --jwks', () => {
       expect(res.code).toBe(1);
       const { chain_uid, sequence } = last.unmapped.epochgate.anchor;
       expect(res.out).toContain(`${cutFile}:${lines.length - cut}: cut_tail: chain ${chain_uid} ends at sequence ${sequence + 1 - cut} but the store holds an anchor at ${sequence}`);
+      if (hasPython) expect(await pyCheck(cutFile, '--jwks', join(dir, 'jwks.json'), '--db', join(dir, 'state/epochgate.db'))).toMatchObject({ code: 1, out: expect.stringContaining(`cut_tail: ${chain_uid}`) });
     }
+  });
+
+  it.skipIf(!hasPython)('the README\'s independent Python checker agrees on the real file', async () => {
+    const db = join(dir, 'state/epochgate.db');
+    expect(await pyCheck(auditFile, '--jwks', join(dir, 'jwks.json'), '--db', db)).toEqual({ code: 0, out: 'ok\n' });
+    const lines = readFileSync(auditFile, 'utf8').trimEnd().split('\n');
+    const forged = join(dir, 'forged-jwks.json');
+    writeFileSync(forged, JSON.stringify({ keys: [] }));
+    expect(await pyCheck(auditFile, '--jwks', forged)).toMatchObject({ code: 1, out: expect.stringContaining(`:${lines.length}: anchor_forged: unknown kid`) });
   });
 
   it('answers a usage error with 2', async () => {
