@@ -55,6 +55,26 @@ describe('audit verify: anchors (SPEC §13)', () => {
     expect(result.out).toContain(`${s.files[1]}:20: cut_tail: chain chn_1 ends at sequence 20 but the store holds an anchor at 27 (its audit.anchor record is sequence 28): records 21–28 at least were cut off`);
   });
 
+  it('reports the last 1, 10 and 1,000 records cut from a chain anchored every 1,000 records, naming the missing range', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'epochgate-verify-cut-'));
+    const keys = await newKeys();
+    const file = join(dir, 'audit.log');
+    const log = anchoredLog(file, { keys, chainUid: 'chn_big' });
+    log.calls(2_500);
+    log.audit.anchorNow();
+    await log.audit.flush();
+    const stored = { name: join(dir, 'epochgate.db'), anchors: await log.store.newestPerChain(0) };
+    const lines = linesOf(file);
+    expect(lines).toHaveLength(2_503);
+    for (const cut of [1, 10, 1_000]) {
+      writeLines(file, lines.slice(0, -cut));
+      const result = await run([file], { keys: keyMap(keys), stored });
+      expect(result.ok).toBe(false);
+      const end = 2_503 - cut;
+      expect(result.out).toContain(`${file}:${end}: cut_tail: chain chn_big ends at sequence ${end} but the store holds an anchor at 2502 (its audit.anchor record is sequence 2503): records ${end + 1}–2503 at least were cut off`);
+    }
+  });
+
   it('reports a cut of the last line alone (the stop anchor record itself)', async () => {
     const s = await scenario();
     writeLines(s.files[1]!, linesOf(s.files[1]!).slice(0, -1));
