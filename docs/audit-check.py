@@ -24,7 +24,7 @@ def jws_problem(jws, keys, anchor):
     if any(payload.get(k) != anchor[k] for k in ('chain_uid', 'sequence', 'hash')): return 'payload differs'
     return None
 
-def check_file(path, keys, chains, out):
+def check_file(path, keys, chains, stored, out):
     prev, last = '0' * 64, None
     with open(path, encoding='utf-8', newline='\n') as f:
         for n, line in enumerate(f, 1):
@@ -43,7 +43,9 @@ def check_file(path, keys, chains, out):
                 a = eg['anchor']
                 if last is None or (a['chain_uid'], a['sequence'], a['hash']) != last: out(f'{path}:{n}: anchor_mismatch')
                 elif (why := jws_problem(a['jws'], keys, a)): out(f'{path}:{n}: anchor_forged: {why}')
-            chains.setdefault(chain['uid'], {'path': path, 'first': rec['time']}).update(last=seq, line=n)
+            c = chains.setdefault(chain['uid'], {'path': path, 'first': rec['time']})
+            c.update(last=seq, line=n)
+            if chain['uid'] in stored and stored[chain['uid']][0] == seq: c['at_anchor'] = (m.group(1), n)
             prev, last = m.group(1), (chain['uid'], seq, m.group(1))
 
 def main():
@@ -51,16 +53,20 @@ def main():
     ap.add_argument('files', nargs='+'); ap.add_argument('--jwks', required=True); ap.add_argument('--db')
     args = ap.parse_args()
     keys = {k['kid']: Ed25519PublicKey.from_public_bytes(b64(k['x'])) for k in json.load(open(args.jwks))['keys'] if k.get('crv') == 'Ed25519'}
-    findings, chains = [], {}
-    for path in args.files: check_file(path, keys, chains, findings.append)
-    if args.db:
-        since = min((c['first'] for c in chains.values()), default=0)
+    findings, chains, rows = [], {}, []
+    if args.db:  # read the store before the files: a running gateway keeps anchoring
         db = sqlite3.connect(f'file:{args.db}?mode=ro', uri=True)
         rows = db.execute('SELECT chain_uid, max(sequence), hash, jws, created_at FROM anchors GROUP BY chain_uid').fetchall()
+    stored = {uid: (seq, h) for uid, seq, h, _, _ in rows}
+    for path in args.files: check_file(path, keys, chains, stored, findings.append)
+    if args.db:
+        since = min((c['first'] for c in chains.values()), default=0)
         for uid, seq, h, jws, created in rows:
             if (why := jws_problem(jws, keys, {'chain_uid': uid, 'sequence': seq, 'hash': h})): findings.append(f'{args.db}: anchor_forged: {uid} {seq}: {why}')
             elif uid not in chains:
                 if created > since: findings.append(f'{args.db}: removed_chain: {uid} anchored at sequence {seq}')
+            elif chains[uid]['last'] >= seq + 1 and chains[uid].get('at_anchor', ('',))[0] != h:
+                findings.append(f'{chains[uid]["path"]}: anchor_mismatch: {uid} sequence {seq} is not the anchored record')
             elif chains[uid]['last'] < seq + 1: findings.append(f'{chains[uid]["path"]}:{chains[uid]["line"]}: cut_tail: {uid} ends at {chains[uid]["last"]}, stored anchor at {seq}')
     for f in findings: print(f)
     if findings: sys.exit(1)

@@ -32,9 +32,18 @@ export class AnchorCheck {
   readonly findings: Finding[] = [];
   anchors = 0;
   private readonly chains = new Map<string, ChainSeen>();
+  /** Sequence each chain's newest stored anchor covers, and what the files hold there (hash and line). */
+  private readonly storedSeq = new Map<string, number>();
+  private readonly atStoredSeq = new Map<string, { hash: string; line: number }>();
 
-  /** keys undefined: signatures are not checked (no --config or --jwks given). */
-  constructor(private readonly keys: AnchorKeys | undefined) {}
+  /** keys undefined: signatures are not checked (no --config or --jwks given). `stored`: the store's
+   *  newest anchor per chain, known before the files are read. */
+  constructor(
+    private readonly keys: AnchorKeys | undefined,
+    stored: readonly StoredAnchor[] = [],
+  ) {
+    for (const anchor of stored) this.storedSeq.set(anchor.chainUid, anchor.sequence);
+  }
 
   /** A record that followed the chain; `before` is the record before it in the same file. */
   async record(file: string, line: number, value: unknown, at: Position, before: Position | undefined): Promise<void> {
@@ -48,6 +57,9 @@ export class AnchorCheck {
   }
 
   private noteChain(file: string, line: number, value: unknown, at: Position): void {
+    // Remember the record a stored anchor covers: reaching the anchor's sequence is not enough, it must be
+    // the same record (records appended after a cut would reach it with another history).
+    if (this.storedSeq.get(at.uid) === at.seq) this.atStoredSeq.set(at.uid, { hash: at.hash, line });
     const seen = this.chains.get(at.uid);
     const last = { line, seq: at.seq, hash: at.hash };
     if (seen !== undefined) {
@@ -83,6 +95,9 @@ export class AnchorCheck {
       if (chain === undefined) {
         const when = new Date(anchor.createdAt).toISOString();
         this.findings.push({ where: storeName, reason: 'removed_chain', message: `the store holds an anchor of chain ${anchor.chainUid} at sequence ${anchor.sequence} (made ${when}), but no file given has a record of that chain: a file or chain was removed` });
+      } else if (chain.last.seq >= anchor.sequence + 1 && this.atStoredSeq.get(anchor.chainUid)?.hash !== anchor.hash) {
+        const at = this.atStoredSeq.get(anchor.chainUid);
+        this.findings.push({ where: chain.file, ...(at ? { line: at.line } : {}), reason: 'anchor_mismatch', message: `the store's anchor of chain ${anchor.chainUid} names hash ${anchor.hash} at sequence ${anchor.sequence}, but the file has ${at?.hash ?? 'no such record'} there: the chain was rewritten from that point or before` });
       } else if (chain.last.seq < anchor.sequence + 1) {
         // The audit.anchor record is written right after the record it covers, as sequence + 1: cutting only
         // the anchor record is a cut too.

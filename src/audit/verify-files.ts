@@ -20,7 +20,7 @@ export interface VerifyFilesOptions {
 
 /** True when every file verifies and no anchor finding was made. */
 export async function verifyFiles(files: readonly string[], options: VerifyFilesOptions): Promise<boolean> {
-  const check = new AnchorCheck(options.keys);
+  const check = new AnchorCheck(options.keys, options.stored?.anchors);
   let ok = true;
   for (const file of files) {
     if (!(await verifyOneFile(file, check, options))) ok = false;

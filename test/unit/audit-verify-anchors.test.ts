@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AnchorKeys } from '../../src/audit/anchor-check.js';
+import { HashChain } from '../../src/audit/hash-chain.js';
 import { signAnchor } from '../../src/audit/anchor-jws.js';
 import { verifyFiles } from '../../src/audit/verify-files.js';
 import type { SigningKeys } from '../../src/sessions/signing-keys.js';
@@ -73,6 +74,24 @@ describe('audit verify: anchors (SPEC §13)', () => {
       const end = 2_503 - cut;
       expect(result.out).toContain(`${file}:${end}: cut_tail: chain chn_big ends at sequence ${end} but the store holds an anchor at 2502 (its audit.anchor record is sequence 2503): records ${end + 1}–2503 at least were cut off`);
     }
+  });
+
+  it('reports a cut tail refilled with fabricated records (the chain recomputed, no key needed) against the stored anchor', async () => {
+    const s = await scenario();
+    const kept = linesOf(s.files[1]!).slice(0, 20);
+    const chain = new HashChain('chn_1', JSON.parse(kept[19]!).unmapped.epochgate.chain.hash);
+    for (let seq = 21; seq <= 30; seq++) {
+      const record = JSON.parse(kept[1]!);
+      record.metadata.sequence = seq;
+      delete record.unmapped.epochgate.chain;
+      const sealed = chain.seal(record);
+      chain.advance(sealed);
+      kept.push(sealed.line);
+    }
+    writeLines(s.files[1]!, kept);
+    const result = await run(s.files, { keys: keyMap(s.keys), stored: s.stored });
+    expect(result.ok).toBe(false);
+    expect(result.out).toMatch(new RegExp(`${s.files[1]}:27: anchor_mismatch: the store's anchor of chain chn_1 names hash [0-9a-f]{64} at sequence 27, but the file has [0-9a-f]{64} there`));
   });
 
   it('reports a cut of the last line alone (the stop anchor record itself)', async () => {
