@@ -60,8 +60,7 @@ export function anchorAuditStream(inner: AuditStream, options: AnchorOptions): A
   const tick = (): void => {
     if (sinceAnchor > 0 && clock.now() - lastAnchorAt >= everyMs) anchorNow();
   };
-  const timer = options.timer === false ? undefined : setInterval(tick, Math.min(CHECK_MS, everyMs));
-  timer?.unref();
+  const timer = options.timer === false ? undefined : startTimer(tick, Math.min(CHECK_MS, everyMs), options.logger);
 
   return {
     write(event: AuditEvent): void {
@@ -83,6 +82,19 @@ export function anchorAuditStream(inner: AuditStream, options: AnchorOptions): A
   };
 }
 
+/** An unref()-ed interval (it never keeps the process alive) whose errors stay in it (DESIGN rule 15). */
+function startTimer(tick: () => void, everyMs: number, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    try {
+      tick();
+    } catch (err) {
+      logger.error({ err }, 'audit anchor timer failed');
+    }
+  }, everyMs);
+  timer.unref();
+  return timer;
+}
+
 /** Writes one anchor and hands it to the store (tracked in `pending`); undefined when nothing was written. */
 function anchorOnce(inner: AuditStream, options: AnchorOptions, pending: Set<Promise<void>>): StoredAnchor | undefined {
   let anchored: StoredAnchor | undefined;
@@ -95,9 +107,12 @@ function anchorOnce(inner: AuditStream, options: AnchorOptions, pending: Set<Pro
   }
   if (anchored === undefined) return undefined;
   const { chainUid, sequence } = anchored;
-  const stored = options.store.put(anchored).catch((err: unknown) => {
-    options.logger.error({ err, chain_uid: chainUid, sequence }, 'audit anchor could not be stored');
-  });
+  // Promise.resolve().then: a store that throws instead of rejecting still ends up in the catch.
+  const stored = Promise.resolve()
+    .then(() => options.store.put(anchored))
+    .catch((err: unknown) => {
+      options.logger.error({ err, chain_uid: chainUid, sequence }, 'audit anchor could not be stored');
+    });
   pending.add(stored);
   void stored.finally(() => pending.delete(stored));
   return anchored;
