@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { guardAuditLog } from './audit/audit-guard.js';
+import { anchorAuditStream } from './audit/anchors.js';
 import { openAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
 import type { GatewayConfig, ListenAddress } from './config/types.js';
@@ -67,9 +68,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   try {
     const keys = await loadOrCreateSigningKeys(config.tokens.keysPath, clock);
     const injected = options.audit;
-    const written = injected ? { write: injected.write.bind(injected), close: () => {} } : openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
+    const written: AuditLog = injected ? { write: injected.write.bind(injected), close: () => {}, ...(injected.head ? { head: injected.head.bind(injected) } : {}) } : openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
     // SPEC §13: a failed write refuses requests and retries; it never stops the process.
-    const audit = guardAuditLog(written, { clock, logger });
+    const guarded = guardAuditLog(written, { clock, logger });
+    // SPEC §13 "Anchors": signed chain heads in the audit stream and in the store, so a cut tail shows.
+    const audit = anchorAuditStream(guarded, {
+      clock, logger, store: store.anchors, signingKey: () => keys.signingKey,
+      head: () => (written.head ? written.head() : undefined),
+    });
     cleanup.push(() => audit.close());
     readiness.auditAvailable = audit.isAvailable;
     // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
@@ -176,6 +182,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           } catch (err) {
             logger.error({ err }, 'gateway.stop could not be audited');
           }
+          // The last anchor covers gateway.stop, and is stored before the store closes.
+          audit.anchorNow();
+          await audit.flush();
           await dispatchers.close();
           audit.close();
           await store.close();

@@ -14,7 +14,7 @@ import { newEventId, newId } from '../util/ids.js';
 import type { Clock } from '../util/clock.js';
 import { HashChain, ZERO_HASH, sealedHashOf } from './hash-chain.js';
 import { toOcsf } from './ocsf-record.js';
-import type { AuditEvent, AuditLog } from './types.js';
+import type { AuditEvent, AuditLog, ChainHead } from './types.js';
 
 export interface AuditLogOptions {
   /** '-' for stdout, else a file appended to (created with its parent directory). */
@@ -56,6 +56,8 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
   let danglingFragment = false;
   let stale = false;
   let checkedAt = Date.now();
+  /** The last written record, for the next record's OCSF prev_event (only within the same chain). */
+  let last: { chain: HashChain; uid: string; typeUid: number; hash: string } | undefined;
 
   /** Throws when the path no longer names the open file; reopens it on the next attempt. */
   const ensureCurrent = (): void => {
@@ -81,7 +83,9 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
     write(event: AuditEvent): void {
       if (closed) throw new Error('audit write after close');
       ensureCurrent();
-      const record = toOcsf(event, { productVersion: options.productVersion, sequence: chain.nextSequence, eventUid: eventUid() });
+      const uid = eventUid();
+      const integrity = last === undefined || last.chain !== chain ? { chainUid: chain.uid } : { chainUid: chain.uid, prev: last };
+      const record = toOcsf(event, { productVersion: options.productVersion, sequence: chain.nextSequence, eventUid: uid, integrity });
       if (options.clock) (record.metadata as Record<string, unknown>).logged_time = options.clock.now();
       const sealed = chain.seal(record);
       // After a short write failed midway, end that fragment first so this record gets a line of its own.
@@ -97,6 +101,12 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
       }
       // Only a written line moves the chain on: after a failure the next record links to the last one on disk.
       chain.advance(sealed);
+      last = { chain, uid, typeUid: record.type_uid as number, hash: sealed.hash };
+    },
+    // Read from the chain itself: nothing is kept per record for it (the hot path stays one counter).
+    head(): ChainHead | undefined {
+      const sequence = chain.nextSequence - 1;
+      return sequence === 0 ? undefined : { chainUid: chain.uid, sequence, hash: chain.previousHash };
     },
     close(): void {
       if (closed) return;

@@ -1,11 +1,11 @@
-// AuditEvent → one OCSF 1.8.0 API Activity record (class_uid 6003, SPEC §13), so SIEMs ingest the stream
+// AuditEvent → one OCSF 1.9.0 API Activity record (class_uid 6003, SPEC §13), so SIEMs ingest the stream
 // as is. Every member is built explicitly from a named AuditEvent field: nothing is spread from the event
 // except `extra` into unmapped.epochgate, so a field added to AuditEvent later cannot leak by accident
 // (SPEC §13 "Never in the stream"). Absent optional members are omitted, never written as null.
 import { CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
 import type { AuditEvent, AuditEventName, Disposition } from './types.js';
 
-export const OCSF_VERSION = '1.8.0';
+export const OCSF_VERSION = '1.9.0';
 export const API_ACTIVITY_CLASS_UID = 6003;
 export const APPLICATION_ACTIVITY_CATEGORY_UID = 6;
 
@@ -17,7 +17,22 @@ export interface OcsfMeta {
   /** Position in the hash chain, from 1 per chain (SPEC §13). */
   readonly sequence: number;
   readonly eventUid: string;
+  /** OCSF 1.9.0 record_integrity: the chain this record joins and the record before it in that chain. */
+  readonly integrity?: ChainLink;
 }
+
+/** What the record_integrity attestation says about the chain (the same facts as unmapped.epochgate.chain). */
+export interface ChainLink {
+  readonly chainUid: string;
+  /** The previous record of the same chain; absent on a chain's first record (OCSF: the genesis event). */
+  readonly prev?: { readonly uid: string; readonly typeUid: number; readonly hash: string };
+}
+
+// metadata.profiles (OCSF 1.9.0): record_integrity whenever attestation_list is filled; ai_operation when
+// the actor is an AI agent (ai_agent, delegation). Shared frozen arrays: no allocation per record.
+const PROFILES_INTEGRITY = Object.freeze(['record_integrity']);
+const PROFILES_AGENT = Object.freeze(['ai_operation']);
+const PROFILES_BOTH = Object.freeze(['ai_operation', 'record_integrity']);
 
 /** SPEC §13: 1 Create (POST), 2 Read (GET, HEAD), 3 Update (PUT, PATCH), 4 Delete (DELETE), else 99 Other. */
 export function activityFromMethod(method: string | undefined): ActivityId {
@@ -67,6 +82,7 @@ const ACTIVITY_BY_EVENT = {
   'gateway.start': 99,
   'gateway.stop': 99,
   'audit.recovered': 99,
+  'audit.anchor': 99,
 } as const satisfies Record<AuditEventName, ActivityId | 'method'>;
 
 export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): ActivityId {
@@ -182,6 +198,8 @@ export function toOcsf(event: AuditEvent, meta: OcsfMeta): Record<string, unknow
   if (event.httpStatus !== undefined) record.http_response = { code: event.httpStatus };
   if (event.durationMs !== undefined) record.duration = event.durationMs;
   if (event.traceId !== undefined) record.trace = { uid: event.traceId };
+  if (meta.integrity !== undefined) record.attestation_list = [attestationOf(meta.integrity)];
+  if (event.actor?.type === 'agent') addAgent(record, event);
   record.unmapped = { epochgate: epochgateOf(event, actor?.authorizations !== undefined) };
   return record;
 }
@@ -191,7 +209,45 @@ function metadataOf(event: AuditEvent, meta: OcsfMeta): Record<string, unknown> 
   if (event.requestId !== undefined) metadata.correlation_uid = event.requestId;
   metadata.sequence = meta.sequence;
   metadata.product = { name: 'epochgate', version: meta.productVersion };
+  const agent = event.actor?.type === 'agent';
+  const integrity = meta.integrity !== undefined;
+  if (agent || integrity) metadata.profiles = agent ? (integrity ? PROFILES_BOTH : PROFILES_AGENT) : PROFILES_INTEGRITY;
   return metadata;
+}
+
+/**
+ * OCSF 1.9.0 record_integrity `attestation` (objects/attestation.json): chain_uid, and prev_event {uid,
+ * type_uid, fingerprint} naming the previous record of the chain, whose fingerprint is its chain hash
+ * (SHA-256, the same hex as this record's unmapped.epochgate.chain.prev_hash). The record's own hash is not
+ * repeated here: SPEC §13 empties exactly one value, chain.hash, to compute it, so it is written once, last.
+ */
+function attestationOf(link: ChainLink): Record<string, unknown> {
+  const attestation: Record<string, unknown> = { chain_uid: link.chainUid };
+  const prev = link.prev;
+  if (prev !== undefined) {
+    attestation.prev_event = {
+      uid: prev.uid,
+      type_uid: prev.typeUid,
+      fingerprint: { algorithm_id: SHA256_FINGERPRINT_ID, algorithm: 'SHA-256', value: prev.hash },
+    };
+  }
+  return attestation;
+}
+
+/** OCSF fingerprint.algorithm_id 3: SHA-256. */
+const SHA256_FINGERPRINT_ID = 3;
+
+/**
+ * OCSF 1.9.0 ai_operation profile: the actor description says an autonomous AI agent is described by
+ * `ai_agent` (uid: the stable agent id; instance_uid: the gateway session, which keeps its id across
+ * suspend and resume) rather than by actor alone; actor.user stays as SPEC §13 requires. The gateway
+ * session is also the `delegation` (a durable grant, issued by the gateway, not self-asserted by the agent).
+ */
+function addAgent(record: Record<string, unknown>, event: AuditEvent): void {
+  const agent: Record<string, unknown> = { uid: (event.actor as { id: string }).id };
+  if (event.sessionId !== undefined) agent.instance_uid = event.sessionId;
+  record.ai_agent = agent;
+  if (event.sessionId !== undefined) record.delegation = { uid: event.sessionId };
 }
 
 function actorOf(event: AuditEvent): Record<string, unknown> | undefined {

@@ -1,4 +1,4 @@
-// What the gateway hands to the audit log. audit/ocsf-record.ts turns it into one OCSF 1.8.0 API Activity
+// What the gateway hands to the audit log. audit/ocsf-record.ts turns it into one OCSF 1.9.0 API Activity
 // line (SPEC §13). Nothing here may hold a token, secret, assertion, injected header value or body:
 // callers pass ids, digests and codes only.
 import type { ErrorCode } from '../errors/catalogue.js';
@@ -28,6 +28,7 @@ export type AuditEventName =
   | 'gateway.start'
   | 'gateway.stop'
   | 'audit.recovered'
+  | 'audit.anchor'
   | 'control.request';
 
 export type Disposition = 'allowed' | 'blocked' | 'approved' | 'delayed' | 'rejected';
@@ -67,10 +68,22 @@ export interface AuditEvent {
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
+/** Where a chain stands after its last written record (what an anchor covers, SPEC §13 "Anchors"). */
+export interface ChainHead {
+  readonly chainUid: string;
+  /** metadata.sequence of the last written record. */
+  readonly sequence: number;
+  /** chain.hash of the last written record. */
+  readonly hash: string;
+}
+
 export interface AuditLog {
   /** Synchronous: the line is written (write(2) returned) when this returns (SPEC §13 durability). */
   write(event: AuditEvent): void;
   close(): void;
+  /** The current chain's last written record; undefined before the chain's first record (or when the log
+   *  keeps no chain, as test doubles do). */
+  head?(): ChainHead | undefined;
 }
 
 /** The audit log as the request runners see it: fails closed while the stream cannot be written (SPEC §13). */

@@ -11,7 +11,7 @@ export type VerifyResult =
   | { readonly ok: true; readonly records: number; readonly chains: number }
   | { readonly ok: false; readonly line: number; readonly reason: VerifyReason; readonly message: string };
 
-type Entry =
+export type Entry =
   | { readonly kind: 'record'; readonly uid: string; readonly seq: number; readonly prev: string; readonly hash: string; readonly selfOk: boolean }
   | { readonly kind: 'not_json' | 'bad_chain'; readonly why: string; readonly recordStart?: boolean };
 
@@ -38,13 +38,23 @@ export function verifyAuditLines(input: string | readonly string[]): VerifyResul
 }
 
 function parseEntry(line: string): Entry {
+  return parseLine(line).entry;
+}
+
+/** One line as the walk sees it, and the parsed record (undefined when it is not JSON) for further checks. */
+export function parseLine(line: string): { entry: Entry; value: unknown } {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     // A record cut short still starts the way every record does (ocsf-record.ts puts class_uid first).
-    return { kind: 'not_json', why: line.length === 0 ? 'empty line' : 'not valid JSON', recordStart: line.startsWith('{"class_uid":') };
+    const entry: Entry = { kind: 'not_json', why: line.length === 0 ? 'empty line' : 'not valid JSON', recordStart: line.startsWith('{"class_uid":') };
+    return { entry, value: undefined };
   }
+  return { entry: entryOf(line, value), value };
+}
+
+function entryOf(line: string, value: unknown): Entry {
   const chain = member(member(member(value, 'unmapped'), 'epochgate'), 'chain');
   const uid = member(chain, 'uid');
   const prev = member(chain, 'prev_hash');
@@ -63,7 +73,7 @@ function parseEntry(line: string): Entry {
   return { kind: 'record', uid, seq, prev, hash, selfOk: chainHash(prev, sealed.unsealed) === hash };
 }
 
-function member(value: unknown, key: string): unknown {
+export function member(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
 }
 

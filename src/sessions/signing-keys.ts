@@ -65,6 +65,14 @@ export async function loadOrCreateSigningKeys(path: string, clock: Clock): Promi
   return signingKeysFrom(created, path);
 }
 
+/** Reads the key file without ever creating it (`audit verify --config`: no file means no keys to check
+ *  with, an error, never a new key). */
+export async function readSigningKeys(path: string): Promise<SigningKeys> {
+  const keys = await readKeyFile(path);
+  if (!keys) throw keyFileError(path, 'does not exist');
+  return signingKeysFrom(keys, path);
+}
+
 /** Appends a new key to the key file (creating it if absent) and returns its kid. Used by
  *  `epochgate keys generate` for rotation; a running gateway picks the key up at its next start. */
 export async function generateKeyInto(path: string, clock: Clock = systemClock): Promise<{ kid: string; count: number }> {

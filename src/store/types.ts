@@ -4,6 +4,7 @@
 //
 // Failures of the backend itself (I/O, corruption, connection) are thrown as
 // GatewayError('store_unavailable'): callers fail closed without inspecting backend errors.
+import type { AnchorStore } from './anchor-types.js';
 import type { ApprovalStore } from './approval-types.js';
 import type { LedgerStore } from './ledger-types.js';
 import type { McpSessionStore } from './mcp-session-types.js';
@@ -87,6 +88,8 @@ export interface Store {
   readonly ledger: LedgerStore;
   /** MCP session bindings (SPEC §11); see mcp-session-types.ts. */
   readonly mcpSessions: McpSessionStore;
+  /** Signed audit anchors (SPEC §13); see anchor-types.ts. */
+  readonly anchors: AnchorStore;
 
   /** Insert, unless the agent already has a non-final session with this task id. */
   createSession(session: SessionRecord): Promise<CreateSessionResult>;

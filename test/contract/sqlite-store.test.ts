@@ -8,6 +8,7 @@ import { describeStoreContract, session, type ContractBackend } from './store-co
 import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
+import { describeAnchorContract } from './anchor-contract.js';
 
 let dir: string | undefined;
 
@@ -28,6 +29,7 @@ const sqliteBackend: ContractBackend = {
 };
 
 describeStoreContract(sqliteBackend);
+describeAnchorContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);

@@ -76,7 +76,8 @@ describe('e2e: epochgate audit verify on a real audit file', () => {
     const second = records.indexOf(starts[1]!);
     expect(starts[1]!.unmapped.epochgate.chain.prev_hash).toBe(records[second - 1]!.unmapped.epochgate.chain.hash);
     const res = await verify(auditFile);
-    expect(res).toEqual({ code: 0, out: `${auditFile}: ok: ${lines.length} records in 2 chains\n`, err: '' });
+    // Each process start ends with its stop anchor (SPEC §13 "Anchors").
+    expect(res).toEqual({ code: 0, out: `${auditFile}: ok: ${lines.length} records in 2 chains, 2 anchors\n`, err: 'anchor signatures were not checked: give --config or --jwks\n' });
   });
 
   // The line to tamper with: a tool.call in the middle of the first chain.

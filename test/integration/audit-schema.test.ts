@@ -1,4 +1,4 @@
-// SPEC §13: every record the gateway writes is an OCSF 1.8.0 API Activity record that matches the shipped
+// SPEC §13: every record the gateway writes is an OCSF 1.9.0 API Activity record that matches the shipped
 // JSON Schema (src/audit/audit-record.schema.json), and every event the gateway can emit here is emitted.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,7 @@ const EXPECTED_EVENTS = [
   'policy.reload_failed',
   'gateway.start',
   'gateway.stop',
+  'audit.anchor',
 ];
 
 describe('audit records against the shipped JSON Schema (SPEC §13)', () => {
@@ -60,7 +61,41 @@ describe('audit records against the shipped JSON Schema (SPEC §13)', () => {
     const seen = new Set(records.map((r) => r.unmapped.epochgate.event));
     expect(EXPECTED_EVENTS.filter((event) => !seen.has(event))).toEqual([]);
     expect(records[0]!.unmapped.epochgate.event).toBe('policy.load');
-    expect(records.at(-1)!.unmapped.epochgate.event).toBe('gateway.stop');
+    // SPEC §13 "Anchors": the stop anchor covers gateway.stop, so it is the last record.
+    expect(records.at(-2)!.unmapped.epochgate.event).toBe('gateway.stop');
+    expect(records.at(-1)!.unmapped.epochgate.event).toBe('audit.anchor');
+    expect(records.at(-1)!.unmapped.epochgate.anchor).toMatchObject({ sequence: records.at(-2)!.metadata.sequence, hash: records.at(-2)!.unmapped.epochgate.chain.hash });
+  });
+
+  it('fills the OCSF 1.9.0 record_integrity attestation with the same chain facts as unmapped.epochgate.chain', () => {
+    records.forEach((r, i) => {
+      const chain = r.unmapped.epochgate.chain;
+      expect(r.metadata.version).toBe('1.9.0');
+      expect(r.metadata.profiles).toContain('record_integrity');
+      expect(r.attestation_list).toHaveLength(1);
+      expect(r.attestation_list[0].chain_uid).toBe(chain.uid);
+      if (r.metadata.sequence === 1) {
+        expect(r.attestation_list[0].prev_event).toBeUndefined();
+        return;
+      }
+      const prev = records[i - 1]!;
+      expect(r.attestation_list[0].prev_event).toEqual({
+        uid: prev.metadata.uid,
+        type_uid: prev.type_uid,
+        fingerprint: { algorithm_id: 3, algorithm: 'SHA-256', value: chain.prev_hash },
+      });
+      expect(chain.prev_hash).toBe(prev.unmapped.epochgate.chain.hash);
+    });
+  });
+
+  it('names an AI agent in the OCSF 1.9.0 ai_operation profile (ai_agent, delegation) next to actor.user', () => {
+    const call = records.find((r) => r.api.operation === 'tool.call' && r.status_code === 'ok')!;
+    expect(call.metadata.profiles).toEqual(['ai_operation', 'record_integrity']);
+    expect(call.ai_agent).toEqual({ uid: call.actor.user.uid, instance_uid: call.actor.session.uid });
+    expect(call.delegation).toEqual({ uid: call.actor.session.uid });
+    const system = records.find((r) => r.api.operation === 'gateway.start')!;
+    expect(system.ai_agent).toBeUndefined();
+    expect(system.metadata.profiles).toEqual(['record_integrity']);
   });
 
   it('writes exactly one tool.call record per data-plane request, with the outcome code', () => {
@@ -111,6 +146,8 @@ describe('audit records against the shipped JSON Schema (SPEC §13)', () => {
       ['a short chain hash', (r) => (r.unmapped.epochgate.chain.hash = 'abc'), '/unmapped/epochgate/chain/hash'],
       ['tool.call without src_endpoint', (r) => delete r.src_endpoint, 'src_endpoint'],
       ['a string time', (r) => (r.time = String(r.time)), '/time'],
+      ['an MD5 prev_event fingerprint', (r) => (r.attestation_list[0].prev_event.fingerprint.algorithm_id = 1), '/attestation_list/0/prev_event/fingerprint/algorithm_id'],
+      ['an unknown profile', (r) => r.metadata.profiles.push('cloud'), '/metadata/profiles/2'],
     ];
     for (const [name, edit, where] of broken) {
       const copy = structuredClone(good);

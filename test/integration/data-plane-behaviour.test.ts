@@ -162,6 +162,7 @@ describe('data plane behaviour', () => {
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ done: true });
     await closing;
-    expect(t.auditRecords().at(-1)!.api.operation).toBe('gateway.stop');
+    // SPEC §13 "Anchors": the stop anchor follows gateway.stop.
+    expect(t.auditRecords().map((r) => r.api.operation).slice(-2)).toEqual(['gateway.stop', 'audit.anchor']);
   });
 });

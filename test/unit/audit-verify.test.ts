@@ -130,7 +130,7 @@ describe('runAuditVerify', () => {
     writeFileSync(file, text(chains(2, 3)));
     const { out, io } = capture();
     expect(await runAuditVerify([file], io)).toBe(0);
-    expect(out.join('')).toBe(`${file}: ok: 5 records in 2 chains\n`);
+    expect(out.join('')).toBe(`${file}: ok: 5 records in 2 chains, 0 anchors\n`);
   });
 
   it('prints FILE:LINE: reason and exits 1 when any file has a break', async () => {
@@ -140,7 +140,7 @@ describe('runAuditVerify', () => {
     writeFileSync(bad, text(swap(chains(4), 1, 2)));
     const { out, io } = capture();
     expect(await runAuditVerify([good, bad], io)).toBe(1);
-    expect(out.join('')).toMatch(new RegExp(`^${good}: ok: 2 records in 1 chains\\n${bad}:2: reordered: .+\\n$`));
+    expect(out.join('')).toMatch(new RegExp(`^${good}: ok: 2 records in 1 chains, 0 anchors\\n${bad}:2: reordered: .+\\n$`));
   });
 
   it('exits 1 for an unreadable file and 2 for usage errors; --help exits 0', async () => {

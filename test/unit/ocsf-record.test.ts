@@ -45,7 +45,20 @@ function keyPaths(value: unknown, prefix = ''): string[] {
 }
 
 describe('toOcsf', () => {
-  it('maps a successful tool.call to an OCSF 1.8.0 API Activity Create record', () => {
+  it('fills the OCSF 1.9.0 record_integrity attestation from the chain link, with prev_event only after the first record', () => {
+    const prev = { uid: 'evt_0', typeUid: 600399, hash: 'cd'.repeat(32) };
+    const linked = toOcsf({ event: 'gateway.stop', time: T, status: 'ok' }, { ...META, integrity: { chainUid: 'chn_1', prev } });
+    expect(linked.metadata).toMatchObject({ version: '1.9.0', profiles: ['record_integrity'] });
+    expect(linked.attestation_list).toEqual([
+      { chain_uid: 'chn_1', prev_event: { uid: 'evt_0', type_uid: 600399, fingerprint: { algorithm_id: 3, algorithm: 'SHA-256', value: 'cd'.repeat(32) } } },
+    ]);
+    const first = toOcsf(call, { ...META, integrity: { chainUid: 'chn_1' } });
+    expect(first.attestation_list).toEqual([{ chain_uid: 'chn_1' }]);
+    expect((first.metadata as { profiles: string[] }).profiles).toEqual(['ai_operation', 'record_integrity']);
+    expect(Object.keys(first).at(-1)).toBe('unmapped');
+  });
+
+  it('maps a successful tool.call to an OCSF 1.9.0 API Activity Create record', () => {
     const r = toOcsf(call, META);
     expect(r).toEqual({
       class_uid: 6003,
@@ -60,11 +73,12 @@ describe('toOcsf', () => {
       action_id: 1,
       disposition_id: 1,
       metadata: {
-        version: '1.8.0',
+        version: '1.9.0',
         uid: 'evt_1',
         correlation_uid: 'req_1',
         sequence: 7,
         product: { name: 'epochgate', version: '0.1.0' },
+        profiles: ['ai_operation'],
       },
       actor: {
         user: { uid: 'agent-a', type: 'agent' },
@@ -80,6 +94,8 @@ describe('toOcsf', () => {
       http_response: { code: 201 },
       duration: 12,
       trace: { uid: '4bf92f3577b34da6a3ce929d0e0e4736' },
+      ai_agent: { uid: 'agent-a', instance_uid: 'ses_1' },
+      delegation: { uid: 'ses_1' },
       unmapped: { epochgate: { event: 'tool.call', epoch: 3, task_id: 'task_1', body_sha256: 'ab'.repeat(32), idempotency_key: 'k1' } },
     });
     expect(Object.keys(r).at(-1)).toBe('unmapped');
@@ -165,7 +181,7 @@ describe('toOcsf', () => {
       'class_uid', 'category_uid', 'activity_id', 'type_uid', 'time', 'severity_id', 'status_id', 'status_code',
       'status_detail', 'action_id', 'disposition_id', 'metadata', 'api', 'unmapped',
     ]);
-    expect(r.metadata).toEqual({ version: '1.8.0', uid: 'evt_1', sequence: 7, product: { name: 'epochgate', version: '0.1.0' } });
+    expect(r.metadata).toEqual({ version: '1.9.0', uid: 'evt_1', sequence: 7, product: { name: 'epochgate', version: '0.1.0' } });
     expect(JSON.stringify(r)).not.toContain('null');
   });
 
@@ -185,6 +201,7 @@ describe('toOcsf', () => {
       ...['api', 'api.operation', 'api.service', 'api.service.name', 'src_endpoint', 'src_endpoint.ip'],
       ...['http_request', 'http_request.http_method', 'http_request.url', 'http_request.url.path'],
       ...['http_response', 'http_response.code', 'trace', 'trace.uid'],
+      ...['metadata.profiles', 'ai_agent', 'ai_agent.uid', 'ai_agent.instance_uid', 'delegation', 'delegation.uid'],
       ...['unmapped', 'unmapped.epochgate', 'unmapped.epochgate.event', 'unmapped.epochgate.epoch', 'unmapped.epochgate.task_id'],
       ...['unmapped.epochgate.body_sha256', 'unmapped.epochgate.idempotency_key'],
     ]);

@@ -211,6 +211,22 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    // SPEC §13 "Anchors": signed statements of how far each audit chain had reached, so a cut tail or a
+    // removed audit file is detectable. Keyed by (chain, sequence): the newest per chain is one index seek.
+    version: 6,
+    sql: `
+      CREATE TABLE anchors (
+        chain_uid  TEXT    NOT NULL,
+        sequence   INTEGER NOT NULL CHECK (sequence >= 1),
+        hash       TEXT    NOT NULL,
+        jws        TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (chain_uid, sequence)
+      ) WITHOUT ROWID;
+      CREATE INDEX anchors_created ON anchors (created_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -245,7 +261,7 @@ export function migrate(db: Database, path: string): void {
 }
 
 /** Every table the current schema has: a database claiming our version but missing one is damaged. */
-const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions'];
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors'];
 
 export function checkSchema(db: Database, path: string): void {
   const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);

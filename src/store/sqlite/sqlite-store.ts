@@ -23,6 +23,7 @@ import { prepareStatements, type SqliteStatements } from './sqlite-statements.js
 import { SqliteApprovals } from './sqlite-approvals.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
+import { SqliteAnchors } from './sqlite-anchors.js';
 
 export interface SqliteStoreOptions {
   readonly path: string;
@@ -56,6 +57,7 @@ export class SqliteStore implements Store {
   readonly approvals: SqliteApprovals;
   readonly ledger: SqliteLedger;
   readonly mcpSessions: SqliteMcpSessions;
+  readonly anchors: SqliteAnchors;
 
   /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
   constructor(options: SqliteStoreOptions) {
@@ -66,6 +68,7 @@ export class SqliteStore implements Store {
       this.approvals = new SqliteApprovals(db, (operation) => this.guard(operation));
       this.ledger = new SqliteLedger(db, (operation) => this.guard(operation), options.ledgerRetentionMs);
       this.mcpSessions = new SqliteMcpSessions(db, (operation) => this.guard(operation));
+      this.anchors = new SqliteAnchors(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });
