@@ -15,6 +15,8 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   /** tool → code → cell. Bounded: tools come from the config, codes from the error catalogue. */
   private readonly requestCells = new Map<string, Map<string, RequestCell>>();
+  /** Rebuilt from the cells at each scrape: count with countRequest(), never requests.inc() (it would be
+   *  overwritten at the next scrape). */
   readonly requests = requestsCounter(this.registry, this.requestCells);
   readonly requestDuration = new Histogram({
     name: 'epochgate_request_duration_seconds',
