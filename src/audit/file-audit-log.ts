@@ -89,9 +89,9 @@ export function openAuditLog(options: AuditLogOptions): AuditLog {
       if (options.clock) (record.metadata as Record<string, unknown>).logged_time = options.clock.now();
       const sealed = chain.seal(record);
       // After a short write failed midway, end that fragment first so this record gets a line of its own.
-      const text = `${danglingFragment ? '\n' : ''}${sealed.line}\n`;
+      const text = danglingFragment ? `\n${sealed.line}\n` : `${sealed.line}\n`;
       try {
-        writeAll(fd, Buffer.from(text, 'utf8'), fd === STDOUT_FD);
+        writeText(fd, text, fd === STDOUT_FD);
         danglingFragment = false;
       } catch (err) {
         if ((err as PartialWrite).partial) danglingFragment = true;
@@ -148,6 +148,29 @@ function closeQuietly(fd: number): void {
     closeSync(fd);
   } catch {
     // Already unusable; the reopen below is what matters.
+  }
+}
+
+/**
+ * Writes the string itself (no Buffer copy of every line); only after a short write, or a first write the
+ * pipe refused with EAGAIN, does the rest go through writeAll as bytes.
+ */
+function writeText(fd: number, text: string, retryEagain: boolean): void {
+  let written: number;
+  try {
+    written = writeSync(fd, text);
+  } catch (err) {
+    // Nothing was written: the whole line goes through the retrying byte path (or the error is final).
+    if (!retryEagain || (err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    written = 0;
+  }
+  // Byte length, not string length: a multi-byte character makes the line longer than text.length.
+  if (written >= Buffer.byteLength(text, 'utf8')) return;
+  try {
+    writeAll(fd, Buffer.from(text, 'utf8').subarray(written), retryEagain);
+  } catch (err) {
+    if (written > 0) (err as PartialWrite).partial = true;
+    throw err;
   }
 }
 

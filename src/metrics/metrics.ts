@@ -5,14 +5,19 @@ import type { SessionState, Store } from '../store/types.js';
 import { SESSION_STATES } from '../store/types.js';
 import { APPROVAL_STATES } from '../store/approval-types.js';
 
+/** One (tool, code) series of epochgate_requests_total, counted in process and handed over at scrape. */
+interface RequestCell {
+  readonly labels: { readonly tool: string; readonly code: string };
+  count: number;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: 'epochgate_requests_total',
-    help: 'Data-plane requests by tool and outcome code',
-    labelNames: ['tool', 'code'] as const,
-    registers: [this.registry],
-  });
+  /** tool → code → cell. Bounded: tools come from the config, codes from the error catalogue. */
+  private readonly requestCells = new Map<string, Map<string, RequestCell>>();
+  /** Rebuilt from the cells at each scrape: count with countRequest(), never requests.inc() (it would be
+   *  overwritten at the next scrape). */
+  readonly requests = requestsCounter(this.registry, this.requestCells);
   readonly requestDuration = new Histogram({
     name: 'epochgate_request_duration_seconds',
     help: 'Data-plane request duration, gateway receipt to response end',
@@ -50,6 +55,16 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Counts one data-plane request. prom-client hashes the label set on every inc() (children made with
+   *  labels() too), so the hot path bumps a cached cell and the counter reads the cells at scrape time. */
+  countRequest(tool: string, code: string): void {
+    let byCode = this.requestCells.get(tool);
+    if (byCode === undefined) this.requestCells.set(tool, (byCode = new Map()));
+    const cell = byCode.get(code);
+    if (cell === undefined) byCode.set(code, { labels: { tool, code }, count: 1 });
+    else cell.count++;
+  }
+
   constructor(store: Store) {
     // Both gauges are registered for their scrape-time collect; nothing else needs to hold them.
     new Gauge({
@@ -74,4 +89,18 @@ export class GatewayMetrics {
       },
     });
   }
+}
+
+function requestsCounter(registry: Registry, cells: ReadonlyMap<string, ReadonlyMap<string, RequestCell>>): Counter<'tool' | 'code'> {
+  return new Counter({
+    name: 'epochgate_requests_total',
+    help: 'Data-plane requests by tool and outcome code',
+    labelNames: ['tool', 'code'] as const,
+    registers: [registry],
+    // Rebuilt from the cells at each scrape: the cells hold the running totals.
+    collect() {
+      this.reset();
+      for (const byCode of cells.values()) for (const cell of byCode.values()) this.inc(cell.labels, cell.count);
+    },
+  });
 }

@@ -56,7 +56,7 @@ async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerRe
       status = 'audit_unavailable';
       sendReply(req, res, problemReply(asGatewayError(err), requestId));
     }
-    deps.metrics.requests.inc({ tool: ctx.route?.tool.name ?? '', code: status });
+    deps.metrics.countRequest(ctx.route?.tool.name ?? '', status);
     deps.metrics.requestDuration.observe((now - ctx.startedAt) / 1000);
   };
   const ctx: RequestContext = {
@@ -75,7 +75,9 @@ async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerRe
 
   try {
     for (const stage of STAGES) {
-      await stage(deps, ctx);
+      // Most stages of a GET are synchronous: awaiting their undefined would still cost a microtask turn.
+      const pending = stage(deps, ctx);
+      if (pending) await pending;
       // A stage may answer the request itself (a ledger replay): no later stage runs.
       if (ctx.answered !== undefined) break;
     }
@@ -90,7 +92,7 @@ async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerRe
     if (!res.headersSent && !res.writableEnded) {
       // Settle what the request reserved (a ledger slot) before the refusal is sent, not after it: a gateway
       // killed right after answering must not leave the slot in flight (it would come back as unknown).
-      await finish();
+      await finish(deps, ctx, status);
       // SPEC §11: a per-message outcome of an MCP JSON-RPC request is answered in MCP form (mcp-reply.ts);
       // a notification has no id to answer, so it gets the HTTP problem, as does every transport failure.
       const jsonRpcId = ctx.mcpMessage?.id;
@@ -105,14 +107,15 @@ async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerRe
   } finally {
     if (ctx.forwarded?.aborted) ctx.auditExtra.aborted_after_response = true;
     settle();
-    await finish();
+    await finish(deps, ctx, status);
   }
+}
 
-  // Runs the request's finishers once, in order; a failure is logged (the reply is decided already).
-  async function finish(): Promise<void> {
-    for (const finisher of ctx.finishers.splice(0)) {
-      await finisher(status).catch((err: unknown) => deps.logger.error({ err, request_id: requestId }, 'request finisher failed'));
-    }
+/** Runs the request's finishers once, in order; a failure is logged (the reply is decided already). */
+async function finish(deps: PipelineDeps, ctx: RequestContext, status: 'ok' | ErrorCode): Promise<void> {
+  if (ctx.finishers.length === 0) return;
+  for (const finisher of ctx.finishers.splice(0)) {
+    await finisher(status).catch((err: unknown) => deps.logger.error({ err, request_id: ctx.requestId }, 'request finisher failed'));
   }
 }
 

@@ -1,7 +1,10 @@
-// The SQLite LedgerStore (SPEC §10). A reservation is ONE immediate transaction: the session's state and
-// epoch are checked, the window (latest checkpoint seq) read and the entry looked up or inserted under the
-// same write lock, so neither a concurrent resume nor a concurrent checkpoint (another connection or
-// process included) can interleave (DESIGN rule 10).
+// The SQLite LedgerStore (SPEC §10). A reservation runs inside ONE immediate transaction: the session's
+// state and epoch are checked, the window (latest checkpoint seq) read and the entry looked up or inserted
+// under the same write lock, so neither a concurrent resume nor a concurrent checkpoint (another connection
+// or process included) can interleave (DESIGN rule 10). Reservations, completions, releases and
+// unknown-marks go through the group commit (sqlite-write-batch.ts): that transaction is shared with the
+// other hot-path writes of the same event-loop turn, each in its own savepoint, and the caller hears back
+// only after the COMMIT.
 import type Database from 'better-sqlite3';
 import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
 import { reserveOccurrence, type OccurrenceTable } from '../ledger-occurrence.js';
@@ -22,41 +25,25 @@ import type { StoreGuard } from '../guard.js';
 export class SqliteLedger implements LedgerStore {
   private readonly sql: LedgerStatements;
   private readonly occurrences: OccurrenceTable<LedgerRow>;
-  private readonly reserveTx: Database.Transaction<(r: ReserveRequest, purge: boolean) => ReserveResult>;
   /** Set inside the reservation's transaction when the last purge was cut at PURGE_BATCH. */
   private purgeBehind = false;
-  private readonly releaseTx: Database.Transaction<(entryId: string, attempt: string, now: number) => boolean>;
   private readonly resolveTx: Database.Transaction<(s: string, e: string, r: 'retry' | 'done', by: string, now: number) => ResolveResult>;
   private nextPurge = 0;
 
+  /**
+   * @param guard runs reads and rare writes at once (their own transaction where they need one)
+   * @param write runs a hot-path write in the next group commit (sqlite-write-batch.ts), inside its
+   *   IMMEDIATE transaction; the promise settles after the COMMIT
+   */
   constructor(
     db: Database.Database,
     private readonly guard: StoreGuard,
+    private readonly write: StoreGuard,
     private readonly retentionMs = DEFAULT_LEDGER_RETENTION_MS,
   ) {
     const sql = prepareLedgerStatements(db);
     this.sql = sql;
     this.occurrences = this.occurrenceTable();
-    this.reserveTx = db.transaction((r: ReserveRequest, purge: boolean): ReserveResult => {
-      const sessionRow = sql.selectSession.get(r.sessionId);
-      if (!sessionRow || sessionRow.state !== 'active' || sessionRow.epoch !== r.epoch) {
-        return { kind: 'fenced', current: sessionRow === undefined ? null : toSession(sessionRow) };
-      }
-      if (purge) this.purge(r.now);
-      if (r.idempotencyKey === null) return reserveOccurrence(this.occurrences, r);
-      return this.reserveKey(r, r.idempotencyKey);
-    });
-    this.releaseTx = db.transaction((entryId: string, attempt: string, now: number): boolean => {
-      const row = sql.selectHeld.get(entryId, attempt);
-      if (!row) return false;
-      if (row.kind === 'replay') sql.decrementCounter.run(row.session_id, row.checkpoint_seq, row.attempt_epoch, row.fingerprint);
-      if (row.attempts > 1) sql.backToRetry.run(now, entryId);
-      else {
-        sql.deleteEntry.run(entryId);
-        if (row.kind === 'replay') sql.shiftDown.run(row.session_id, row.checkpoint_seq, row.fingerprint, row.occurrence);
-      }
-      return true;
-    });
     this.resolveTx = db.transaction((sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): ResolveResult => {
       const row = sql.selectEntry.get(entryId, sessionId);
       if (!row) return { ok: false, current: null };
@@ -67,18 +54,21 @@ export class SqliteLedger implements LedgerStore {
     });
   }
 
-  reserve(r: ReserveRequest): Promise<ReserveResult> {
-    return this.guard(() => {
-      const purge = r.now >= this.nextPurge;
-      // IMMEDIATE: the write lock is taken before the epoch is read, so the check and the insert are one step.
-      const result = this.reserveTx.immediate(r, purge);
-      if (purge) this.nextPurge = this.purgeBehind ? r.now : r.now + LEDGER_PURGE_INTERVAL_MS;
-      return result;
+  async reserve(r: ReserveRequest): Promise<ReserveResult> {
+    let purge = false;
+    // The batch's transaction is IMMEDIATE: the write lock is held before the epoch is read, so the check
+    // and the insert are one step.
+    const result = await this.write(() => {
+      purge = r.now >= this.nextPurge;
+      return this.reserveInTransaction(r, purge);
     });
+    // Advanced only after the commit: a purge rolled back with its batch is retried by the next reservation.
+    if (purge) this.nextPurge = this.purgeBehind ? r.now : r.now + LEDGER_PURGE_INTERVAL_MS;
+    return result;
   }
 
   complete(entryId: string, attempt: string, outcome: CompletedOutcome): Promise<boolean> {
-    return this.guard(() => {
+    return this.write(() => {
       const recorded = outcome.body !== null;
       const result = this.sql.complete.run({
         entry_id: entryId,
@@ -97,11 +87,11 @@ export class SqliteLedger implements LedgerStore {
   }
 
   markUnknown(entryId: string, attempt: string, reason: UnknownReason, now: number): Promise<boolean> {
-    return this.guard(() => this.sql.markUnknown.run({ entry_id: entryId, attempt, reason, now }).changes === 1);
+    return this.write(() => this.sql.markUnknown.run({ entry_id: entryId, attempt, reason, now }).changes === 1);
   }
 
   release(entryId: string, attempt: string, now: number): Promise<boolean> {
-    return this.guard(() => this.releaseTx.immediate(entryId, attempt, now));
+    return this.write(() => this.releaseInTransaction(entryId, attempt, now));
   }
 
   resolve(sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): Promise<ResolveResult> {
@@ -130,6 +120,31 @@ export class SqliteLedger implements LedgerStore {
       this.purge(now);
       return this.sql.recoverInFlight.all(now).map((row) => toLedgerEntry(row));
     });
+  }
+
+  /** The reservation proper; runs inside the batch's write-locked transaction (its own savepoint). */
+  private reserveInTransaction(r: ReserveRequest, purge: boolean): ReserveResult {
+    const sessionRow = this.sql.selectSession.get(r.sessionId);
+    if (!sessionRow || sessionRow.state !== 'active' || sessionRow.epoch !== r.epoch) {
+      return { kind: 'fenced', current: sessionRow === undefined ? null : toSession(sessionRow) };
+    }
+    if (purge) this.purge(r.now);
+    if (r.idempotencyKey === null) return reserveOccurrence(this.occurrences, r);
+    return this.reserveKey(r, r.idempotencyKey);
+  }
+
+  /** Gives a never-forwarded reservation back; runs inside the batch's transaction like a reservation. */
+  private releaseInTransaction(entryId: string, attempt: string, now: number): boolean {
+    const sql = this.sql;
+    const row = sql.selectHeld.get(entryId, attempt);
+    if (!row) return false;
+    if (row.kind === 'replay') sql.decrementCounter.run(row.session_id, row.checkpoint_seq, row.attempt_epoch, row.fingerprint);
+    if (row.attempts > 1) sql.backToRetry.run(now, entryId);
+    else {
+      sql.deleteEntry.run(entryId);
+      if (row.kind === 'replay') sql.shiftDown.run(row.session_id, row.checkpoint_seq, row.fingerprint, row.occurrence);
+    }
+    return true;
   }
 
   /** Expired key records and, past ledger_retention, closed entries: indexed deletes, folded into a reservation. */

@@ -48,6 +48,22 @@ export function sessionParams(s: SessionRecord): SessionRow {
   };
 }
 
+/** Parsed scope lists by their JSON text. Every data-plane call reads its session (SPEC §6 step 5) and
+ *  sessions share a handful of scopes, so the parse and freeze of the same text is done once. Frozen
+ *  arrays are safe to share. Cleared when full rather than evicted: a miss only costs a parse. */
+const scopeCache = new Map<string, readonly string[]>();
+const SCOPE_CACHE_MAX = 1024;
+
+function scopeOf(text: string): readonly string[] {
+  let scope = scopeCache.get(text);
+  if (scope === undefined) {
+    if (scopeCache.size >= SCOPE_CACHE_MAX) scopeCache.clear();
+    scope = Object.freeze(JSON.parse(text) as string[]);
+    scopeCache.set(text, scope);
+  }
+  return scope;
+}
+
 export function toSession(row: SessionRow): SessionRecord {
   return Object.freeze({
     sessionId: row.session_id,
@@ -56,8 +72,8 @@ export function toSession(row: SessionRow): SessionRecord {
     state: row.state,
     stateReason: row.state_reason,
     epoch: row.epoch,
-    scope: Object.freeze(JSON.parse(row.scope) as string[]),
-    originalScope: Object.freeze(JSON.parse(row.original_scope) as string[]),
+    scope: scopeOf(row.scope),
+    originalScope: scopeOf(row.original_scope),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     leaseExpiresAt: row.lease_expires_at,

@@ -1,6 +1,7 @@
-// The embedded Store (SPEC §1, §14). Statements are prepared once at open (sqlite-statements.ts); each
-// method runs one of them synchronously, so between its epoch check and its write nothing else in this
-// process runs, and SQLite's write lock keeps other connections and processes out too.
+// The embedded Store (SPEC §1, §14). Statements are prepared once at open (sqlite-statements.ts). Each
+// fencing write is one statement or one transaction, so SQLite's write lock makes its check and its write
+// one step for every connection and process. The ledger's hot-path writes share a group commit
+// (sqlite-write-batch.ts): one IMMEDIATE transaction and one fsync per event-loop turn, not two per call.
 import type Database from 'better-sqlite3';
 import { GatewayError } from '../../errors/gateway-error.js';
 import {
@@ -24,6 +25,7 @@ import { SqliteApprovals } from './sqlite-approvals.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
 import { SqliteAnchors } from './sqlite-anchors.js';
+import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
 export interface SqliteStoreOptions {
   readonly path: string;
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
   private readonly lock: SqliteLock | undefined;
   private nextAssertionPurge = 0;
   private readonly sql: SqliteStatements;
+  private readonly batch: SqliteWriteBatch;
   readonly approvals: SqliteApprovals;
   readonly ledger: SqliteLedger;
   readonly mcpSessions: SqliteMcpSessions;
@@ -65,8 +68,10 @@ export class SqliteStore implements Store {
     this.db = db;
     try {
       this.sql = prepareStatements(db);
+      this.batch = new SqliteWriteBatch(db);
       this.approvals = new SqliteApprovals(db, (operation) => this.guard(operation));
-      this.ledger = new SqliteLedger(db, (operation) => this.guard(operation), options.ledgerRetentionMs);
+      const batched = <T>(operation: () => T): Promise<T> => this.batched(operation);
+      this.ledger = new SqliteLedger(db, (operation) => this.guard(operation), batched, options.ledgerRetentionMs);
       this.mcpSessions = new SqliteMcpSessions(db, (operation) => this.guard(operation));
       this.anchors = new SqliteAnchors(db, (operation) => this.guard(operation));
     } catch (err) {
@@ -143,7 +148,9 @@ export class SqliteStore implements Store {
   }
 
   renewLease(sessionId: string, epoch: number, leaseExpiresAt: number, now: number): Promise<boolean> {
-    return this.guard(() => this.sql.renew.run(leaseExpiresAt, now, sessionId, epoch).changes === 1);
+    // Group commit: when a lease falls due, every call of the session in flight renews it (SPEC §5's
+    // amortised renewal); those land in one batch and one fsync instead of one each.
+    return this.batched(() => this.sql.renew.run(leaseExpiresAt, now, sessionId, epoch).changes === 1);
   }
 
   suspendExpiredLeases(now: number): Promise<SessionRecord[]> {
@@ -193,7 +200,11 @@ export class SqliteStore implements Store {
   }
 
   close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      // Writes already queued are committed (their callers are waiting for them), not dropped.
+      this.batch.flush();
+      this.db.close();
+    }
     // After the close: the lock outlives every write (WAL checkpoint included) of this process.
     this.lock?.release();
     return Promise.resolve();
@@ -215,12 +226,23 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(operation());
     } catch (err) {
-      try {
-        this.onError?.(err);
-      } catch {
-        // A failing observer must not replace the store error the caller needs to see.
-      }
-      return Promise.reject(new GatewayError('store_unavailable', { cause: err }));
+      return Promise.reject(this.storeError(err));
     }
+  }
+
+  /** Like guard, but the operation runs in the next group commit and settles after its COMMIT. */
+  private batched<T>(operation: () => T): Promise<T> {
+    return this.batch.run(operation).catch((err: unknown) => {
+      throw this.storeError(err);
+    });
+  }
+
+  private storeError(err: unknown): GatewayError {
+    try {
+      this.onError?.(err);
+    } catch {
+      // A failing observer must not replace the store error the caller needs to see.
+    }
+    return new GatewayError('store_unavailable', { cause: err });
   }
 }
