@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson } from '../helpers/client.js';
+import { barrierOn } from '../helpers/barrier.js';
 import { approvalPolicy, approvalTrail, decide, openSession, pendingApprovalOf, refund } from '../helpers/approvals.js';
 
 describe('approvals on the data plane (SPEC §9)', () => {
@@ -86,7 +87,16 @@ describe('approvals on the data plane (SPEC §9)', () => {
     const id = (await refund(t.data, s.token)).json.approval_id as string;
     await decide(t.control, id, 'approve');
     const before = seenRefunds();
-    const results = await Promise.all([refund(t.data, s.token), refund(t.data, s.token)]);
+    // Both calls are held in the store until both found the approved approval: only the store's
+    // compare-and-set on the approval's state can pick the one that consumes it.
+    const barrier = barrierOn(t.gw.store.approvals, 'consume');
+    let results: Awaited<ReturnType<typeof refund>>[];
+    try {
+      results = await Promise.all([refund(t.data, s.token), refund(t.data, s.token)]);
+      expect(await barrier.overlapped).toBe(true);
+    } finally {
+      barrier.restore();
+    }
     expect(results.map((r) => r.status).sort()).toEqual([200, 403]);
     const loser = results.find((r) => r.status === 403)!;
     expect(loser.json.code).toBe('approval_required');
