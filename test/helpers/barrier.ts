@@ -37,3 +37,18 @@ export function barrierOn<T extends object, K extends keyof T>(target: T, method
     },
   };
 }
+
+/** Resolves after the next call of `method` on `target` has returned (the gateway polled the store). */
+export function nextCall<T extends object, K extends keyof T>(target: T, method: K): Promise<void> {
+  const original = target[method] as unknown as (...args: unknown[]) => Promise<unknown>;
+  return new Promise<void>((resolve) => {
+    (target as Record<K, unknown>)[method] = async function (this: unknown, ...args: unknown[]) {
+      (target as Record<K, unknown>)[method] = original as unknown as T[K];
+      try {
+        return await original.apply(this, args);
+      } finally {
+        resolve();
+      }
+    };
+  });
+}
