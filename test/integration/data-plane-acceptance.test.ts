@@ -218,7 +218,7 @@ describe('data plane acceptance (SPEC §6)', () => {
     const s = await session();
     const res = await call(tool('/refunds'), { method: 'POST', headers: { ...bearer(s.token), 'content-type': 'application/json' }, body: '{"amount":5}' });
     await expectRefused(res, 403, 'approval_required');
-    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.headers['retry-after']).toBe('5');
   });
 
   it('refuses a body over max_body_bytes with payload_too_large', async () => {
