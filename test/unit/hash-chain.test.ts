@@ -56,9 +56,16 @@ describe('HashChain', () => {
   it('does not move on until a sealed line is committed', () => {
     const chain = new HashChain('chn_a');
     const record = toOcsf(event(1), { productVersion: '0.1.0', sequence: 1, eventUid: 'e' });
-    expect(chain.seal(record)).toEqual(chain.seal(record));
+    const first = chain.seal(record);
+    const again = chain.seal(record);
+    expect(JSON.parse(again.line).unmapped.epochgate.chain.prev_hash).toBe(ZERO_HASH);
+    expect(again.hash).toBe(first.hash);
     expect(chain.nextSequence).toBe(1);
     expect(chain.previousHash).toBe(ZERO_HASH);
+    chain.advance(first);
+    expect(chain.nextSequence).toBe(2);
+    expect(chain.previousHash).toBe(first.hash);
+    expect(JSON.parse(chain.seal(record).line).unmapped.epochgate.chain.prev_hash).toBe(first.hash);
   });
 
   it('puts chain last even when the record was built with unmapped first and a stale chain inside', () => {
