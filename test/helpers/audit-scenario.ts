@@ -69,6 +69,9 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   // Left pending: it expires (approval.expire) when the clock passes its ttl at the end.
   expectStatus(await refundCall(7), 403, 'approval_required');
   expectStatus(await call(`${t.data}/tools/nope/x`), 404, 'route_not_found');
+  // Unrouted targets that carry the token (SPEC §13): the audited path is cut to its first segment, redacted.
+  expectStatus(await call(`${t.data}/${token}/tools/billing/invoices/1`), 404, 'route_not_found');
+  expectStatus(await call(`${t.data}/x/y/${token}?t=${token}`), 404, 'route_not_found');
   expectStatus(await call(tool('/invoices/1')), 401, 'token_missing');
   expectStatus(await call(tool('/invoices/1'), { headers: bearer('not.a.jwt') }), 401, 'token_invalid');
   const mcp = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_customers', arguments: { q: BODY_SECRET } } };
