@@ -4,7 +4,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/{unit,property,contract,integration,adversarial}/**/*.test.ts'],
+    // MUTATION_TESTS=test/unit/x.test.ts,… narrows the run to those files: a quick first look at one module
+    // (its score is then a lower bound: the other layers may kill more).
+    include: process.env.MUTATION_TESTS ? process.env.MUTATION_TESTS.split(',') : ['test/{unit,property,contract,integration,adversarial}/**/*.test.ts'],
     exclude: [...configDefaults.exclude, '.stryker-tmp/**', 'reports/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
