@@ -1,5 +1,6 @@
 # epochgate container image: multi-stage, current Node LTS on Debian slim (glibc: better-sqlite3 is native).
-# The same steps are exercised without Docker by test/e2e/image-steps.test.ts.
+# The same steps are exercised without Docker by .ci/dockerfile-steps.mjs (run by .ci/run), except apt-get,
+# chown, USER and the base image, which it lists as not checked.
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app

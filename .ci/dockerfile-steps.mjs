@@ -4,7 +4,9 @@
 // (with /app mapped into the stage directory), then the runtime stage's ENTRYPOINT + CMD is started
 // (ports moved to 0 on loopback) and must answer /readyz on both listeners and exit 0 on SIGTERM.
 // Skipped, with the reason printed: apt-get (the toolchain is already on the machine), chown (root
-// only, and there is no user namespace here).
+// only, and there is no user namespace here), USER (the stages run as whoever runs this script), and the
+// base images (the steps run on this machine's Node, not the image's). The closing line names each of them
+// as not checked, so it never claims more than was executed.
 import { execSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,8 @@ let cwd;
 const env = { ...process.env };
 let entrypoint = [];
 let cmd = [];
+/** What the Dockerfile says that this script does not execute, for the closing line. */
+const unchecked = new Set();
 const appPath = (p) => (p.startsWith('/app') ? join(stage, p) : join(cwd, p));
 
 for (const line of lines) {
@@ -28,6 +32,7 @@ for (const line of lines) {
   switch (instruction) {
     case 'FROM': {
       const name = /\bAS\s+(\S+)/i.exec(args)?.[1] ?? `stage${stages.size}`;
+      unchecked.add(`base image ${args.split(/\s+/)[0]} (its Node version; ran on Node ${process.version})`);
       stage = join(root, name);
       mkdirSync(stage, { recursive: true });
       stages.set(name, stage);
@@ -55,7 +60,9 @@ for (const line of lines) {
       break;
     }
     case 'RUN': {
-      const commands = args.split('&&').map((c) => c.trim()).filter((c) => !/^(apt-get|rm -rf \/var\/lib\/apt)/.test(c));
+      const all = args.split('&&').map((c) => c.trim());
+      for (const c of all) if (/^(apt-get|chown)\s/.test(c)) unchecked.add(c.split(/\s+/).slice(0, 3).join(' '));
+      const commands = all.filter((c) => !/^(apt-get|rm -rf \/var\/lib\/apt)/.test(c));
       const kept = commands.map((c) => c.replace(/^chown\s.*$/, 'true').replaceAll('/app', join(stage, 'app')));
       if (kept.length === 0) {
         console.log(`skip: RUN ${args}`);
@@ -70,6 +77,10 @@ for (const line of lines) {
       break;
     case 'CMD':
       cmd = JSON.parse(args);
+      break;
+    case 'USER':
+      unchecked.add(`USER ${args} (ran as uid ${process.getuid?.()})`);
+      console.log(`note: ${instruction} ${args}`);
       break;
     default:
       console.log(`note: ${instruction} ${args}`);
@@ -102,6 +113,7 @@ createInterface({ input: child.stderr }).on('line', async (line) => {
   child.once('exit', (code) => {
     rmSync(root, { recursive: true, force: true });
     if (code !== 0) fail(`exit code ${code} after SIGTERM`);
-    console.log('dockerfile-steps: the image steps build, start, answer /readyz and drain on SIGTERM');
+    console.log('dockerfile-steps: the build and runtime stages ran without Docker: built, started, answered /readyz on both listeners, exited 0 on SIGTERM');
+    console.log(`dockerfile-steps: not checked: ${[...unchecked].join('; ')}`);
   });
 });

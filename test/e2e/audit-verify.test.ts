@@ -12,6 +12,7 @@ import { AGENT_SECRET, writeGatewayFiles } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson } from '../helpers/client.js';
 import { expectValidAuditFile, type AuditRecord } from '../helpers/audit-schema.js';
+import { HashChain } from '../../src/audit/hash-chain.js';
 
 const run = promisify(execFile);
 
@@ -119,6 +120,18 @@ describe('e2e: epochgate audit verify on a real audit file', () => {
     const res = await result;
     expect(res.code).toBe(1);
     expect(res.out).toMatch(new RegExp(`^${file}:${i + 1}: (removed_or_inserted|reordered): `));
+  });
+
+  it('fails a copy where one record was re-sealed onto another predecessor (its prev_hash link), naming the line before it', async () => {
+    const i = target();
+    const { file, result } = tampered('relinked.log', (copy) => {
+      const record = JSON.parse(copy[i]!) as AuditRecord;
+      // Its own hash is recomputed, its chain uid and sequence stay: only prev_hash (the record two lines up) is wrong.
+      copy[i] = new HashChain(record.unmapped.epochgate.chain.uid, records[i - 2]!.unmapped.epochgate.chain.hash).seal(record).line;
+    });
+    const res = await result;
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(new RegExp(`^${file}:${i}: changed: `));
   });
 
   it('verifies several files at once and fails if any one breaks', async () => {

@@ -69,10 +69,16 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   // Left pending: it expires (approval.expire) when the clock passes its ttl at the end.
   expectStatus(await refundCall(7), 403, 'approval_required');
   expectStatus(await call(`${t.data}/tools/nope/x`), 404, 'route_not_found');
+  // Unrouted targets that carry the token (SPEC §13): the audited path is cut to its first segment, redacted.
+  expectStatus(await call(`${t.data}/${token}/tools/billing/invoices/1`), 404, 'route_not_found');
+  expectStatus(await call(`${t.data}/x/y/${token}?t=${token}`), 404, 'route_not_found');
   expectStatus(await call(tool('/invoices/1')), 401, 'token_missing');
   expectStatus(await call(tool('/invoices/1'), { headers: bearer('not.a.jwt') }), 401, 'token_invalid');
   const mcp = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'search_customers', arguments: { q: BODY_SECRET } } };
-  await call(`${t.data}/tools/crm`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify(mcp) });
+  const mcpCall = await call(`${t.data}/tools/crm`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify(mcp) });
+  // Allowed and forwarded as sent: the echo upstream answers with the message it received.
+  expectStatus(mcpCall, 200);
+  expect(mcpCall.json).toEqual({ method: 'POST', url: '/mcp', body: JSON.stringify(mcp) });
 
   // Control-plane lifecycle: heartbeat, checkpoint, resume (the old token is fenced), refresh, suspend.
   expectStatus(await postJson(`${t.control}/v1/sessions/${sid}/heartbeat`, {}, bearer(token)), 200);
@@ -124,6 +130,9 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   secrets.push(idle.json.token);
   // Past lease_ttl (5m) and the approval ttl (1h): the sweep suspends idle sessions and expires approvals.
   t.clock.advance(61 * 60_000);
-  expect(await t.gw.sweep()).toBeGreaterThanOrEqual(1);
+  // Exactly one change: the idle session is suspended (the approval left pending expired when its session closed).
+  expect(await t.gw.sweep()).toBe(1);
+  const swept = await call(`${t.control}/v1/sessions/${idle.json.session_id}`, { headers: admin });
+  expect(swept.json).toMatchObject({ state: 'suspended' });
   return secrets;
 }

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson } from '../helpers/client.js';
+import { barrierOn, nextCall } from '../helpers/barrier.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { approvalPolicy, approvalTrail, decide, openSession, pendingApprovalOf, refund } from '../helpers/approvals.js';
 
 describe('approvals on the data plane (SPEC §9)', () => {
@@ -86,7 +88,16 @@ describe('approvals on the data plane (SPEC §9)', () => {
     const id = (await refund(t.data, s.token)).json.approval_id as string;
     await decide(t.control, id, 'approve');
     const before = seenRefunds();
-    const results = await Promise.all([refund(t.data, s.token), refund(t.data, s.token)]);
+    // Both calls are held in the store until both found the approved approval: only the store's
+    // compare-and-set on the approval's state can pick the one that consumes it.
+    const barrier = barrierOn(t.gw.store.approvals, 'consume');
+    let results: Awaited<ReturnType<typeof refund>>[];
+    try {
+      results = await Promise.all([refund(t.data, s.token), refund(t.data, s.token)]);
+      expect(await barrier.overlapped).toBe(true);
+    } finally {
+      barrier.restore();
+    }
     expect(results.map((r) => r.status).sort()).toEqual([200, 403]);
     const loser = results.find((r) => r.status === 403)!;
     expect(loser.json.code).toBe('approval_required');
@@ -156,16 +167,6 @@ describe('approvals on the data plane (SPEC §9)', () => {
     expect(res.json).toMatchObject({ code: 'approval_denied', approval_id: id });
   });
 
-  it('answers 403 approval_required when the hold times out with no decision', async () => {
-    const s = await openSession(t.control);
-    const started = Date.now();
-    const res = await refund(t.data, s.token, '/short/refund');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    expect(res.status).toBe(403);
-    expect(res.json.code).toBe('approval_required');
-    expect(res.headers['retry-after']).toBeDefined();
-  });
-
   it('lists pending and approved-unconsumed approvals in the resume response, and they survive the resume', async () => {
     const s = await openSession(t.control);
     const pendingId = (await refund(t.data, s.token, '/refunds', '{"amount":1}')).json.approval_id as string;
@@ -213,5 +214,37 @@ describe('approvals on the data plane (SPEC §9)', () => {
     const before = upstream.seen.length;
     expect((await mcp(3, 5)).status).toBe(200);
     expect(upstream.seen.length).toBe(before + 1);
+  });
+});
+
+describe('approval holds on an injected clock (SPEC §9)', () => {
+  let upstream: TestUpstream;
+  let t: TestGateway;
+  const clock = new ManualClock(Date.parse('2026-11-24T12:00:00.000Z'));
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    t = await startTestGateway({ upstreamUrl: upstream.url, policy: approvalPolicy(), clock });
+  });
+  afterAll(async () => {
+    await t.close();
+    await upstream.close();
+  });
+
+  it('holds the call through the 300 ms hold and answers 403 approval_required with Retry-After: 5 once it is over', async () => {
+    const s = await openSession(t.control);
+    let settled = false;
+    const held = refund(t.data, s.token, '/short/refund').finally(() => (settled = true));
+    const id = await pendingApprovalOf(t.control, s.session_id);
+    // 299 ms into the hold: two more polls of the store, and the call is still held.
+    clock.advance(299);
+    for (let poll = 0; poll < 2; poll++) await Promise.race([nextCall(t.gw.store.approvals, 'get'), held]);
+    expect(settled).toBe(false);
+    clock.advance(1);
+    const res = await held;
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ code: 'approval_required', approval_id: id });
+    expect(res.headers['retry-after']).toBe('5');
+    expect(upstream.seen.filter((r) => r.url.startsWith('/api/short'))).toEqual([]);
   });
 });

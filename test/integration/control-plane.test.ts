@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SECRET, AGENT_SECRET, APPROVER_SECRET, OTHER_AGENT_SECRET, defaultPolicy, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson } from '../helpers/client.js';
+import { barrierOn } from '../helpers/barrier.js';
+import { ManualClock } from '../../src/util/clock.js';
 
 const CRED = { agent_id: 'billing-bot', client_secret: AGENT_SECRET };
 
@@ -96,11 +98,22 @@ describe('control plane (SPEC §7)', () => {
     expect(view.json.epoch).toBe(2);
   });
 
-  it('lets exactly one of two concurrent resumes with the same expected_epoch win', async () => {
+  it('lets exactly one of two concurrent resumes with the same expected_epoch win; the other gets 409 epoch_conflict', async () => {
     const s = (await create()).json;
-    const results = await Promise.all([resume(s.session_id, { expected_epoch: 1 }), resume(s.session_id, { expected_epoch: 1 })]);
-    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
-    expect(results.find((r) => r.status === 409)!.json.code).toBe('epoch_conflict');
+    // Both resumes are held in the store until both have read the session at epoch 1: only the store's
+    // compare-and-set on the epoch can pick the winner.
+    const barrier = barrierOn(t.gw.store, 'resumeSession');
+    try {
+      const results = await Promise.all([resume(s.session_id, { expected_epoch: 1 }), resume(s.session_id, { expected_epoch: 1 })]);
+      expect(await barrier.overlapped).toBe(true);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      expect(results.find((r) => r.status === 409)!.json).toMatchObject({ code: 'epoch_conflict', current_epoch: 2 });
+      expect(results.find((r) => r.status === 200)!.json.epoch).toBe(2);
+    } finally {
+      barrier.restore();
+    }
+    const view = await call(`${t.control}/v1/sessions/${s.session_id}`, { headers: bearer(ADMIN_SECRET) });
+    expect(view.json).toMatchObject({ epoch: 2, resumes: 1 });
   });
 
   it('refuses another agent resuming the session with forbidden, and an unknown session with session_not_found', async () => {
@@ -169,12 +182,6 @@ describe('control plane (SPEC §7)', () => {
     expect((await resume(revoked.session_id)).json).toMatchObject({ status: 409, code: 'session_revoked' });
   });
 
-  it('renews the lease on heartbeat', async () => {
-    const s = (await create()).json;
-    const res = await postJson(`${t.control}/v1/sessions/${s.session_id}/heartbeat`, {}, bearer(s.token));
-    expect(res.status).toBe(200);
-    expect(Date.parse(res.json.lease_expires_at)).toBeGreaterThanOrEqual(Date.parse(s.lease_expires_at));
-  });
 
   it('refuses a session token on another session with forbidden, and a stale one with session_stale_epoch', async () => {
     const a = (await create()).json;
@@ -254,5 +261,36 @@ describe('control plane (SPEC §7)', () => {
     expect(records.some((r) => r.api?.operation === 'session.resume' && r.actor?.session?.uid === s.session_id)).toBe(true);
     const text = JSON.stringify(records);
     for (const secret of [AGENT_SECRET, ADMIN_SECRET, APPROVER_SECRET, s.token]) expect(text).not.toContain(secret);
+  });
+});
+
+describe('control plane on an injected clock (SPEC §5 leases)', () => {
+  const LEASE_TTL_MS = 5 * 60_000; // the default lease_ttl: the test policy sets none
+  let upstream: TestUpstream;
+  let t: TestGateway;
+  const clock = new ManualClock(Date.parse('2026-11-24T12:00:00.000Z'));
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    t = await startTestGateway({ upstreamUrl: upstream.url, clock });
+  });
+  afterAll(async () => {
+    await t.close();
+    await upstream.close();
+  });
+
+  it('renews the lease on heartbeat to exactly now + lease_ttl, and stores it (GET shows it, the sweep keeps the session)', async () => {
+    const s = (await postJson(`${t.control}/v1/sessions`, { ...CRED, task_id: 'heartbeat' })).json;
+    expect(s.lease_expires_at).toBe('2026-11-24T12:05:00.000Z');
+    clock.advance(4 * 60_000);
+    const res = await postJson(`${t.control}/v1/sessions/${s.session_id}/heartbeat`, {}, bearer(s.token));
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ lease_expires_at: '2026-11-24T12:09:00.000Z' });
+    const stored = await call(`${t.control}/v1/sessions/${s.session_id}`, { headers: bearer(s.token) });
+    expect(stored.json.lease_expires_at).toBe('2026-11-24T12:09:00.000Z');
+    // Past the lease given at creation, before the renewed one: the sweep must not suspend the session.
+    clock.advance(LEASE_TTL_MS - 60_000);
+    await t.gw.sweep();
+    expect((await call(`${t.control}/v1/sessions/${s.session_id}`, { headers: bearer(s.token) })).json.state).toBe('active');
   });
 });

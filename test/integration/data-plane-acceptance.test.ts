@@ -118,6 +118,20 @@ describe('data plane acceptance (SPEC §6)', () => {
     }
   });
 
+  it('step 2: refuses a token signed with the gateway\'s own key under a kid it does not hold with token_invalid (no fallback key)', async () => {
+    const key = gatewayKey(t.dir);
+    const s = await session();
+    const claims = baseClaims({ sid: s.session_id });
+    // The same claims under the real kid pass: only the kid differs between the two tokens.
+    expect((await call(tool(), { headers: bearer(await signWithGatewayKey(key, claims)) })).status).toBe(200);
+    upstream.seen.length = 0;
+    for (const kid of ['not-a-gateway-kid', `${key.kid}x`, '']) {
+      const res = await call(tool(), { headers: bearer(await signWithGatewayKey(key, { ...claims, jti: `jti_${kid}` }, { kid })) });
+      await expectRefused(res, 401, 'token_invalid');
+      expect(res.headers['www-authenticate']).toBe(CHALLENGE('token_invalid'));
+    }
+  });
+
   it('step 3: refuses a validly signed token with a wrong aud or iss with token_invalid', async () => {
     const key = gatewayKey(t.dir);
     const s = await session();
@@ -218,7 +232,7 @@ describe('data plane acceptance (SPEC §6)', () => {
     const s = await session();
     const res = await call(tool('/refunds'), { method: 'POST', headers: { ...bearer(s.token), 'content-type': 'application/json' }, body: '{"amount":5}' });
     await expectRefused(res, 403, 'approval_required');
-    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.headers['retry-after']).toBe('5');
   });
 
   it('refuses a body over max_body_bytes with payload_too_large', async () => {

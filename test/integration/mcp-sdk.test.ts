@@ -248,6 +248,28 @@ describe('MCP revision 2025-06-18 with a raw client (SDK server, stateless JSON)
     expect(denied.json).toMatchObject({ id: 3, result: { isError: true, _meta: { 'io.epochgate/problem': { code: 'policy_denied' } } } });
     expect(crm.ran).toEqual([]);
   });
+
+  it('replays a recorded tools/call after a resume under the new request id 42, not the recorded id 7 (SPEC §11)', async () => {
+    const s = await openSession(t);
+    const post = (token: string, message: Record<string, unknown>) =>
+      call(`${t.data}/tools/crm`, {
+        method: 'POST',
+        headers: { ...bearer(token), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+      });
+    const params = { name: 'add_note', arguments: { id: '1', note: 'raw replay' } };
+    crm.ran.length = 0;
+    const original = await post(s.token, { id: 7, method: 'tools/call', params });
+    expect(original.status).toBe(200);
+    expect(original.json.id).toBe(7);
+    const resumed = await postJson(`${t.control}/v1/sessions/${s.session_id}/resume`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET });
+    expect(resumed.status).toBe(200);
+    const replayed = await post(resumed.json.token, { id: 42, method: 'tools/call', params });
+    expect(replayed.status).toBe(200);
+    expect(replayed.headers['idempotent-replayed']).toBe('true');
+    expect(replayed.json).toEqual({ ...original.json, id: 42 });
+    expect(crm.ran).toEqual(['tools/call add_note']);
+  });
 });
 
 // A JSON-mode server, so a tool that does not answer in time is an upstream_timeout before any byte of the

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SECRET, AGENT_SECRET, OTHER_AGENT_SECRET, defaultPolicy, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson } from '../helpers/client.js';
+import { ManualClock } from '../../src/util/clock.js';
 
 interface Sample {
   readonly name: string;
@@ -41,8 +42,14 @@ describe('metrics (SPEC §14)', () => {
     samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 
   beforeAll(async () => {
-    upstream = await startUpstream();
-    t = await startTestGateway({ upstreamUrl: upstream.url });
+    // Request durations come from the injected clock: each forwarded call takes exactly 250 ms of it.
+    const clock = new ManualClock(Date.now());
+    upstream = await startUpstream((_req, res, body) => {
+      clock.advance(250);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ body }));
+    });
+    t = await startTestGateway({ upstreamUrl: upstream.url, clock });
     const a = (await postJson(`${t.control}/v1/sessions`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET, task_id: 'm-a' })).json;
     const b = (await postJson(`${t.control}/v1/sessions`, { agent_id: 'other-bot', client_secret: OTHER_AGENT_SECRET, task_id: 'm-b' })).json;
     const tool = (path: string) => `${t.data}/tools/billing${path}`;
@@ -106,9 +113,10 @@ describe('metrics (SPEC §14)', () => {
     const buckets = samples.filter((s) => s.name === 'epochgate_request_duration_seconds_bucket').map((s) => s.labels.le);
     expect(buckets).toContain('0.001');
     expect(buckets).toContain('+Inf');
-    const sum = value('epochgate_request_duration_seconds_sum');
-    expect(sum).toBeGreaterThanOrEqual(0);
-    expect(sum).toBeLessThan(60);
+    // Three forwarded calls of 250 ms each on the injected clock; the four refused ones took no time on it.
+    expect(value('epochgate_request_duration_seconds_sum')).toBe(0.75);
+    expect(value('epochgate_request_duration_seconds_bucket', { le: '0.1' })).toBe(4);
+    expect(value('epochgate_request_duration_seconds_bucket', { le: '0.25' })).toBe(7);
   });
 
   it('reports sessions by state, resumes and policy reloads by result', () => {

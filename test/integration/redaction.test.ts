@@ -58,6 +58,12 @@ describe('redaction: no secret reaches the audit stream or the operational log (
     expect(log).toContain('"msg"');
   });
 
+  it('audits unrouted targets by their first segment only, a token-shaped one as /[redacted]', () => {
+    const records = audit.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, any>);
+    const unrouted = records.filter((r) => r.api.operation === 'tool.call' && r.status_code === 'route_not_found').map((r) => r.http_request.url.path);
+    expect(unrouted).toEqual(['/tools', '/[redacted]', '/x']);
+  });
+
   it('writes none of them to the audit file', () => {
     const found = secrets.filter((secret) => audit.includes(secret));
     expect(found.map((s) => s.slice(0, 12))).toEqual([]);

@@ -113,7 +113,8 @@ describe('agent-auth: client_secret', () => {
 
   it('rejects a secret while not_before is in the future', async () => {
     await rejects(auth.authenticate(policy(agent({ notBefore: clock.now() + 1 })), { agent_id: 'bot', client_secret: SECRET }), 'credential_invalid');
-    await expect(auth.authenticate(policy(agent({ notBefore: clock.now() })), { agent_id: 'bot', client_secret: SECRET })).resolves.toBeTruthy();
+    const atNotBefore = agent({ notBefore: clock.now() });
+    await expect(auth.authenticate(policy(atNotBefore), { agent_id: 'bot', client_secret: SECRET })).resolves.toBe(atNotBefore);
   });
 });
 
@@ -130,7 +131,8 @@ describe('agent-auth: client_assertion (RFC 7523)', () => {
       { type: 'jwt', issuer: WORKLOAD_ISS, subject: WORKLOAD_SUB, keys: jwks },
       { type: 'jwt', issuer: WORKLOAD_ISS, subject: WORKLOAD_SUB, keys: edKeys },
     ]);
-    await expect(auth.authenticate(policy(two), { agent_id: 'bot', client_assertion: await assertion({}, { alg: 'EdDSA', key: ed.privateKey }) })).resolves.toBeTruthy();
+    await expect(auth.authenticate(policy(two), { agent_id: 'bot', client_assertion: await assertion({ jti: 'ed' }, { alg: 'EdDSA', key: ed.privateKey }) })).resolves.toBe(two);
+    expect([...store.used.keys()]).toEqual([`${WORKLOAD_ISS}\ned`]);
   });
 
   it('refuses a second use of the same assertion (assertion_replayed)', async () => {
@@ -158,7 +160,8 @@ describe('agent-auth: client_assertion (RFC 7523)', () => {
 
   it('refuses exp − iat of 600 s (over 5 minutes)', async () => {
     await rejects(auth.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: await assertion({}, { lifetime: 600 }) }), 'credential_invalid');
-    await expect(auth.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: await assertion({}, { lifetime: 300 }) })).resolves.toBeTruthy();
+    const bot = agent();
+    await expect(auth.authenticate(policy(bot), { agent_id: 'bot', client_assertion: await assertion({}, { lifetime: 300 }) })).resolves.toBe(bot);
   });
 
   it('refuses a wrong audience, issuer or subject', async () => {
@@ -200,7 +203,8 @@ describe('agent-auth: client_assertion (RFC 7523)', () => {
   it('refuses an assertion issued before not_before (credential_invalid), accepts one issued at it', async () => {
     const a = await assertion();
     await rejects(auth.authenticate(policy(agent({ notBefore: clock.now() + 1000 })), { agent_id: 'bot', client_assertion: a }), 'credential_invalid');
-    await expect(auth.authenticate(policy(agent({ notBefore: clock.now() })), { agent_id: 'bot', client_assertion: await assertion() })).resolves.toBeTruthy();
+    const atNotBefore = agent({ notBefore: clock.now() });
+    await expect(auth.authenticate(policy(atNotBefore), { agent_id: 'bot', client_assertion: await assertion() })).resolves.toBe(atNotBefore);
   });
 
   it('treats an unknown agent as credential_invalid without touching the store', async () => {

@@ -1,4 +1,5 @@
 // SPEC §9.1: the action digest. Semantically equal JSON → same digest; any other difference → another digest.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { actionDigest, type ActionFacts } from '../../src/approvals/digest.js';
 
@@ -8,9 +9,10 @@ const digest = (body: string | Uint8Array | null, over: Partial<ActionFacts> = {
   actionDigest({ ...base, body: typeof body === 'string' ? Buffer.from(body) : body, ...over });
 
 describe('action digest (SPEC §9.1)', () => {
-  it('is 64 lowercase hex characters and stable', () => {
-    expect(digest('{"a":1}')).toMatch(/^[0-9a-f]{64}$/);
-    expect(digest('{"a":1}')).toBe(digest('{"a":1}'));
+  it('is SHA-256 over the canonical envelope (a known answer computed here, not by the module)', () => {
+    const envelope = '{"body":{"json":{"a":1}},"kind":"http","method":"POST","path":"/refunds","query":"","tool":"billing","v":2}';
+    expect(digest('{"a":1}')).toBe(createHash('sha256').update(envelope).digest('hex'));
+    expect(digest(' { "a" : 1 } ', { method: 'post' })).toBe(createHash('sha256').update(envelope).digest('hex'));
   });
 
   it('ignores key order and insignificant whitespace in JSON bodies, at every depth', () => {

@@ -57,6 +57,17 @@ describe('verifyAuditLines', () => {
     expect(verifyAuditLines(text(lines))).toMatchObject({ ok: false, line: 2, reason: 'changed' });
   });
 
+  it('rejects a record that verifies on its own, in sequence, but whose prev_hash names another record', () => {
+    const lines = chains(4);
+    const hashOf = (line: string) => (JSON.parse(line) as { unmapped: { epochgate: { chain: { hash: string } } } }).unmapped.epochgate.chain.hash;
+    // Line 4 re-sealed onto line 2: its own hash is right, its uid and sequence are right, only the link is wrong.
+    const resealed = new HashChain('chn_0', hashOf(lines[1] as string)).seal(JSON.parse(lines[3] as string) as Record<string, unknown>).line;
+    expect(resealed).not.toBe(lines[3]);
+    lines[3] = resealed;
+    expect(verifyAuditLines(text(lines))).toMatchObject({ ok: false, line: 3, reason: 'changed' });
+    expect(verifyAuditLines(text(lines.slice(0, 3)))).toEqual({ ok: true, records: 3, chains: 1 });
+  });
+
   it.each([
     ['the middle of a chain', [4, 3], 1, 2],
     ['the last record of a chain', [4, 3], 3, 4],

@@ -47,7 +47,7 @@ describe('error catalogue', () => {
 
   it('sets Retry-After for store_unavailable and approval_required', () => {
     expect(problemReply(new GatewayError('store_unavailable'), 'r').headers['retry-after']).toBe('1');
-    expect(problemReply(new GatewayError('approval_required'), 'r').headers['retry-after']).toBeDefined();
+    expect(problemReply(new GatewayError('approval_required'), 'r').headers['retry-after']).toBe('5');
   });
 
   it('turns an unexpected throw into internal_error without its message', () => {

@@ -57,9 +57,16 @@ describe('HashChain', () => {
   it('does not move on until a sealed line is committed', () => {
     const chain = new HashChain('chn_a');
     const record = toOcsf(event(1), { productVersion: '0.1.0', sequence: 1, eventUid: 'e' });
-    expect(chain.seal(record)).toEqual(chain.seal(record));
+    const first = chain.seal(record);
+    const again = chain.seal(record);
+    expect(JSON.parse(again.line).unmapped.epochgate.chain.prev_hash).toBe(ZERO_HASH);
+    expect(again.hash).toBe(first.hash);
     expect(chain.nextSequence).toBe(1);
     expect(chain.previousHash).toBe(ZERO_HASH);
+    chain.advance(first);
+    expect(chain.nextSequence).toBe(2);
+    expect(chain.previousHash).toBe(first.hash);
+    expect(JSON.parse(chain.seal(record).line).unmapped.epochgate.chain.prev_hash).toBe(first.hash);
   });
 
   it('puts chain last even when the record was built with unmapped first and a stale chain inside', () => {
@@ -79,6 +86,26 @@ describe('HashChain', () => {
 
   it('rejects a prev_hash that is not 64 lowercase hex digits', () => {
     expect(() => new HashChain('c', 'ABC')).toThrow(TypeError);
+    const hex = 'a'.repeat(64);
+    // Anchored at both ends: 64 hex digits with anything before or after is not a hash.
+    for (const bad of [`x${hex}`, `${hex}x`, hex.toUpperCase(), hex.slice(1)]) {
+      expect(() => new HashChain('c', bad)).toThrow(new TypeError('prev_hash must be 64 lowercase hex digits'));
+    }
+    expect(new HashChain('c', hex).previousHash).toBe(hex);
+  });
+
+  it('seals a record whose unmapped or epochgate is missing, null, an array or a string as if it were empty', () => {
+    const sealedShape = /^\{"class_uid":6003,"unmapped":\{"epochgate":\{"chain":\{"uid":"chn_a","prev_hash":"0{64}","hash":"[0-9a-f]{64}"\}\}\}\}$/;
+    for (const unmapped of [undefined, null, ['x'], 'text', { epochgate: null }, { epochgate: ['x'] }, { epochgate: 'text' }]) {
+      const { line } = new HashChain('chn_a').seal({ class_uid: 6003, ...(unmapped === undefined ? {} : { unmapped }) });
+      expect(line, JSON.stringify(unmapped)).toMatch(sealedShape);
+    }
+  });
+
+  it('refuses to seal a record whose serialisation would not end with its chain hash (a toJSON rewrote it)', () => {
+    const chain = new HashChain('chn_a');
+    expect(() => chain.seal({ unmapped: { epochgate: { toJSON: () => ({ forged: true }) } } })).toThrow(new Error('audit record does not end with its chain hash'));
+    expect(chain.nextSequence).toBe(1);
   });
 
   // seal() serialises a toOcsf-shaped record as is and splices the chain in; any other record is rebuilt.

@@ -1,7 +1,7 @@
 // The live-call registry (SPEC §8) without HTTP: slots, fencing by session and epoch, the periodic
 // re-check (which sessions it reads, when it renews), shutdown.
 import type { ServerResponse } from 'node:http';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { LiveCalls } from '../../src/live/live-calls.js';
 import type { SessionRecord } from '../../src/store/types.js';
@@ -141,8 +141,8 @@ describe('live-call registry (SPEC §8)', () => {
     live.close();
     const late = live.admit(session(), response());
     late.setPhase('held');
-    const deadline = Date.now() + 2000;
-    while (!late.signal.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Waits on the abort event itself (the test's timeout is the only deadline).
+    if (!late.signal.aborted) await new Promise((resolve) => late.signal.addEventListener('abort', resolve, { once: true }));
     expect(late.signal.aborted).toBe(true);
     live.dispose();
   });
@@ -160,8 +160,18 @@ describe('live-call registry idle wait', () => {
     call.release();
     await waiting;
     live.admit(session(), response());
-    const started = Date.now();
-    await live.idle(20);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
+    // The timeout on fake timers: not a millisecond early, and without waiting for real.
+    vi.useFakeTimers();
+    try {
+      let timedOut = false;
+      const timeout = live.idle(20).then(() => (timedOut = true));
+      await vi.advanceTimersByTimeAsync(19);
+      expect(timedOut).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await timeout;
+      expect(timedOut).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -227,3 +227,62 @@ describe('buildUpstreamUrl', () => {
     expect(buildUpstreamUrl(BASE, t.segments, t.query)).toBe('http://127.0.0.1:9001/api/a;b=1/c?d=1');
   });
 });
+
+// Mutation run (docs/testing.md): the refusals above checked the code only; these pin the exact detail each
+// refusal carries (it is part of the problem+json answer), and the decoding paths the mutants left untested.
+describe('parseDataPlaneTarget: the detail of each refusal', () => {
+  // One test over the table (no "%" from a target in a test title: the mutation runner matches tests by title).
+  const REFUSALS: [string, string][] = [
+    ['tools/x/a', 'Request target must be origin-form'],
+    ['/tools/x/\u00e9', 'Request target contains a raw control or non-ASCII character'],
+    ['/tools/x/a#f', 'Request target contains "#"'],
+    ['/tools/x/a\\b', 'Request target contains "\\"'],
+    ['/s/../tools/x/a', 'Malformed token path segment'],
+    ['/s/./tools/x/a', 'Malformed token path segment'],
+    ['/s//tools/x/a', 'Malformed token path segment'],
+    ['//tools/x/a', 'Empty path segment'],
+    ['/tools/x//a', 'Empty path segment'],
+    ['/tools/x/a%4', 'Invalid percent-encoding in path'],
+    ['/tools/x/a%g1', 'Invalid percent-encoding in path'],
+    ['/tools/x/a%1g', 'Invalid percent-encoding in path'],
+    ['/tools/x/%C3', 'Path is not valid UTF-8 after decoding'],
+    ['/tools/x/%2e%2E', 'Dot segment in path'],
+    ['/tools/x/a%2fb', 'Encoded separator or control character in path'],
+    ['/tools/x/a%09b', 'Encoded separator or control character in path'],
+    ['/s/tok/tools/x/a/tok', 'The path token appears again in the path or query'],
+  ];
+  it('refuses each malformed target with bad_request and its exact detail', () => {
+    for (const [target, detail] of REFUSALS) expect(rejects(target).message, target).toBe(detail);
+  });
+});
+
+describe('parseDataPlaneTarget: decoding', () => {
+  it('decodes upper- and lower-case hex digits at every boundary (0 9 A F a f)', () => {
+    expect(tool('/tools/x/%30%39%41%46%61%66%4A%4F%6a%6F%7A').segments).toEqual(['09AFafJOjoz']);
+  });
+
+  it('keeps a decoded byte-order mark in the segment (it is not stripped)', () => {
+    expect(tool('/tools/x/%EF%BB%BFa').segments).toEqual(['\ufeffa']);
+  });
+
+  it('keeps the token segment raw even when it is not valid percent-encoding', () => {
+    expect(tool('/s/a%zzb/tools/x/c').pathToken).toBe('a%zzb');
+  });
+
+  it('writes a segment holding a compact JWS, signed or not, as [redacted] in auditPath', () => {
+    expect(tool('/tools/x/a/eyJhbGc.eyJzdWIi.').auditPath).toBe('/tools/x/a/[redacted]');
+    expect(tool('/tools/x/eyJhbGc.eyJzdWIi.c2ln').auditPath).toBe('/tools/x/[redacted]');
+    expect(tool('/tools/x/file.tar.gz').auditPath).toBe('/tools/x/file.tar.gz');
+  });
+});
+
+describe('buildUpstreamUrl: a base URL with its own query', () => {
+  const withQuery = new URL('http://127.0.0.1:9001/api?key=1');
+  it('keeps the base query and appends the agent query after "&"', () => {
+    expect(buildUpstreamUrl(withQuery, ['a'], '?x=2')).toBe('http://127.0.0.1:9001/api/a?key=1&x=2');
+  });
+  it('keeps the base query alone for no query or a bare "?"', () => {
+    expect(buildUpstreamUrl(withQuery, ['a'], '')).toBe('http://127.0.0.1:9001/api/a?key=1');
+    expect(buildUpstreamUrl(withQuery, ['a'], '?')).toBe('http://127.0.0.1:9001/api/a?key=1');
+  });
+});

@@ -25,7 +25,7 @@ describe('parseStrictJson', () => {
 
   it('does not confuse values, or the same name in sibling objects, with duplicates', () => {
     expect(parseStrictJson('{"a":"a","b":"a"}')).toEqual({ a: 'a', b: 'a' });
-    expect(parseStrictJson('{"o":{"k":1},"p":{"k":1},"k":[{"k":1},{"k":2}]}')).toBeTruthy();
+    expect(parseStrictJson('{"o":{"k":1},"p":{"k":1},"k":[{"k":1},{"k":2}]}')).toEqual({ o: { k: 1 }, p: { k: 1 }, k: [{ k: 1 }, { k: 2 }] });
     expect(parseStrictJson('{"a\\\\":1,"a":2}')).toEqual({ 'a\\': 1, a: 2 });
   });
 

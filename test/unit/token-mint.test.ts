@@ -31,7 +31,9 @@ describe('mintSessionToken', () => {
     expect(minted.jti).toMatch(/^jti_/);
     // And a standard library agrees the signature is good.
     const publicKey = keys.publicKeyFor(keys.signingKey.kid)!;
-    await expect(jwtVerify(minted.token, publicKey, { currentDate: new Date(input.now) })).resolves.toBeTruthy();
+    const verified = await jwtVerify(minted.token, publicKey, { currentDate: new Date(input.now) });
+    expect(verified.protectedHeader).toEqual({ alg: 'EdDSA', typ: 'at+jwt', kid: keys.signingKey.kid });
+    expect(verified.payload).toEqual(decodeJwt(minted.token));
   });
 
   it('gives every token a new jti', async () => {

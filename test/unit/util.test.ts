@@ -20,7 +20,7 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
   });
   it('gives 1.0 and 1 the same form', () => {
-    expect(canonicalJson(JSON.parse('{"n":1.0}'))).toBe(canonicalJson({ n: 1 }));
+    expect(canonicalJson(JSON.parse('{"n":1.0}'))).toBe('{"n":1}');
   });
   it('keeps unicode and escapes as JSON does', () => {
     expect(canonicalJson({ 'é': 'ü\n"' })).toBe('{"é":"ü\\n\\""}');
