@@ -52,15 +52,13 @@ export function activityFromMethod(method: string | undefined): ActivityId {
   }
 }
 
-// SPEC §13 activity per event. 'method': the HTTP method decides (data-plane calls, generic control requests).
+// SPEC §13 activity per event. 'method': the HTTP method decides (data-plane calls).
 // Beyond the SPEC's list: token refresh, heartbeat and lease expiry change the session's credential, lease or
 // state, so they are Update like resume/suspend; approval.request creates an approval (Create), and its
 // consume/expire are state changes (Update); ledger, policy and gateway events are none of CRUD (Other).
 const ACTIVITY_BY_EVENT = {
   'tool.call': 'method',
-  'control.request': 'method',
   'session.create': 1,
-  'session.read': 2,
   'session.resume': 3,
   'session.token': 3,
   'session.checkpoint': 3,

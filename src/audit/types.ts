@@ -14,7 +14,6 @@ export type AuditEventName =
   | 'session.revoke'
   | 'session.lease_expired'
   | 'session.heartbeat'
-  | 'session.read'
   | 'approval.request'
   | 'approval.approve'
   | 'approval.deny'
@@ -28,8 +27,7 @@ export type AuditEventName =
   | 'gateway.start'
   | 'gateway.stop'
   | 'audit.recovered'
-  | 'audit.anchor'
-  | 'control.request';
+  | 'audit.anchor';
 
 export type Disposition = 'allowed' | 'blocked' | 'approved' | 'delayed' | 'rejected';
 

@@ -153,13 +153,13 @@ describe('toOcsf', () => {
       ['tool.call', 'DELETE', 4],
       ['tool.call', 'OPTIONS', 99],
       ['tool.call', undefined, 99],
+      ['tool.call', 'GET', 2],
       ['session.create', 'POST', 1],
       ['session.resume', 'POST', 3],
       ['session.checkpoint', 'POST', 3],
       ['session.close', 'POST', 3],
       ['approval.approve', 'POST', 3],
       ['approval.deny', 'POST', 3],
-      ['session.read', 'GET', 2],
       ['gateway.start', undefined, 99],
     ];
     for (const [event, method, expected] of cases) {
