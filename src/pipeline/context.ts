@@ -10,6 +10,7 @@ import type { ErrorCode } from '../errors/catalogue.js';
 import type { LedgerReservation } from '../ledger/reservation.js';
 import type { McpMessage } from '../mcp/classify.js';
 import type { LiveCall } from '../live/live-call.js';
+import type { ForwardOutcome } from '../upstream/forward.js';
 
 export interface RouteInfo {
   readonly tool: ToolConfig;
@@ -35,10 +36,12 @@ export interface ActionInfo {
   readonly mcpTool: string | undefined;
 }
 
-export interface ForwardOutcome {
+/** What the forward stage learnt about the upstream exchange, for the audit record and metrics. */
+export interface ForwardedCallSummary {
   readonly status: number;
   readonly upstreamMs: number;
-  readonly aborted: boolean;
+  /** How the relay ended (upstream/forward.ts): a client disconnect and an upstream failure are audited apart. */
+  readonly outcome: ForwardOutcome;
 }
 
 export interface RequestContext {
@@ -56,7 +59,7 @@ export interface RequestContext {
   agent?: AgentDef;
   action?: ActionInfo;
   decision?: Decision;
-  forwarded?: ForwardOutcome;
+  forwarded?: ForwardedCallSummary;
   /** Lifecycle records (approval.request, ledger.replay, …) written alongside the tool.call record. */
   readonly sideEvents: AuditEvent[];
   /** Extra members for the tool.call record's unmapped.epochgate. */

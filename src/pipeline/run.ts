@@ -105,7 +105,11 @@ async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerRe
       res.destroy();
     }
   } finally {
-    if (ctx.forwarded?.aborted) ctx.auditExtra.aborted_after_response = true;
+    // SPEC §13: a truncated answer is said so in the record, and why: the tool failed mid-body, or the
+    // agent itself went away (not the tool's fault, so never audited as an upstream failure).
+    const relayOutcome = ctx.forwarded?.outcome;
+    if (relayOutcome === 'aborted_after_response') ctx.auditExtra.aborted_after_response = true;
+    else if (relayOutcome === 'client_closed') ctx.auditExtra.client_disconnected = true;
     settle();
     await finish(deps, ctx, status);
   }

@@ -40,7 +40,7 @@ export async function forwardStage(deps: PipelineDeps, ctx: RequestContext): Pro
     ? forwardBuffered({ ...options, maxBytes: MAX_BUFFERED_MCP_BYTES, transform }, ctx.res)
     : forward({ ...options, ...(mcp && { bodyFilter: mcpStreamFilter(ctx) }), ...ledger?.forwardOptions(), ...(signal ? { signal } : {}) }, ctx.res);
   const result = await auditFence(ctx, ledger ? ledger.track(pending) : pending);
-  ctx.forwarded = { status: result.status, upstreamMs: result.upstreamMs, aborted: result.outcome !== 'ok' };
+  ctx.forwarded = { status: result.status, upstreamMs: result.upstreamMs, outcome: result.outcome };
   deps.metrics.upstreamDuration.observe(result.upstreamMs / 1000);
   // An Mcp-Session-Id on a streamed answer (SPEC §11): the reply is already sent, so a failure is logged.
   if (mcp && !transform) {

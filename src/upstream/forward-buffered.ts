@@ -7,7 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import { validateHeaderName, validateHeaderValue, type ServerResponse } from 'node:http';
 import { GatewayError } from '../errors/gateway-error.js';
-import { mapUpstreamError, type ForwardOptions, type ForwardResult } from './forward.js';
+import { mapUpstreamError } from './forward-errors.js';
+import type { ForwardOptions, ForwardResult } from './forward.js';
 import { stripResponseHeaders, type HeaderMap } from './headers.js';
 
 export interface BufferedForwardOptions

@@ -1,6 +1,7 @@
 // Header hygiene between agent, gateway and tool (SPEC §8). Strip first, then inject (DESIGN rule 11):
 // nothing the agent sends can survive under a name the gateway sets, and the agent's credential never
 // reaches a tool.
+import type { ServerResponse } from 'node:http';
 import { duplicateHeader } from '../http/authorization.js';
 import { randomHexPooled } from '../util/random-pool.js';
 import type { ToolConfig } from '../config/types.js';
@@ -210,4 +211,31 @@ export function newTraceparent(): string {
     const parentId = bytes.slice(32);
     if (traceId !== ZERO_TRACE && parentId !== ZERO_PARENT) return `00-${traceId}-${parentId}-01`;
   }
+}
+
+/**
+ * Sets the tool's headers on `res`; headers the gateway already set (X-Request-Id, SPEC §8) win. setHeader
+ * validates name and value itself (RFC 9110 §5.1, §5.5); when it refuses one, the headers set so far are
+ * removed again, so `res` is left clean for the caller's problem reply. Returns the refusal, if any.
+ */
+export function relayHeaders(relayed: HeaderMap, res: ServerResponse): unknown {
+  const set: string[] = [];
+  try {
+    for (const name in relayed) {
+      if (res.hasHeader(name)) continue;
+      res.setHeader(name, relayed[name] as string | string[]);
+      set.push(name);
+    }
+    return undefined;
+  } catch (err) {
+    for (const name of set) res.removeHeader(name);
+    return err;
+  }
+}
+
+/** A text/event-stream answer (SSE): flushed at once and policed by its own idle timeout (SPEC §2). */
+export function isEventStream(headers: HeaderMap): boolean {
+  const type = headers['content-type'];
+  const value = Array.isArray(type) ? type[0] : type;
+  return value !== undefined && value.trimStart().toLowerCase().startsWith('text/event-stream');
 }

@@ -18,6 +18,12 @@ let upstreamCut = false;
 
 beforeAll(async () => {
   upstream = await startUpstream((req, res) => {
+    if (req.url === '/api/echo/crash-mid-body') {
+      // The tool dies after its response started: headers and a first chunk, then the connection is cut.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first part;', () => res.socket?.destroy());
+      return;
+    }
     if (!req.url?.startsWith('/api/echo/held')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
@@ -69,8 +75,32 @@ describe('disconnects at every point of a call', () => {
     const record = toolCallsFor(path)[0]!;
     // The gateway still waited for the tool and recorded the call (SPEC §8); a cut mid-body is said so.
     expect(['ok', 'upstream_unreachable']).toContain(record.status_code);
-    if (path.endsWith('/mid-body')) expect(record.unmapped.epochgate, JSON.stringify(record)).toMatchObject({ aborted_after_response: true });
+    // An agent that went away is audited as that, never as a tool failure after the response started.
+    if (path.endsWith('/mid-body')) expect(record.unmapped.epochgate, JSON.stringify(record)).toMatchObject({ client_disconnected: true });
+    expect(record.unmapped.epochgate.aborted_after_response, JSON.stringify(record)).toBeUndefined();
     await expectStillServing(g, `after-disconnect-${path}`);
+  });
+});
+
+describe('a tool that fails after its response started', () => {
+  it('cuts the agent off and audits aborted_after_response, not a client disconnect', async () => {
+    const path = '/tools/billing/echo/crash-mid-body';
+    const socket = await openSocket(g.data);
+    socket.on('error', () => {});
+    let received = '';
+    let closed = false;
+    socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+    socket.on('close', () => (closed = true));
+    socket.write(head('GET', path, [['Authorization', `Bearer ${s.token}`]]));
+    // SPEC §8: a truncated body must not look complete, so the gateway destroys the agent's connection.
+    await waitUntil(() => closed, 5_000);
+    expect(received).toContain('first part;');
+    expect(received).not.toMatch(/\r\n0\r\n\r\n$/); // never a clean end of the chunked body
+    await waitUntil(() => toolCallsFor(path).length === 1, 5_000);
+    const record = toolCallsFor(path)[0]!;
+    expect(record.unmapped.epochgate, JSON.stringify(record)).toMatchObject({ aborted_after_response: true });
+    expect(record.unmapped.epochgate.client_disconnected, JSON.stringify(record)).toBeUndefined();
+    await expectStillServing(g, 'after-upstream-crash-mid-body');
   });
 });
 

@@ -68,6 +68,7 @@ describe('per-tool upstream limits', () => {
     await waitUntil(() => g.auditRecords().some((r) => r.http_request?.url.path === '/tools/billing/stream'), 5_000);
     const record = g.auditRecords().find((r) => r.http_request?.url.path === '/tools/billing/stream')!;
     expect(record.unmapped.epochgate.aborted_after_response).toBe(true);
+    expect(record.unmapped.epochgate.client_disconnected).toBeUndefined(); // the tool's silence, not the agent's
     expect(await counter(g.control, 'epochgate_internal_errors_total')).toBe(0);
   });
 });
