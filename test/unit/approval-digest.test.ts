@@ -2,9 +2,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { actionDigest, type ActionFacts } from '../../src/approvals/digest.js';
+import { JsonTooDeepError } from '../../src/util/strict-json.js';
 
 const JSON_TYPE = 'application/json';
 const base: ActionFacts = { tool: 'billing', method: 'POST', path: '/refunds', query: '', body: null, contentType: JSON_TYPE, mcpTool: undefined };
+const sha256 = (text: string | Uint8Array): string => createHash('sha256').update(text).digest('hex');
 const digest = (body: string | Uint8Array | null, over: Partial<ActionFacts> = {}): string =>
   actionDigest({ ...base, body: typeof body === 'string' ? Buffer.from(body) : body, ...over });
 
@@ -88,6 +90,45 @@ describe('action digest (SPEC §9.1)', () => {
     expect(digest('{"n":1e21}')).toBe(digest('{"n":1000000000000000000000}'));
   });
 
+  it('digests a body without a Content-Type by its bytes under the empty media type (a known answer)', () => {
+    const envelope = `{"body":{"media":"","sha256":"${sha256('{"a":1}')}"},"kind":"http","method":"POST","path":"/refunds","query":"","tool":"billing","v":2}`;
+    expect(digest('{"a":1}', { contentType: undefined })).toBe(sha256(envelope));
+  });
+
+  it('counts only application/json and application/*+json as JSON media types', () => {
+    for (const contentType of ['application/octet-stream', 'text/vnd.x+json', 'text/json']) {
+      expect(digest('{"a": 1}', { contentType })).not.toBe(digest('{"a":1}', { contentType }));
+    }
+    expect(digest('{"a": 1}', { contentType: ' application/json ; charset=utf-8' })).toBe(digest('{"a":1}'));
+  });
+
+  it('refuses JSON nested deeper than the limit with JsonTooDeepError instead of digesting it', () => {
+    expect(() => digest('['.repeat(65) + ']'.repeat(65))).toThrow(JsonTooDeepError);
+    expect(() => digest('['.repeat(64) + ']'.repeat(64))).not.toThrow();
+  });
+
+  it('checks the whole of every number literal, fraction, exponent sign and first digit included', () => {
+    // Each whole literal is not one double as written, while its pieces (1 | 00000000000000001, 0 | 65494…,
+    // 1 | 400, 9 | 007199254740993) each are.
+    expect(digest('{"x":1.00000000000000001}')).not.toBe(digest('{"x":1}'));
+    expect(digest('{"x":0.65494756771917064}')).not.toBe(digest('{"x":0.6549475677191706}'));
+    expect(digest('{"x":1e+400}')).not.toBe(digest('{"x":2e+400}'));
+    expect(digest('{"x":9007199254740993}')).not.toBe(digest('{"x":9007199254740992}'));
+  });
+
+  it('canonicalises zero written with a fraction or exponent, and a number written with an exponent', () => {
+    expect(digest('{"n":0.0}')).toBe(digest('{"n":0}'));
+    expect(digest('{"n":0e5}')).toBe(digest('{"n":0}'));
+    expect(digest('{"n":5e-2}')).toBe(digest('{"n":0.05}'));
+  });
+
+  it('skips string contents (escaped quotes included) when checking number literals', () => {
+    const long = '12345678901234567891'; // not one double, but inside a string it is text
+    expect(digest(`{"s":"${long}","n":1}`)).toBe(digest(`{"n":1, "s":"${long}"}`));
+    expect(digest(`{"s":"a\\"${long}"}`)).toBe(digest(` {"s" : "a\\"${long}"} `));
+    expect(digest(`{"a":[1,"${long}"]}`)).toBe(digest(`{"a":[1, "${long}"]}`));
+  });
+
   describe('MCP tools/call', () => {
     const mcp = (message: unknown, over: Partial<ActionFacts> = {}): string =>
       digest(JSON.stringify(message), { tool: 'crm', path: '/', mcpTool: 'refund_order', ...over });
@@ -96,6 +137,19 @@ describe('action digest (SPEC §9.1)', () => {
       id,
       method: 'tools/call',
       params: { name: 'refund_order', arguments: args, ...(meta !== undefined ? { _meta: meta } : {}) },
+    });
+
+    it('is SHA-256 over the canonical MCP envelope (a known answer computed here)', () => {
+      const envelope =
+        '{"arguments":{"amount":5},"kind":"mcp","mcp_method":"tools/call","mcp_tool":"refund_order","method":"POST","path":"/","query":"","tool":"crm","v":2}';
+      expect(mcp(call(1, { amount: 5 }), { method: 'post' })).toBe(sha256(envelope));
+    });
+
+    it('digests a message that is not a JSON object by its bytes (a known answer), so two such messages differ', () => {
+      const envelope = `{"kind":"mcp","mcp_method":"tools/call","method":"POST","path":"/","query":"","raw_sha256":"${sha256('null')}","tool":"crm","v":2}`;
+      expect(digest('null', { tool: 'crm', path: '/', mcpTool: 'refund_order' })).toBe(sha256(envelope));
+      const dup = (n: number) => `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"refund_order","arguments":{"a":1,"a":${n}}}}`;
+      expect(digest(dup(2), { tool: 'crm', mcpTool: 'refund_order' })).not.toBe(digest(dup(3), { tool: 'crm', mcpTool: 'refund_order' }));
     });
 
     it('ignores the JSON-RPC id and _meta, and argument key order', () => {
