@@ -4,11 +4,12 @@ import type { CompletedOutcome, ReserveRequest, ReserveResult } from '../../src/
 import type { Store } from '../../src/store/types.js';
 import { session, type ContractBackend } from './store-contract.js';
 
-const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
-const DAY = 24 * 60 * 60 * 1000;
+export const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+export const DAY = 24 * 60 * 60 * 1000;
 let ids = 0;
 
-const call = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({
+/** A side-effecting reservation request; each call gets fresh attempt and entry ids. */
+export const call = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({
   sessionId: 'ses_a',
   epoch: 1,
   tool: 'billing',

@@ -7,32 +7,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/gateway-error.js';
-import type { CompletedOutcome, ReserveRequest } from '../../src/store/ledger-types.js';
+import type { CompletedOutcome } from '../../src/store/ledger-types.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SqliteWriteBatch } from '../../src/store/sqlite/sqlite-write-batch.js';
 import type { Store } from '../../src/store/types.js';
+import { call, DAY, T0 } from './ledger-contract.js';
 import { session } from './store-contract.js';
-
-const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
-const DAY = 24 * 60 * 60 * 1000;
-let ids = 0;
-
-const call = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({
-  sessionId: 'ses_a',
-  epoch: 1,
-  tool: 'billing',
-  idempotencyKey: null,
-  fingerprint: 'fp-A',
-  method: 'POST',
-  path: '/refunds',
-  mcpTool: null,
-  attempt: `req_${++ids}`,
-  newEntryId: `led_${ids}`,
-  now: T0 + ids,
-  keyTtlMs: DAY,
-  ...over,
-});
 
 const outcome = (body: string): CompletedOutcome => ({
   status: 201,

@@ -87,6 +87,10 @@ export interface TestGatewayOptions {
   maxBodyBytes?: number;
   /** Operational log level; spawned gateways need at least info for the listening line. */
   logLevel?: string;
+  /** How often the live-call registry re-checks sessions with open calls (the app's default when absent). */
+  liveRecheckMs?: number;
+  /** Top-level YAML appended to the config (e.g. a `limits` block). */
+  extraConfig?: string;
 }
 
 export function writeGatewayFiles(options: TestGatewayOptions): { dir: string; configFile: string; policyDir: string; auditFile: string } {
@@ -120,7 +124,7 @@ tools:
   crm:
     upstream: "${options.crmUrl ?? options.upstreamUrl}/mcp"
     protocol: mcp
-${options.crmTimeoutMs !== undefined ? `    timeout_ms: ${options.crmTimeoutMs}\n` : ''}`,
+${options.crmTimeoutMs !== undefined ? `    timeout_ms: ${options.crmTimeoutMs}\n` : ''}${options.extraConfig ?? ''}`,
   );
   return { dir, configFile, policyDir, auditFile: join(dir, 'audit.log') };
 }
@@ -132,6 +136,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     config,
     logger: pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.liveRecheckMs !== undefined ? { liveRecheckMs: options.liveRecheckMs } : {}),
     watchPolicies: false,
     sweepIntervalMs: 3_600_000,
   });

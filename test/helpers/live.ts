@@ -1,20 +1,14 @@
 // Fixtures for the live-call tests (SPEC §8 "Open streams are fenced too", in-flight limit): a gateway with
 // limits and a re-check interval of the test's choosing, an upstream that serves SSE streams and calls that
 // wait until released, and an SSE client that timestamps every event it receives.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pino } from 'pino';
 import { request } from 'undici';
-import { startGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load.js';
-import type { Clock } from '../../src/util/clock.js';
-import { writeGatewayFiles, type TestGateway, type TestGatewayOptions } from './gateway.js';
+import { startTestGateway, type TestGateway, type TestGatewayOptions } from './gateway.js';
 import { startUpstream, type TestUpstream } from './upstream.js';
 
 export interface LiveGatewayOptions extends TestGatewayOptions {
   maxInflight?: number;
-  liveRecheckMs?: number;
-  clock?: Clock;
 }
 
 /** Writes the `limits` block the default test config lacks. */
@@ -22,32 +16,10 @@ export function appendLimits(configFile: string, maxInflight: number | undefined
   if (maxInflight !== undefined) appendFileSync(configFile, `limits:\n  max_inflight_per_session: ${maxInflight}\n`);
 }
 
-export async function startLiveGateway(options: LiveGatewayOptions): Promise<TestGateway> {
-  const files = writeGatewayFiles(options);
-  appendLimits(files.configFile, options.maxInflight);
-  const gw = await startGateway({
-    config: loadConfig(files.configFile),
-    logger: pino({ level: 'silent' }),
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.liveRecheckMs !== undefined ? { liveRecheckMs: options.liveRecheckMs } : {}),
-    watchPolicies: false,
-    sweepIntervalMs: 3_600_000,
-  });
-  return {
-    gw,
-    ...files,
-    control: gw.controlUrl,
-    data: gw.dataUrl,
-    auditRecords: () =>
-      readFileSync(files.auditFile, 'utf8')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as Record<string, any>),
-    writePolicy: () => {
-      throw new Error('not used by the live tests');
-    },
-    close: () => gw.close(0),
-  };
+/** The shared test gateway, with the live tests' in-flight limit in its config. */
+export function startLiveGateway(options: LiveGatewayOptions): Promise<TestGateway> {
+  const limits = options.maxInflight === undefined ? '' : `limits:\n  max_inflight_per_session: ${options.maxInflight}\n`;
+  return startTestGateway({ ...options, extraConfig: `${options.extraConfig ?? ''}${limits}` });
 }
 
 export interface StreamingUpstream extends TestUpstream {
