@@ -30,7 +30,7 @@ const mcp = (params: string): string => `{"jsonrpc":"2.0","id":7,"method":"tools
 interface JsonRow {
   readonly name: string;
   readonly url: () => string;
-  readonly body: string;
+  readonly body: string | Buffer;
   readonly headers?: () => Record<string, string>;
   readonly status: number;
   readonly code: string | undefined;
@@ -51,6 +51,15 @@ const JSON_ROWS: JsonRow[] = [
   { name: 'MCP message with arguments 100 levels deep', url: () => `${g.data}/tools/crm/`, headers: auth, body: mcp(`{"name":"search_x","arguments":${nested(100)}}`), status: 400, code: 'bad_request' },
   { name: 'MCP message of 100 000 nested arrays', url: () => `${g.data}/tools/crm/`, headers: auth, body: deepArray(100_000), status: 400, code: 'bad_request' },
   { name: 'MCP message 64 levels deep is forwarded', url: () => `${g.data}/tools/crm/`, headers: auth, body: mcp(`{"name":"search_x","arguments":${nested(62)}}`), status: 200, code: undefined, forwarded: true },
+  // SPEC §11 parser differentials: what the gateway authorises must be what the tool runs, so any body two
+  // parsers could read differently is refused before a byte reaches the tool.
+  { name: 'MCP tools/call with a duplicate name', url: () => `${g.data}/tools/crm/`, headers: auth, body: mcp('{"name":"search_x","name":"delete_all","arguments":{}}'), status: 400, code: 'bad_request' },
+  { name: 'MCP message with a duplicate method', url: () => `${g.data}/tools/crm/`, headers: auth, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"tools/call","params":{"name":"delete_all"}}', status: 400, code: 'bad_request' },
+  { name: 'MCP message with a duplicate member deep in arguments', url: () => `${g.data}/tools/crm/`, headers: auth, body: mcp('{"name":"search_x","arguments":{"q":{"a":1,"a":2}}}'), status: 400, code: 'bad_request' },
+  { name: 'MCP JSON-RPC batch', url: () => `${g.data}/tools/crm/`, headers: auth, body: `[${mcp('{"name":"search_x"}')}]`, status: 400, code: 'bad_request' },
+  { name: 'MCP message that is not JSON-RPC 2.0', url: () => `${g.data}/tools/crm/`, headers: auth, body: '{"id":1,"method":"tools/call","params":{"name":"search_x"}}', status: 400, code: 'bad_request' },
+  { name: 'MCP message with invalid UTF-8', url: () => `${g.data}/tools/crm/`, headers: auth, body: Buffer.concat([Buffer.from(mcp('{"name":"search_')), Buffer.from([0xc3, 0x28]), Buffer.from('"}}')]), status: 400, code: 'bad_request' },
+  { name: 'MCP 2026-07-28 Mcp-Name disagreeing with the body', url: () => `${g.data}/tools/crm/`, headers: () => ({ ...auth(), 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'search_x' }), body: mcp('{"name":"delete_all","arguments":{}}'), status: 400, code: 'bad_request' },
   { name: 'JSON body canonicalised for an approval digest, 100 levels deep', url: () => `${g.data}/tools/billing/refunds`, headers: auth, body: nested(100), status: 400, code: 'bad_request' },
   { name: 'JSON body canonicalised for a ledger fingerprint, 100 levels deep', url: () => `${g.data}/tools/billing/echo/side-effect`, headers: auth, body: nested(100), status: 400, code: 'bad_request' },
   { name: 'JSON body with an Idempotency-Key, 100 levels deep', url: () => `${g.data}/tools/billing/echo/keyed`, headers: () => ({ ...auth(), 'idempotency-key': 'k-1' }), body: nested(100), status: 400, code: 'bad_request' },
@@ -64,7 +73,7 @@ describe('deeply nested and huge JSON', () => {
     expect(reply.status).toBe(row.status);
     expect(reply.json?.code).toBe(row.code);
     expect(upstream.seen.length).toBe(seen + (row.forwarded ? 1 : 0));
-    await expectStillServing(g, `after-${row.name.length}-${row.status}`);
+    await expectStillServing(g, `after-json-${JSON_ROWS.indexOf(row)}`);
   });
 
   it('counted none of it as a store or internal error', async () => {
