@@ -22,15 +22,34 @@ export interface BufferedForwardOptions
 
 export async function forwardBuffered(options: BufferedForwardOptions, res: ServerResponse): Promise<ForwardResult> {
   const started = performance.now();
+  const answer = await readWholeAnswer(options, started);
+  const relayed = stripResponseHeaders(answer.headers);
+  const body = await options.transform(answer.status, relayed, answer.body);
+  delete relayed['content-length'];
+  assertValidHeaders(relayed);
+  res.statusCode = answer.status;
+  // Headers the gateway already set (X-Request-Id, SPEC §8) win over the tool's.
+  for (const [name, value] of Object.entries(relayed)) if (!res.hasHeader(name)) res.setHeader(name, value);
+  res.setHeader('content-length', body.length);
+  options.beforeEnd?.();
+  res.end(body);
+  return { status: answer.status, upstreamMs: answer.upstreamMs, totalMs: performance.now() - started, outcome: 'ok', bytes: body.length };
+}
+
+interface WholeAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+  /** Until the tool's response headers arrived. */
+  readonly upstreamMs: number;
+}
+
+/** The tool's whole answer, at most maxBytes; every failure as the catalogue's upstream error. */
+async function readWholeAnswer(options: BufferedForwardOptions, started: number): Promise<WholeAnswer> {
   // Split, not re-parsed, exactly as forward() does (SPEC §8: no relative URL resolution).
   const slash = options.url.indexOf('/', options.url.indexOf('//') + 2);
   const origin = slash === -1 ? options.url : options.url.slice(0, slash);
   const path = slash === -1 ? '/' : options.url.slice(slash);
-  let status: number;
-  let upstreamHeaders: Record<string, string | string[] | undefined>;
-  let upstreamMs: number;
-  const chunks: Buffer[] = [];
-  let bytes = 0;
   try {
     const response = await options.dispatcher.request({
       origin,
@@ -41,9 +60,9 @@ export async function forwardBuffered(options: BufferedForwardOptions, res: Serv
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
-    upstreamMs = performance.now() - started;
-    status = response.statusCode;
-    upstreamHeaders = response.headers;
+    const upstreamMs = performance.now() - started;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
       bytes += chunk.length;
       if (bytes > options.maxBytes) {
@@ -52,25 +71,20 @@ export async function forwardBuffered(options: BufferedForwardOptions, res: Serv
       }
       chunks.push(chunk);
     }
+    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, bytes), upstreamMs };
   } catch (err) {
     throw mapUpstreamError(err);
   }
-  const relayed = stripResponseHeaders(upstreamHeaders);
-  const body = await options.transform(status, relayed, Buffer.concat(chunks, bytes));
-  delete relayed['content-length'];
+}
+
+/** A header Node would refuse to send is the tool's fault, answered before anything is relayed. */
+function assertValidHeaders(headers: HeaderMap): void {
   try {
-    for (const [name, value] of Object.entries(relayed)) {
+    for (const [name, value] of Object.entries(headers)) {
       validateHeaderName(name);
       for (const v of Array.isArray(value) ? value : [value]) validateHeaderValue(name, v);
     }
   } catch (err) {
     throw new GatewayError('upstream_unreachable', { detail: 'The tool sent an invalid header', cause: err });
   }
-  res.statusCode = status;
-  // Headers the gateway already set (X-Request-Id, SPEC §8) win over the tool's.
-  for (const [name, value] of Object.entries(relayed)) if (!res.hasHeader(name)) res.setHeader(name, value);
-  res.setHeader('content-length', body.length);
-  options.beforeEnd?.();
-  res.end(body);
-  return { status, upstreamMs, totalMs: performance.now() - started, outcome: 'ok', bytes: body.length };
 }
