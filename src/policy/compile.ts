@@ -36,57 +36,73 @@ function where(seen: Seen): string {
   return seen.line === undefined ? seen.display : `${seen.display}:${seen.line}`;
 }
 
+/** What the checks of every file collect before the warnings can be decided. */
+interface PolicyIndex {
+  readonly names: Map<string, Seen & { kind: string }>;
+  readonly ruleIds: Map<string, Seen>;
+  sessions: Seen | undefined;
+  readonly agentRoles: Set<string>;
+  readonly personRoles: Set<string>;
+}
+
+type Report = (path: KeyPath, message: string) => void;
+
 /** Checks that need every file: duplicates, `sessions` at most once, tool names, unheld roles. */
 export function checkPolicyFiles(files: readonly ValidPolicyFile[], toolNames?: ReadonlySet<string>): CheckResult {
   const issues: FileIssue[] = [];
   const warnings: FileIssue[] = [];
-  const names = new Map<string, Seen & { kind: string }>();
-  const ruleIds = new Map<string, Seen>();
-  let sessions: Seen | undefined;
-  const agentRoles = new Set<string>();
-  const personRoles = new Set<string>();
+  const seen: PolicyIndex = { names: new Map(), ruleIds: new Map(), sessions: undefined, agentRoles: new Set(), personRoles: new Set() };
   for (const file of files) {
-    const issue = (path: KeyPath, message: string) => issues.push(at(file.display, path, file.locate, message));
-    // Agents and people share one namespace: an id names one identity in tokens and audit records.
-    for (const [kind, entries] of [['agent', file.data.agents], ['person', file.data.people]] as const) {
-      for (const [id, def] of Object.entries(entries ?? {})) {
-        const path = [kind === 'agent' ? 'agents' : 'people', id];
-        const first = names.get(id);
-        if (first) issue(path, `duplicate ${kind} name "${id}" (already defined as ${first.kind} at ${where(first)})`);
-        else names.set(id, { display: file.display, line: file.locate(path), kind });
-        for (const role of def.roles) (kind === 'agent' ? agentRoles : personRoles).add(role);
-      }
-    }
-    file.data.rules?.forEach((rule, i) => {
-      const first = ruleIds.get(rule.id);
-      if (first) issue(['rules', i, 'id'], `duplicate rule id "${rule.id}" (first at ${where(first)})`);
-      else ruleIds.set(rule.id, { display: file.display, line: file.locate(['rules', i, 'id']) });
-      rule.tools?.forEach((tool, j) => {
-        if (toolNames !== undefined && !toolNames.has(tool)) issue(['rules', i, 'tools', j], `tool "${tool}" is not defined in the operator config`);
-        else if (toolNames === undefined && !TOOL_NAME.test(tool)) issue(['rules', i, 'tools', j], `"${tool}" is not a valid tool name`);
-      });
-    });
+    const issue: Report = (path, message) => issues.push(at(file.display, path, file.locate, message));
+    checkIdentities(file, seen, issue);
+    checkRules(file, seen, issue, toolNames);
     if (file.data.sessions !== undefined) {
-      if (sessions) issue(['sessions'], `the sessions block is already set at ${where(sessions)} (at most one file may set it)`);
-      else sessions = { display: file.display, line: file.locate(['sessions']) };
+      if (seen.sessions) issue(['sessions'], `the sessions block is already set at ${where(seen.sessions)} (at most one file may set it)`);
+      else seen.sessions = { display: file.display, line: file.locate(['sessions']) };
     }
   }
   // Warnings need the complete set of roles and names, so they come after every file was read.
-  for (const file of files) {
-    const warn = (path: KeyPath, message: string) => warnings.push(at(file.display, path, file.locate, message));
-    file.data.rules?.forEach((rule, i) => {
-      rule.roles?.forEach((role, j) => {
-        if (!agentRoles.has(role)) warn(['rules', i, 'roles', j], `role "${role}" is held by no agent`);
-      });
-      rule.agents?.forEach((agent, j) => {
-        if (names.get(agent)?.kind !== 'agent') warn(['rules', i, 'agents', j], `agent "${agent}" is not defined`);
-      });
-      rule.approval?.approvers.forEach((role, j) => {
-        if (!personRoles.has(role)) warn(['rules', i, 'approval', 'approvers', j], `approver role "${role}" is held by no person`);
-      });
-    });
-  }
+  for (const file of files) warnUnheld(file, seen, (path, message) => warnings.push(at(file.display, path, file.locate, message)));
   return { issues, warnings };
+}
+
+/** Agents and people share one namespace: an id names one identity in tokens and audit records. */
+function checkIdentities(file: ValidPolicyFile, seen: PolicyIndex, issue: Report): void {
+  for (const [kind, entries] of [['agent', file.data.agents], ['person', file.data.people]] as const) {
+    for (const [id, def] of Object.entries(entries ?? {})) {
+      const path = [kind === 'agent' ? 'agents' : 'people', id];
+      const first = seen.names.get(id);
+      if (first) issue(path, `duplicate ${kind} name "${id}" (already defined as ${first.kind} at ${where(first)})`);
+      else seen.names.set(id, { display: file.display, line: file.locate(path), kind });
+      for (const role of def.roles) (kind === 'agent' ? seen.agentRoles : seen.personRoles).add(role);
+    }
+  }
+}
+
+function checkRules(file: ValidPolicyFile, seen: PolicyIndex, issue: Report, toolNames: ReadonlySet<string> | undefined): void {
+  file.data.rules?.forEach((rule, i) => {
+    const first = seen.ruleIds.get(rule.id);
+    if (first) issue(['rules', i, 'id'], `duplicate rule id "${rule.id}" (first at ${where(first)})`);
+    else seen.ruleIds.set(rule.id, { display: file.display, line: file.locate(['rules', i, 'id']) });
+    rule.tools?.forEach((tool, j) => {
+      if (toolNames !== undefined && !toolNames.has(tool)) issue(['rules', i, 'tools', j], `tool "${tool}" is not defined in the operator config`);
+      else if (toolNames === undefined && !TOOL_NAME.test(tool)) issue(['rules', i, 'tools', j], `"${tool}" is not a valid tool name`);
+    });
+  });
+}
+
+function warnUnheld(file: ValidPolicyFile, seen: PolicyIndex, warn: Report): void {
+  file.data.rules?.forEach((rule, i) => {
+    rule.roles?.forEach((role, j) => {
+      if (!seen.agentRoles.has(role)) warn(['rules', i, 'roles', j], `role "${role}" is held by no agent`);
+    });
+    rule.agents?.forEach((agent, j) => {
+      if (seen.names.get(agent)?.kind !== 'agent') warn(['rules', i, 'agents', j], `agent "${agent}" is not defined`);
+    });
+    rule.approval?.approvers.forEach((role, j) => {
+      if (!seen.personRoles.has(role)) warn(['rules', i, 'approval', 'approvers', j], `approver role "${role}" is held by no person`);
+    });
+  });
 }
 
 export interface SnapshotInput {
@@ -106,29 +122,12 @@ export function buildSnapshot(input: SnapshotInput): PolicySnapshot {
   const matchers: RuleMatcher[] = [];
   let sessions = DEFAULT_SESSIONS;
   for (const file of input.files) {
-    for (const [id, raw] of Object.entries(file.data.agents ?? {})) {
-      const credentials = raw.credentials.map((cred): AgentCredential => {
-        if (cred.type === 'secret') return { type: 'secret', sha256: cred.sha256 };
-        const keys = input.jwtKeys.get(cred);
-        if (!keys) throw new Error(`internal: no key resolver for agent ${id}`);
-        return { type: 'jwt', issuer: cred.issuer, subject: cred.subject, keys };
-      });
-      const notBefore = raw.not_before === undefined ? null : Date.parse(raw.not_before);
-      agents.push([id, { id, enabled: raw.enabled, roles: unique(raw.roles), notBefore, credentials }]);
-    }
+    for (const [id, raw] of Object.entries(file.data.agents ?? {})) agents.push([id, agentDef(id, raw, input.jwtKeys)]);
     for (const [id, raw] of Object.entries(file.data.people ?? {})) {
       people.push([id, { id, roles: unique(raw.roles), secretSha256: raw.credentials.map((cred) => cred.sha256) }]);
     }
     for (const rule of file.data.rules ?? []) matchers.push(compileRule(rule, file.name));
-    const s = file.data.sessions;
-    if (s) {
-      sessions = {
-        tokenTtlMs: s.token_ttl ?? DEFAULT_SESSIONS.tokenTtlMs,
-        leaseTtlMs: s.lease_ttl ?? DEFAULT_SESSIONS.leaseTtlMs,
-        maxAgeMs: s.max_age ?? DEFAULT_SESSIONS.maxAgeMs,
-        maxResumes: s.max_resumes ?? DEFAULT_SESSIONS.maxResumes,
-      };
-    }
+    if (file.data.sessions) sessions = sessionSettings(file.data.sessions);
   }
   // Without the operator's tool list (policy check with no config), "every tool" means every tool a rule names.
   const universe: ReadonlySet<string> = input.toolNames ?? new Set(matchers.flatMap((m) => [...(m.tools ?? [])]));
@@ -147,6 +146,28 @@ export function buildSnapshot(input: SnapshotInput): PolicySnapshot {
     mcpListFilters: listFilters(matchers),
   };
   return deepFreeze(snapshot);
+}
+
+type AgentInput = NonNullable<ValidPolicyFile['data']['agents']>[string];
+
+function agentDef(id: string, raw: AgentInput, jwtKeys: ReadonlyMap<object, JWTVerifyGetKey>): AgentDef {
+  const credentials = raw.credentials.map((cred): AgentCredential => {
+    if (cred.type === 'secret') return { type: 'secret', sha256: cred.sha256 };
+    const keys = jwtKeys.get(cred);
+    if (!keys) throw new Error(`internal: no key resolver for agent ${id}`);
+    return { type: 'jwt', issuer: cred.issuer, subject: cred.subject, keys };
+  });
+  const notBefore = raw.not_before === undefined ? null : Date.parse(raw.not_before);
+  return { id, enabled: raw.enabled, roles: unique(raw.roles), notBefore, credentials };
+}
+
+function sessionSettings(s: NonNullable<ValidPolicyFile['data']['sessions']>): PolicySnapshot['sessions'] {
+  return {
+    tokenTtlMs: s.token_ttl ?? DEFAULT_SESSIONS.tokenTtlMs,
+    leaseTtlMs: s.lease_ttl ?? DEFAULT_SESSIONS.leaseTtlMs,
+    maxAgeMs: s.max_age ?? DEFAULT_SESSIONS.maxAgeMs,
+    maxResumes: s.max_resumes ?? DEFAULT_SESSIONS.maxResumes,
+  };
 }
 
 /** One rule → its CompiledRule (plain data) and matchers. Globs were validated by the schema. */
