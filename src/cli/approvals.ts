@@ -39,6 +39,8 @@ const OPTIONS = {
 const STATES = new Set<string>(APPROVAL_STATES);
 const SUBCOMMANDS = new Set(['list', 'show', 'approve', 'deny']);
 
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
 export async function runApprovalsCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
   try {
@@ -52,39 +54,47 @@ export async function runApprovalsCommand(args: string[], io: CliIo, env: NodeJS
     return EXIT_OK;
   }
   const [sub, id, ...extra] = positionals;
-  if (sub === undefined || !SUBCOMMANDS.has(sub)) return usage(io, "expected 'list', 'show', 'approve' or 'deny'");
-  if (sub === 'list' ? id !== undefined : id === undefined || extra.length > 0) {
-    return usage(io, sub === 'list' ? 'list takes no approval id' : `${sub} takes exactly one approval id`);
-  }
-  if (sub === 'list' && values.state !== undefined && !STATES.has(values.state)) return usage(io, `unknown state ${JSON.stringify(values.state)}`);
-  if (sub !== 'list' && (values.state !== undefined || values.session !== undefined)) return usage(io, '--state and --session are for list');
-  if ((sub === 'list' || sub === 'show') && values.comment !== undefined) return usage(io, '--comment is for approve and deny');
+  const wrong = commandLineError(sub, id, extra, values);
+  if (wrong !== undefined) return usage(io, wrong);
   const target = controlTarget(values, env);
   if (typeof target === 'string') return usage(io, target);
-
   let answer: ControlResponse;
   try {
-    if (sub === 'list') {
-      const query = { state: values.state, session_id: values.session };
-      answer = await controlRequest({ ...target, method: 'GET', path: '/v1/approvals', query });
-    } else if (sub === 'show') {
-      answer = await controlRequest({ ...target, method: 'GET', path: `/v1/approvals/${encodeURIComponent(id!)}` });
-    } else {
-      const body = values.comment !== undefined ? { comment: values.comment } : {};
-      answer = await controlRequest({ ...target, method: 'POST', path: `/v1/approvals/${encodeURIComponent(id!)}/${sub}`, body });
-    }
+    answer = await controlRequest({ ...target, ...requestFor(sub!, id, values) });
   } catch (err) {
     if (!(err instanceof ControlUnreachableError)) throw err;
     io.stderr(`epochgate approvals ${sub}: ${err.message}\n`);
     return EXIT_FAILED;
   }
+  return printAnswer(io, sub!, answer, values.json === true);
+}
 
+/** What is wrong with the command line, or undefined when it is well formed. */
+function commandLineError(sub: string | undefined, id: string | undefined, extra: string[], values: Values): string | undefined {
+  if (sub === undefined || !SUBCOMMANDS.has(sub)) return "expected 'list', 'show', 'approve' or 'deny'";
+  if (sub === 'list' ? id !== undefined : id === undefined || extra.length > 0) {
+    return sub === 'list' ? 'list takes no approval id' : `${sub} takes exactly one approval id`;
+  }
+  if (sub === 'list' && values.state !== undefined && !STATES.has(values.state)) return `unknown state ${JSON.stringify(values.state)}`;
+  if (sub !== 'list' && (values.state !== undefined || values.session !== undefined)) return '--state and --session are for list';
+  if ((sub === 'list' || sub === 'show') && values.comment !== undefined) return '--comment is for approve and deny';
+  return undefined;
+}
+
+function requestFor(sub: string, id: string | undefined, values: Values) {
+  if (sub === 'list') return { method: 'GET', path: '/v1/approvals', query: { state: values.state, session_id: values.session } } as const;
+  const path = `/v1/approvals/${encodeURIComponent(id!)}`;
+  if (sub === 'show') return { method: 'GET', path } as const;
+  return { method: 'POST', path: `${path}/${sub}`, body: values.comment !== undefined ? { comment: values.comment } : {} } as const;
+}
+
+function printAnswer(io: CliIo, sub: string, answer: ControlResponse, json: boolean): number {
   if (!answer.ok) {
-    if (values.json && answer.body !== undefined) io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
+    if (json && answer.body !== undefined) io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
     io.stderr(`epochgate approvals ${sub}: ${answer.status} ${answer.code}: ${safeText(answer.detail)}\n`);
     return EXIT_FAILED;
   }
-  if (values.json) {
+  if (json) {
     io.stdout(`${JSON.stringify(answer.body, null, 2)}\n`);
     return EXIT_OK;
   }
