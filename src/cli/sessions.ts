@@ -46,6 +46,8 @@ interface SessionView {
   last_checkpoint: { seq: number; label: string | null; epoch: number; created_at: string; state_digest: string } | null;
 }
 
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
 export async function runSessionsCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   let parsed;
@@ -59,44 +61,46 @@ export async function runSessionsCommand(args: string[], io: CliIo): Promise<num
     io.stdout(SESSIONS_HELP);
     return EXIT_OK;
   }
-  if (sub !== 'list' && sub !== 'show' && sub !== 'revoke') return usage(io, "expected 'list', 'show' or 'revoke'");
-  // Filters belong to list, --reason to revoke: a flag that would be ignored is a usage error.
-  const filter = (['state', 'agent', 'task'] as const).find((k) => values[k] !== undefined);
-  if (sub !== 'list' && filter) return usage(io, `--${filter} is only for 'sessions list'`);
-  if (sub !== 'revoke' && values.reason !== undefined) return usage(io, `--reason is only for 'sessions revoke'`);
-  const expected = sub === 'list' ? 0 : 1;
-  if (positionals.length !== expected) return usage(io, expected === 0 ? `'sessions list' takes no SESSION_ID` : `'sessions ${sub}' needs exactly one SESSION_ID`);
-  const id = positionals[0];
-  if (id !== undefined && !SESSION_ID.test(id)) return usage(io, 'SESSION_ID must be a session id such as ses_…');
-  if (values.state !== undefined && !STATES.includes(values.state)) return usage(io, `--state must be one of ${STATES.join(', ')}`);
+  const wrong = commandLineError(sub, positionals, values);
+  if (wrong !== undefined) return usage(io, wrong);
   const target = controlTarget(values);
   if (typeof target === 'string') return usage(io, target);
-
-  const command = `sessions ${sub}`;
-  if (sub === 'list') {
-    const res = await controlCall(command, io, {
-      ...target,
-      method: 'GET',
-      path: '/v1/sessions',
-      query: { state: values.state, agent_id: values.agent, task_id: values.task },
-    });
-    if (typeof res === 'number') return res;
-    const sessions = ((res.body as { sessions?: SessionView[] }).sessions ?? []);
-    if (values.json) io.stdout(`${JSON.stringify(res.body, null, 2)}\n`);
-    else if (sessions.length === 0) io.stdout('no sessions\n');
-    else io.stdout(sessionTable(sessions));
-    return EXIT_OK;
-  }
-  const res =
-    sub === 'show'
-      ? await controlCall(command, io, { ...target, method: 'GET', path: `/v1/sessions/${id}` })
-      : await controlCall(command, io, { ...target, method: 'POST', path: `/v1/sessions/${id}/revoke`, body: values.reason !== undefined ? { reason: values.reason } : {} });
+  const res = await controlCall(`sessions ${sub}`, io, { ...target, ...requestFor(sub!, positionals[0], values) });
   if (typeof res === 'number') return res;
-  const session = res.body as SessionView;
-  if (values.json) io.stdout(`${JSON.stringify(session, null, 2)}\n`);
-  else if (sub === 'revoke') io.stdout(`revoked ${session.session_id} (agent ${session.agent_id}, task ${session.task_id}, epoch ${session.epoch})\n`);
-  else io.stdout(sessionDetails(session));
+  if (values.json) io.stdout(`${JSON.stringify(res.body, null, 2)}\n`);
+  else io.stdout(humanAnswer(sub!, res.body));
   return EXIT_OK;
+}
+
+/** What is wrong with the command line, or undefined when it is well formed. */
+function commandLineError(sub: string | undefined, positionals: string[], values: Values): string | undefined {
+  if (sub !== 'list' && sub !== 'show' && sub !== 'revoke') return "expected 'list', 'show' or 'revoke'";
+  // Filters belong to list, --reason to revoke: a flag that would be ignored is a usage error.
+  const filter = (['state', 'agent', 'task'] as const).find((k) => values[k] !== undefined);
+  if (sub !== 'list' && filter) return `--${filter} is only for 'sessions list'`;
+  if (sub !== 'revoke' && values.reason !== undefined) return `--reason is only for 'sessions revoke'`;
+  const expected = sub === 'list' ? 0 : 1;
+  if (positionals.length !== expected) return expected === 0 ? `'sessions list' takes no SESSION_ID` : `'sessions ${sub}' needs exactly one SESSION_ID`;
+  const id = positionals[0];
+  if (id !== undefined && !SESSION_ID.test(id)) return 'SESSION_ID must be a session id such as ses_…';
+  if (values.state !== undefined && !STATES.includes(values.state)) return `--state must be one of ${STATES.join(', ')}`;
+  return undefined;
+}
+
+function requestFor(sub: string, id: string | undefined, values: Values) {
+  if (sub === 'list') return { method: 'GET', path: '/v1/sessions', query: { state: values.state, agent_id: values.agent, task_id: values.task } } as const;
+  if (sub === 'show') return { method: 'GET', path: `/v1/sessions/${id}` } as const;
+  return { method: 'POST', path: `/v1/sessions/${id}/revoke`, body: values.reason !== undefined ? { reason: values.reason } : {} } as const;
+}
+
+function humanAnswer(sub: string, body: unknown): string {
+  if (sub === 'list') {
+    const sessions = (body as { sessions?: SessionView[] }).sessions ?? [];
+    return sessions.length === 0 ? 'no sessions\n' : sessionTable(sessions);
+  }
+  const session = body as SessionView;
+  if (sub === 'revoke') return `revoked ${session.session_id} (agent ${session.agent_id}, task ${session.task_id}, epoch ${session.epoch})\n`;
+  return sessionDetails(session);
 }
 
 function usage(io: CliIo, message: string): number {
