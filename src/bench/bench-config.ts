@@ -24,6 +24,15 @@ rules:
 sessions: { token_ttl: 1h, lease_ttl: 1h, max_age: 24h }
 `;
 
+/** The store line: SQLite by default; BENCH_STORE_URL (a postgres:// URL of an empty database the bench may
+ *  fill) measures the PostgreSQL store instead. */
+function storeLine(): string {
+  const url = process.env.BENCH_STORE_URL;
+  if (url === undefined || url === '') return 'store: { kind: sqlite, path: epochgate.db, synchronous: full }';
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new Error('BENCH_STORE_URL must be a postgres:// URL');
+  return `store: { kind: postgres, url: ${JSON.stringify(url)} }`;
+}
+
 /** Writes `epochgate.yaml` and its policy directory into dir; returns the config file's path. */
 export function writeBenchConfig(dir: string, upstreamOrigin: string): string {
   mkdirSync(join(dir, 'policies'), { recursive: true });
@@ -34,7 +43,7 @@ export function writeBenchConfig(dir: string, upstreamOrigin: string): string {
     [
       'listen: { data: "127.0.0.1:0", control: "127.0.0.1:0" }',
       'tokens: { keys: keys.json }',
-      'store: { kind: sqlite, path: epochgate.db, synchronous: full }',
+      storeLine(),
       'policies: policies',
       'audit: { path: audit.log }',
       'log: { level: warn }',

@@ -4,7 +4,8 @@
 // p50/p99, CPU µs per request of the bare proxy and the gateway, and the gateway's ratio to the bare proxy;
 // then the ledger-growth curve. `-- --json` prints the figures as JSON instead of the table.
 // Knobs: BENCH_SECONDS (per run, default 3), BENCH_CONNECTIONS (default 32), BENCH_GENERATOR (wrk|node),
-// BENCH_SCENARIOS (comma-separated ids), BENCH_CURVE (comma-separated points, "" to skip the curve).
+// BENCH_SCENARIOS (comma-separated ids), BENCH_CURVE (comma-separated points, "" to skip the curve),
+// BENCH_STORE_URL (a postgres:// URL: measure the PostgreSQL store instead of SQLite).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
