@@ -25,7 +25,8 @@ const CONNECTIONS = [1, Number(process.env.BENCH_CONNECTIONS ?? 32)];
 const GENERATOR: 'wrk' | 'node' = (process.env.BENCH_GENERATOR ?? (wrkAvailable() ? 'wrk' : 'node')) === 'wrk' ? 'wrk' : 'node';
 const drive: LoadDriver = GENERATOR === 'wrk' ? runWrk : runLoad;
 const ONLY = process.env.BENCH_SCENARIOS?.split(',').filter(Boolean);
-const CURVE = (process.env.BENCH_CURVE ?? '0,10000,100000').split(',').filter(Boolean).map(Number);
+// The curve seeds the SQLite file directly, so it is measured on the SQLite store only.
+const CURVE = process.env.BENCH_STORE_URL ? [] : (process.env.BENCH_CURVE ?? '0,10000,100000').split(',').filter(Boolean).map(Number);
 const JSON_OUT = process.argv.includes('--json');
 const progress = (message: string): void => void process.stderr.write(`… ${message}\n`);
 
