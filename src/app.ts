@@ -31,6 +31,9 @@ import { recoverLedger } from './ledger/recovery.js';
 import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
 import { sessionWatch } from './live/session-watch.js';
+import { DecisionWakeups } from './approvals/decision-wakeups.js';
+import { openSignals } from './store/open-signals.js';
+import { newId } from './util/ids.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -50,6 +53,8 @@ export interface RunningGateway {
   readonly dataUrl: string;
   readonly controlUrl: string;
   readonly store: Store;
+  /** This process's id among the replicas sharing the store. */
+  readonly replicaId: string;
   readonly policy: PolicyHolder;
   readonly metrics: GatewayMetrics;
   /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
@@ -65,6 +70,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const readiness: Readiness = { ready: false };
   const store = await openStore(config.store);
   const cleanup: (() => unknown)[] = [() => store.close()];
+  const replicaId = newId('rep', 12);
+  // Change signals between replicas: a hint to re-read the store sooner; polling stays the fallback.
+  const signals = openSignals(config.store, replicaId, (err) => logger.warn({ err }, 'store change signal failed'));
+  cleanup.push(() => signals.close());
   try {
     const keys = await loadOrCreateSigningKeys(config.tokens.keysPath, clock);
     const injected = options.audit;
@@ -99,6 +108,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...(options.liveRecheckMs !== undefined ? { intervalMs: options.liveRecheckMs } : {}),
     });
     lifecycle.onChange((session) => live.sessionChanged(session));
+    // SPEC §8, §17: a change made here ends held calls and streams on the other replicas within 1 s.
+    lifecycle.onChange((session) => void signals.publish({ kind: 'session', sessionId: session.sessionId }));
+    signals.subscribe((change) => {
+      if (change.kind === 'session' && change.origin !== replicaId) live.poke(change.sessionId);
+    });
+    const wakeups = new DecisionWakeups(signals);
     const verifier = createTokenVerifier({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, clock });
     const dispatchers = createDispatchers(config.tools);
     cleanup.push(() => dispatchers.close());
@@ -110,8 +125,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       tokens: { issuer: config.tokens.issuer, audience: config.tokens.audience },
     });
     const actions = new SessionActions(store, clock, lifecycle);
-    const approvals = new ApprovalService({ store, clock, policy, audit });
-    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live };
+    const approvals = new ApprovalService({ store, clock, policy, audit, signals });
+    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups };
     const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger, publicUrl: () => publicUrl };
 
     const serverOptions = {
@@ -162,6 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       dataUrl,
       controlUrl,
       store,
+      replicaId,
       policy,
       metrics,
       reloadPolicy: async () => (await policy.reload()).ok,
@@ -187,6 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           await audit.flush();
           await dispatchers.close();
           audit.close();
+          await signals.close();
           await store.close();
         })()),
     };

@@ -8,6 +8,7 @@ import type { ActionTrail } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { PersonDef, PolicySnapshot } from '../policy/types.js';
 import type { ApprovalRecord, ApprovalState } from '../store/approval-types.js';
+import type { StoreSignals } from '../store/signal-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { approvalAuditExtra, systemExpireEvent } from './approval-events.js';
@@ -21,6 +22,8 @@ export interface ApprovalServiceDeps {
   readonly clock: Clock;
   readonly policy: { current(): PolicySnapshot };
   readonly audit: AuditLog;
+  /** Tells calls held on this and other replicas that a decision was made (they wake now, not at a poll). */
+  readonly signals?: Pick<StoreSignals, 'publish'>;
 }
 
 export interface ApprovalListQuery {
@@ -77,6 +80,7 @@ export class ApprovalService {
     const result = await this.deps.store.approvals.decide(approvalId, { state, decidedBy: person.id, comment, now });
     if (result.ok) {
       describe(ctx, result.approval);
+      await this.deps.signals?.publish({ kind: 'approval', approvalId, sessionId: result.approval.sessionId });
       return { kind: 'decided', approval: result.approval };
     }
     if (!result.current) throw new GatewayError('approval_not_found');

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DecisionWakeups } from '../approvals/decision-wakeups.js';
 import type { LiveCalls } from '../live/live-calls.js';
 import type { AuditStream } from '../audit/types.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -24,4 +25,6 @@ export interface PipelineDeps {
   readonly logger: Logger;
   /** In-flight calls and open streams by session (SPEC §8): the in-flight cap and stream fencing. */
   readonly live: LiveCalls;
+  /** Wakes a call held for approval when its approval is decided, on any replica (SPEC §9, §17). */
+  readonly wakeups?: DecisionWakeups;
 }

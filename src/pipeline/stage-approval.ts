@@ -2,7 +2,7 @@
 // for this exact call. The flow itself lives in approvals/approval-flow.ts; this stage maps the request
 // onto it and turns each lifecycle step into an audit record written with the tool.call (SPEC §13).
 import { APPROVAL_DISPOSITION, approvalAuditExtra } from '../approvals/approval-events.js';
-import { resolveApproval, type ApprovalCall, type ApprovalStep } from '../approvals/approval-flow.js';
+import { resolveApproval, type ApprovalCall, type ApprovalFlowEnv, type ApprovalStep } from '../approvals/approval-flow.js';
 import type { CompiledRule } from '../policy/types.js';
 import { systemEnvelope } from '../audit/envelope.js';
 import type { AuditEvent } from '../audit/types.js';
@@ -23,7 +23,7 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
   ctx.auditExtra.action_digest = digest;
   const hold = holdSignal(ctx);
   try {
-    const outcome = await resolveApproval({ store: deps.store, clock: deps.clock, policy: deps.policy }, approvalCall(deps, ctx, decision.rule, digest, hold.signal));
+    const outcome = await resolveApproval(approvalEnv(deps), approvalCall(deps, ctx, decision.rule, digest, hold.signal));
     if (outcome.kind === 'consumed') ctx.auditExtra.approval_id = outcome.approval.approvalId;
     else ctx.auditExtra.approval_not_required = true;
   } catch (err) {
@@ -33,6 +33,10 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
   } finally {
     hold.dispose();
   }
+}
+
+function approvalEnv(deps: PipelineDeps): ApprovalFlowEnv {
+  return { store: deps.store, clock: deps.clock, policy: deps.policy, ...(deps.wakeups ? { wakeups: deps.wakeups } : {}) };
 }
 
 function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRule, digest: string, signal: AbortSignal): ApprovalCall {
