@@ -14,6 +14,8 @@ const INITIAL_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 /** A silently dead connection (network cut, no RST) is noticed by this probe, not by the OS hours later. */
 const PROBE_MS = 10_000;
+/** application_name of the listening connection, so an operator can find it in pg_stat_activity. */
+export const LISTENER_NAME = 'epochgate-signals';
 
 export interface PgSignalsOptions {
   readonly connectionString: string;
@@ -112,6 +114,7 @@ export class PgSignals implements StoreSignals {
     const client = new pg.Client({
       connectionString: this.options.connectionString,
       keepAlive: true,
+      application_name: LISTENER_NAME,
       // A connect or probe that hangs (a cut network drops packets silently) counts as a failure.
       connectionTimeoutMillis: PROBE_MS / 2,
       query_timeout: PROBE_MS / 2,
