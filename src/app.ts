@@ -169,7 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     live.start();
     cleanup.push(() => live.dispose());
-    audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
+    audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind, replica_id: replicaId } });
     readiness.ready = true;
 
     let closing: Promise<void> | undefined;

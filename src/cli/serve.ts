@@ -65,7 +65,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   // SPEC §1: the "listening" line is printed whatever the configured level (short of silent), because
   // supervisors and tests read the bound URLs from it when ports are 0.
   const announce = config.log.level === 'silent' ? logger : pino({ level: 'info', base: { service: 'epochgate' } }, stderr);
-  announce.info({ data_url: running.dataUrl, control_url: running.controlUrl }, 'listening');
+  announce.info({ data_url: running.dataUrl, control_url: running.controlUrl, replica_id: running.replicaId }, 'listening');
   return new Promise<number>((resolveExit) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
