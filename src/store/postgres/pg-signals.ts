@@ -16,6 +16,8 @@ const MAX_BACKOFF_MS = 5_000;
 const PROBE_MS = 10_000;
 /** application_name of the listening connection, so an operator can find it in pg_stat_activity. */
 export const LISTENER_NAME = 'epochgate-signals';
+/** application_name of the one pooled connection that sends notifications (when none is injected). */
+export const NOTIFIER_NAME = 'epochgate-notify';
 
 export interface PgSignalsOptions {
   readonly connectionString: string;
@@ -50,7 +52,7 @@ export class PgSignals implements StoreSignals {
     if (options.notify) {
       this.notify = options.notify;
     } else {
-      const pool = new pg.Pool({ connectionString: options.connectionString, max: 2, keepAlive: true });
+      const pool = new pg.Pool({ connectionString: options.connectionString, max: 1, keepAlive: true, application_name: NOTIFIER_NAME });
       // An idle pooled client that loses its server emits here; unhandled, it would stop the process.
       pool.on('error', (err) => this.onError(err));
       this.pool = pool;
