@@ -64,6 +64,7 @@ describe('PostgreSQL ledger: reservation statements stay index seeks as the wind
 
   it.each([
     ['lockSession', LQ.lockSession.text, ['ses_a']],
+    ['probe (counter, entry at k and last occurrence in one statement)', LQ.probe.text, ['ses_a', 0, 1, 'fp-A']],
     ['selectCounter', LQ.selectCounter.text, ['ses_a', 0, 1, 'fp-A']],
     ['atOccurrence (the last of 20 k)', LQ.atOccurrence.text, ['ses_a', 0, 'fp-A', ENTRIES]],
     ['lastOccurrence', LQ.lastOccurrence.text, ['ses_a', 0, 'fp-A']],

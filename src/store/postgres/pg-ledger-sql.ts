@@ -47,6 +47,21 @@ export const LQ = {
   // The fence of every reservation: the session row, locked until the transaction ends, so a concurrent
   // resume, checkpoint, state change or reservation of the same session waits (and then sees ours).
   lockSession: sql('ledger_lock_session', 'SELECT * FROM sessions WHERE session_id = $1 FOR NO KEY UPDATE'),
+  // The occurrence rule's three reads in one round trip: k - 1 (the counter), the entry at occurrence k,
+  // and the highest occurrence. Each part is one index seek.
+  probe: sql(
+    'ledger_probe',
+    `SELECT c.calls,
+       coalesce((SELECT max(occurrence) FROM ledger_entries
+                 WHERE kind = 'replay' AND session_id = $1 AND checkpoint_seq = $2 AND fingerprint = $4), 0) AS last,
+       e.*
+     FROM (SELECT coalesce((SELECT calls FROM ledger_counters
+                            WHERE session_id = $1 AND checkpoint_seq = $2 AND epoch = $3 AND fingerprint = $4), 0) AS calls) c
+     LEFT JOIN LATERAL (
+       SELECT * FROM ledger_entries
+       WHERE kind = 'replay' AND session_id = $1 AND checkpoint_seq = $2 AND fingerprint = $4 AND occurrence = c.calls + 1
+       ORDER BY ord LIMIT 1) e ON true`,
+  ),
   selectCounter: sql(
     'ledger_counter',
     'SELECT calls FROM ledger_counters WHERE session_id = $1 AND checkpoint_seq = $2 AND epoch = $3 AND fingerprint = $4',
@@ -92,6 +107,17 @@ export const LQ = {
   insert: sql(
     'ledger_insert',
     `INSERT INTO ledger_entries (entry_id, session_id, kind, checkpoint_seq, tool, idem_key, fingerprint, occurrence, epoch,
+       attempt_epoch, attempts, state, attempt, replica_id, method, path, mcp_tool, created_at, updated_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, 'in_flight', $10, $11, $12, $13, $14, $15, $15, $16)
+     RETURNING *`,
+  ),
+  // A new occurrence entry and its counter in one statement (the rule sets the counter, then inserts).
+  insertCounted: sql(
+    'ledger_insert_counted',
+    `WITH counter AS (
+       INSERT INTO ledger_counters (session_id, checkpoint_seq, epoch, fingerprint, calls) VALUES ($2, $4, $9, $7, $17)
+       ON CONFLICT (session_id, checkpoint_seq, epoch, fingerprint) DO UPDATE SET calls = excluded.calls)
+     INSERT INTO ledger_entries (entry_id, session_id, kind, checkpoint_seq, tool, idem_key, fingerprint, occurrence, epoch,
        attempt_epoch, attempts, state, attempt, replica_id, method, path, mcp_tool, created_at, updated_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, 1, 'in_flight', $10, $11, $12, $13, $14, $15, $15, $16)
      RETURNING *`,
