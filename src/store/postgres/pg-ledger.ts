@@ -5,7 +5,8 @@
 // session, on any replica) needs that row lock too, so two replicas racing on one occurrence or one key
 // serialise: one forwards, the other gets the in-progress or replay answer.
 import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
-import { runOccurrenceAsync, type AsyncOccurrenceTable } from './pg-occurrence-tmp.js';
+import { runOccurrenceAsync } from './pg-occurrence-tmp.js';
+import { PgOccurrenceTable } from './pg-ledger-occurrence.js';
 import type {
   CompletedOutcome,
   LedgerEntry,
@@ -17,7 +18,6 @@ import type {
   UnknownReason,
 } from '../ledger-types.js';
 import { toSession, type SessionRow } from '../sqlite/sqlite-rows.js';
-import type { OccurrenceKey } from '../ledger-occurrence.js';
 import type { PgDb, PgQueryable } from './pg-db.js';
 import { LQ, PURGE_BATCH, toLedgerEntry, type LedgerRow } from './pg-ledger-sql.js';
 
@@ -39,8 +39,8 @@ export class PgLedger implements LedgerStore {
       }
       if (purge) behind = await this.purge(tx, r.now);
       if (r.idempotencyKey === null) {
-        const occurrences = this.occurrenceTable(tx, session.checkpoint_seq);
-        const reserved = await runOccurrenceAsync(occurrences.table, r);
+        const occurrences = new PgOccurrenceTable(tx, session.checkpoint_seq, insertValues);
+        const reserved = await runOccurrenceAsync(occurrences, r);
         await occurrences.flush();
         return reserved;
       }
@@ -119,61 +119,6 @@ export class PgLedger implements LedgerStore {
     return (await db.run(LQ.purgeClosed, [now - this.retentionMs])) === PURGE_BATCH;
   }
 
-  /**
-   * The PostgreSQL side of the shared occurrence rule, on the reservation's connection. To save round
-   * trips the rule's reads (counter, entry at k, last occurrence) come from one probe statement, and the
-   * counter it sets is written together with the entry it inserts (or by flush() before the commit).
-   */
-  private occurrenceTable(tx: PgQueryable, window: number): { table: AsyncOccurrenceTable<LedgerRow>; flush(): Promise<void> } {
-    let probed: { id: string; calls: number; last: number; at: LedgerRow | undefined } | undefined;
-    let pending: { key: OccurrenceKey; calls: number } | undefined;
-    const probe = async (k: OccurrenceKey) => {
-      const id = `${k.sessionId}\u0000${k.window}\u0000${k.epoch}\u0000${k.fingerprint}`;
-      if (probed?.id !== id) {
-        const row = (await tx.one<ProbeRow>(LQ.probe, [k.sessionId, k.window, k.epoch, k.fingerprint]))!;
-        probed = { id, calls: row.calls, last: row.last, at: row.entry_id === null ? undefined : (row as LedgerRow) };
-      }
-      return probed;
-    };
-    const flush = async (): Promise<void> => {
-      if (pending === undefined) return;
-      const { key: k, calls } = pending;
-      pending = undefined;
-      await tx.run(LQ.setCounter, [k.sessionId, k.window, k.epoch, k.fingerprint, calls]);
-    };
-    const table: AsyncOccurrenceTable<LedgerRow> = {
-      // The window is the locked session row's checkpoint seq: no query.
-      window: async () => window,
-      calls: async (k) => (await probe(k)).calls,
-      setCalls: async (key, calls) => {
-        pending = { key, calls };
-      },
-      at: async (k, occurrence) => {
-        const p = await probe(k);
-        return occurrence === p.calls + 1 ? p.at : tx.one<LedgerRow>(LQ.atOccurrence, [k.sessionId, k.window, k.fingerprint, occurrence]);
-      },
-      last: async (k) => (await probe(k)).last,
-      view: async (row) => toLedgerEntry(row),
-      replay: async (row) => toLedgerEntry(row, true),
-      take: async (row, r) => {
-        await flush();
-        return this.take(tx, row, r);
-      },
-      insert: async (r, w, occurrence) => {
-        const counted = pending !== undefined && pending.key.window === w && pending.key.fingerprint === r.fingerprint && pending.key.epoch === r.epoch;
-        if (!counted) {
-          await flush();
-          return this.insert(tx, r, w, occurrence, null);
-        }
-        const calls = pending!.calls;
-        pending = undefined;
-        const row = await tx.one<LedgerRow>(LQ.insertCounted, [...insertValues(r, w, occurrence, null), calls]);
-        return toLedgerEntry(row!);
-      },
-    };
-    return { table, flush };
-  }
-
   private async reserveKey(tx: PgQueryable, r: ReserveRequest, idempotencyKey: string): Promise<ReserveResult> {
     let found = await tx.one<LedgerRow>(LQ.selectKey, [r.sessionId, r.tool, idempotencyKey]);
     if (found && found.expires_at !== null && found.expires_at <= r.now) {
@@ -199,11 +144,8 @@ export class PgLedger implements LedgerStore {
   }
 }
 
-/** What the probe returns: the counter, the last occurrence, and the entry at k (all null when none). */
-type ProbeRow = { calls: number; last: number } & { [K in keyof LedgerRow]: LedgerRow[K] | null };
-
 /** $1 … $16 of the insert statements. */
-function insertValues(r: ReserveRequest, window: number, occurrence: number, expiresAt: number | null): unknown[] {
+export function insertValues(r: ReserveRequest, window: number, occurrence: number, expiresAt: number | null): unknown[] {
   return [
     r.newEntryId, r.sessionId, r.idempotencyKey === null ? 'replay' : 'key', window, r.tool, r.idempotencyKey, r.fingerprint,
     occurrence, r.epoch, r.attempt, (r as { replicaId?: string }).replicaId ?? '', r.method, r.path, r.mcpTool, r.now, expiresAt,
