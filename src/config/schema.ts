@@ -97,6 +97,20 @@ const ledgerRetention = z
   })
   .prefault('7d');
 
+// SPEC §17: a postgres:// or postgresql:// URL. It usually carries a password (often substituted from the
+// environment), so no message here ever repeats it or any part of it.
+const postgresUrl = z.string().refine(
+  (text) => {
+    if (!/^postgres(?:ql)?:\/\//.test(text)) return false;
+    try {
+      return new URL(text).hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres:// or postgresql:// URL with a host' },
+);
+
 const storeSchema = z.discriminatedUnion('kind', [
   z
     .object({
@@ -104,6 +118,15 @@ const storeSchema = z.discriminatedUnion('kind', [
       path: nonEmpty.default('../var/epochgate.db'),
       // SPEC §14: fencing writes are durable (FULL) unless the operator configures otherwise.
       synchronous: z.enum(['full', 'normal']).default('full'),
+      ledger_retention: ledgerRetention,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('postgres'),
+      url: postgresUrl,
+      // SPEC §17: connections per replica; the database's max_connections bounds replicas × pool_size.
+      pool_size: z.int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(10),
       ledger_retention: ledgerRetention,
     })
     .strict(),

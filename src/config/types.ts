@@ -23,6 +23,13 @@ export interface ToolConfig {
 
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal'; readonly ledgerRetentionMs?: number }
+  | {
+      readonly kind: 'postgres';
+      /** May carry a password: never logged (redactPgUrl). */
+      readonly url: string;
+      readonly poolSize: number;
+      readonly ledgerRetentionMs?: number;
+    }
   | { readonly kind: 'memory'; readonly ledgerRetentionMs?: number };
 
 export interface GatewayConfig {
