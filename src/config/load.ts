@@ -62,7 +62,7 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
   const path = (p: string) => resolve(base, p);
   const store: StoreConfig =
     raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous, ledgerRetentionMs: raw.store.ledger_retention }
-    : raw.store.kind === 'postgres' ? { kind: 'postgres', url: raw.store.url, poolSize: raw.store.pool_size, ledgerRetentionMs: raw.store.ledger_retention }
+    : raw.store.kind === 'postgres' ? { kind: 'postgres', url: raw.store.url, poolSize: raw.store.pool_size, replicaTimeoutMs: raw.store.replica_timeout_ms, ledgerRetentionMs: raw.store.ledger_retention }
     : { kind: 'memory', ledgerRetentionMs: raw.store.ledger_retention };
   const tools = new FrozenMap<string, ToolConfig>(
     Object.entries(raw.tools).map(([name, tool]) => [

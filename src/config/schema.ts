@@ -127,6 +127,8 @@ const storeSchema = z.discriminatedUnion('kind', [
       url: postgresUrl,
       // SPEC §17: connections per replica; the database's max_connections bounds replicas × pool_size.
       pool_size: z.int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(10),
+      // SPEC §17: a replica silent this long is gone (its in-flight ledger entries become unknown).
+      replica_timeout_ms: z.int().min(1000, 'must be at least 1000').max(3_600_000, 'must be at most 3600000').default(30_000),
       ledger_retention: ledgerRetention,
     })
     .strict(),

@@ -28,6 +28,8 @@ export type StoreConfig =
       /** May carry a password: never logged (redactPgUrl). */
       readonly url: string;
       readonly poolSize: number;
+      /** A replica whose heartbeat is older than this is gone (SPEC §17). */
+      readonly replicaTimeoutMs: number;
       readonly ledgerRetentionMs?: number;
     }
   | { readonly kind: 'memory'; readonly ledgerRetentionMs?: number };

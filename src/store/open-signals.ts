@@ -2,6 +2,7 @@
 // one process owns (memory, SQLite), LISTEN/NOTIFY for PostgreSQL, where several replicas share the store.
 import type { StoreConfig } from '../config/types.js';
 import { LocalSignals } from './local-signals.js';
+import { PgSignals } from './postgres/pg-signals.js';
 import type { StoreSignals } from './signal-types.js';
 
 export function openSignals(config: StoreConfig, origin: string, onError: (err: unknown) => void): StoreSignals {
@@ -9,5 +10,7 @@ export function openSignals(config: StoreConfig, origin: string, onError: (err: 
     case 'sqlite':
     case 'memory':
       return new LocalSignals(origin, onError);
+    case 'postgres':
+      return new PgSignals({ connectionString: config.url, origin, onError }).start();
   }
 }

@@ -1,6 +1,6 @@
 // A database of its own for a test file that must not share one with the rest of the run (two gateways
 // sweeping replicas, a test that cuts connections), created on the run's PostgreSQL server
-// (inject('pgUrl'), see postgres-global-setup.ts) and dropped afterwards.
+// (pgRunUrl() in postgres.ts) and dropped afterwards.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 

@@ -2,16 +2,17 @@
 // real server: delivery to other replicas with the publisher's origin, no double delivery of one's own
 // change, strict parsing of what arrives, reconnection after the listening connection is killed, and a
 // publish that never rejects when the database is gone.
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LISTENER_NAME, PgSignals } from '../../src/store/postgres/pg-signals.js';
 import type { StoreChange } from '../../src/store/signal-types.js';
 import { admin, freshDatabase, type FreshDatabase } from '../helpers/pg-database.js';
+import { pgRunUrl } from '../helpers/postgres.js';
 
 let db: FreshDatabase;
 const open: PgSignals[] = [];
 
 beforeAll(async () => {
-  db = await freshDatabase(inject('pgUrl'), 'signals');
+  db = await freshDatabase(pgRunUrl(), 'signals');
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
