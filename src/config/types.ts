@@ -29,7 +29,7 @@ export type StoreConfig =
       readonly url: string;
       readonly poolSize: number;
       /** A replica whose heartbeat is older than this is gone (SPEC §17). */
-      readonly replicaTimeoutMs: number;
+      readonly replicaTimeoutMs?: number;
       readonly ledgerRetentionMs?: number;
     }
   | { readonly kind: 'memory'; readonly ledgerRetentionMs?: number };
