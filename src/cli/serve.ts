@@ -13,7 +13,8 @@ Runs the gateway: the data plane (agents → tools) and the control plane (sessi
   --config PATH              operator config (default: $EPOCHGATE_CONFIG or config/epochgate.yaml)
   --listen-data HOST:PORT    overrides listen.data (port 0 = chosen by the OS)
   --listen-control HOST:PORT overrides listen.control
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the policy directory.
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the policy directory and the signing key file
+(tokens.keys): the newest key there signs from then on, without a restart.
 `;
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
@@ -83,6 +84,11 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       running.reloadPolicy().then(
         (ok) => logger.info({ ok }, 'policy reload on SIGHUP'),
         (err: unknown) => logger.error({ err }, 'policy reload on SIGHUP failed'),
+      );
+      // SPEC §17: a key added with `keys generate` starts signing now.
+      running.reloadKeys().then(
+        (ok) => logger.info({ ok }, 'signing key reload on SIGHUP'),
+        (err: unknown) => logger.error({ err }, 'signing key reload on SIGHUP failed'),
       );
     });
   });
