@@ -117,6 +117,9 @@ export class PublishedKeys {
   private statusOf(kid: string, record: PublishedKey | null): KidStatus {
     if (record === null) return UNKNOWN;
     if (record.retiredAt !== null) return RETIRED;
+    const previous = this.known.get(kid)?.status;
+    // The same published key keeps its prepared KeyObject (verifier cache hits compare by identity first).
+    if (previous?.kind === 'usable' && this.options.localKey(kid) === undefined && sameKey(previous.publicKey, record)) return previous;
     const publicKey = this.options.localKey(kid) ?? importEd25519(record);
     return publicKey ? Object.freeze({ kind: 'usable', publicKey }) : UNKNOWN;
   }
@@ -129,6 +132,10 @@ export class PublishedKeys {
     this.tokens -= 1;
     return true;
   }
+}
+
+function sameKey(key: KeyObject, record: PublishedKey): boolean {
+  return key.export({ format: 'jwk' }).x === record.jwk.x;
 }
 
 /** A published Ed25519 public key (RFC 8037 §2), or undefined when the stored JWK is not one. */

@@ -89,7 +89,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const cached = cache?.get(token);
       if (cached) {
         // The signature was checked with this very key; the kid must still name it (not retired since).
-        if ((await resolveKey(cached.kid)) !== cached.publicKey) throw invalid('The token key is not a gateway key');
+        const key = await resolveKey(cached.kid);
+        if (!key || (key !== cached.publicKey && !key.equals(cached.publicKey))) throw invalid('The token key is not a gateway key');
         checkTime(cached.verified, clock.now());
         return cached.verified;
       }
