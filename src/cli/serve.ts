@@ -66,7 +66,6 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   // SPEC §1: the "listening" line is printed whatever the configured level (short of silent), because
   // supervisors and tests read the bound URLs from it when ports are 0.
   const announce = config.log.level === 'silent' ? logger : pino({ level: 'info', base: { service: 'epochgate' } }, stderr);
-  announce.info({ data_url: running.dataUrl, control_url: running.controlUrl }, 'listening');
   return new Promise<number>((resolveExit) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
@@ -91,5 +90,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         (err: unknown) => logger.error({ err }, 'signing key reload on SIGHUP failed'),
       );
     });
+    // Announced only once the signal handlers are in place: a supervisor that signals as soon as it reads
+    // the line must never meet the default action (terminate without draining).
+    announce.info({ data_url: running.dataUrl, control_url: running.controlUrl }, 'listening');
   });
 }
