@@ -21,6 +21,8 @@ import { SessionService } from './sessions/session-service.js';
 import { ApprovalService } from './approvals/approval-service.js';
 import { loadOrCreateSigningKeys } from './sessions/signing-keys.js';
 import { createTokenVerifier } from './sessions/token-verify.js';
+import { KeyRing } from './sessions/key-ring.js';
+import { reloadSigningKeys } from './sessions/key-reload.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { createDispatchers } from './upstream/dispatchers.js';
@@ -47,6 +49,8 @@ export interface GatewayOptions {
   readonly liveRecheckMs?: number;
   /** An audit log to use instead of the configured one (tests). */
   readonly audit?: AuditLog;
+  /** A store to use instead of the configured one, left open by close() (tests: two replicas sharing one). */
+  readonly store?: Store;
 }
 
 export interface RunningGateway {
@@ -59,6 +63,8 @@ export interface RunningGateway {
   readonly metrics: GatewayMetrics;
   /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
   reloadPolicy(): Promise<boolean>;
+  /** Re-reads the signing key file and publishes it (SIGHUP); false when it was refused (last good kept). */
+  reloadKeys(): Promise<boolean>;
   sweep(): Promise<number>;
   /** Readiness off at once, in-flight requests finish within graceMs, then everything closes. */
   close(graceMs?: number): Promise<void>;
@@ -68,21 +74,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const readiness: Readiness = { ready: false };
-  const store = await openStore(config.store);
-  const cleanup: (() => unknown)[] = [() => store.close()];
+  const store = options.store ?? (await openStore(config.store));
+  const closeStore = options.store ? async () => {} : () => store.close();
+  const cleanup: (() => unknown)[] = [closeStore];
   const replicaId = newId('rep', 12);
   // Change signals between replicas: a hint to re-read the store sooner; polling stays the fallback.
   const signals = openSignals(config.store, replicaId, (err) => logger.warn({ err }, 'store change signal failed'));
   cleanup.push(() => signals.close());
   try {
-    const keys = await loadOrCreateSigningKeys(config.tokens.keysPath, clock);
+    // SPEC §17: this replica's public keys are published before any listener accepts.
+    const keys = await KeyRing.open(await loadOrCreateSigningKeys(config.tokens.keysPath, clock), { store: store.keys, clock });
     const injected = options.audit;
     const written: AuditLog = injected ? { write: injected.write.bind(injected), close: () => {}, ...(injected.head ? { head: injected.head.bind(injected) } : {}) } : openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
     // SPEC §13: a failed write refuses requests and retries; it never stops the process.
     const guarded = guardAuditLog(written, { clock, logger });
     // SPEC §13 "Anchors": signed chain heads in the audit stream and in the store, so a cut tail shows.
     const audit = anchorAuditStream(guarded, {
-      clock, logger, store: store.anchors, signingKey: () => keys.signingKey,
+      clock, logger, store: store.anchors, signingKey: () => keys.usableSigningKey(),
       head: () => (written.head ? written.head() : undefined),
     });
     cleanup.push(() => audit.close());
@@ -114,7 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (change.kind === 'session' && change.origin !== replicaId) live.poke(change.sessionId);
     });
     const wakeups = new DecisionWakeups(signals);
-    const verifier = createTokenVerifier({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, clock });
+    const verifier = createTokenVerifier({ resolveKey: (kid) => keys.keyFor(kid), issuer: config.tokens.issuer, audience: config.tokens.audience, clock });
     const dispatchers = createDispatchers(config.tools);
     cleanup.push(() => dispatchers.close());
     const agentAuth = createAgentAuthenticator({ store, issuer: config.tokens.issuer, clock });
@@ -181,6 +189,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       policy,
       metrics,
       reloadPolicy: async () => (await policy.reload()).ok,
+      reloadKeys: () => reloadSigningKeys({ ring: keys, path: config.tokens.keysPath, audit, logger, clock }),
       sweep,
       close: (graceMs = config.limits.shutdownGraceMs) =>
         (closing ??= (async () => {
@@ -204,7 +213,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           await dispatchers.close();
           audit.close();
           await signals.close();
-          await store.close();
+          await closeStore();
         })()),
     };
   } catch (err) {

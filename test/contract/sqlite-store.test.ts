@@ -9,6 +9,7 @@ import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
+import { describeKeyContract } from './key-contract.js';
 
 let dir: string | undefined;
 
@@ -30,6 +31,7 @@ const sqliteBackend: ContractBackend = {
 
 describeStoreContract(sqliteBackend);
 describeAnchorContract(sqliteBackend);
+describeKeyContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);

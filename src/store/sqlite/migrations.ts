@@ -227,6 +227,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX anchors_created ON anchors (created_at);
     `,
   },
+  {
+    // SPEC §17 "Signing keys": the public halves of every replica's signing keys, published at start and on
+    // SIGHUP. Insert-if-absent per kid; retired_at is set once and never cleared.
+    version: 8,
+    sql: `
+      CREATE TABLE signing_keys (
+        kid          TEXT    PRIMARY KEY,
+        jwk          TEXT    NOT NULL,
+        published_at INTEGER NOT NULL,
+        retired_at   INTEGER
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -261,7 +274,7 @@ export function migrate(db: Database, path: string): void {
 }
 
 /** Every table the current schema has: a database claiming our version but missing one is damaged. */
-const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors'];
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'signing_keys'];
 
 export function checkSchema(db: Database, path: string): void {
   const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
