@@ -31,6 +31,10 @@ import { recoverLedger } from './ledger/recovery.js';
 import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
 import { sessionWatch } from './live/session-watch.js';
+import { notifyingAudit } from './notify/audit-hook.js';
+import { consoleLink } from './notify/console-link.js';
+import { Notifier } from './notify/notifier.js';
+import { DeliveryWorker } from './notify/worker.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -44,6 +48,15 @@ export interface GatewayOptions {
   readonly liveRecheckMs?: number;
   /** An audit log to use instead of the configured one (tests). */
   readonly audit?: AuditLog;
+  /** Webhook delivery worker settings (tests inject the jitter and shorten the attempt timeout). */
+  readonly notifications?: { readonly random?: () => number; readonly intervalMs?: number; readonly timeoutMs?: number };
+}
+
+/** The webhook outbox of a running gateway (SPEC §18). */
+export interface GatewayNotifications {
+  /** Waits until every notification enqueued so far is written, then runs a delivery round and waits for
+   *  it: tests wait on this instead of sleeping. */
+  deliverNow(): Promise<void>;
 }
 
 export interface RunningGateway {
@@ -52,6 +65,7 @@ export interface RunningGateway {
   readonly store: Store;
   readonly policy: PolicyHolder;
   readonly metrics: GatewayMetrics;
+  readonly notifications: GatewayNotifications;
   /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
   reloadPolicy(): Promise<boolean>;
   sweep(): Promise<number>;
@@ -72,17 +86,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // SPEC §13: a failed write refuses requests and retries; it never stops the process.
     const guarded = guardAuditLog(written, { clock, logger });
     // SPEC §13 "Anchors": signed chain heads in the audit stream and in the store, so a cut tail shows.
-    const audit = anchorAuditStream(guarded, {
+    const anchored = anchorAuditStream(guarded, {
       clock, logger, store: store.anchors, signingKey: () => keys.signingKey,
       head: () => (written.head ? written.head() : undefined),
     });
-    cleanup.push(() => audit.close());
+    cleanup.push(() => anchored.close());
+    const metrics = new GatewayMetrics(store);
+    // SPEC §18: every audit record passes the notifier, which enqueues webhook deliveries in the store.
+    let controlUrl = '';
+    const worker = new DeliveryWorker({
+      store: store.notifications, webhooks: config.notifications.webhooks, clock, logger, ...options.notifications,
+      onOutcome: (outcome) => metrics.notificationDeliveries.inc({ outcome }),
+      onError: () => metrics.notificationErrors.inc({ stage: 'deliver' }),
+    });
+    cleanup.push(() => worker.stop());
+    const notifier = new Notifier({
+      store, webhooks: config.notifications.webhooks, clock, logger,
+      consoleLink: () => consoleLink(config, controlUrl),
+      onEnqueued: () => worker.wake(),
+      onError: () => metrics.notificationErrors.inc({ stage: 'enqueue' }),
+    });
+    cleanup.push(() => notifier.flush());
+    const audit = notifyingAudit(anchored, (record) => notifier.observe(record));
     readiness.auditAvailable = audit.isAvailable;
     // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
     await recoverLedger(store, audit, clock);
     // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
     await recoverApprovals(store, audit, clock);
-    const metrics = new GatewayMetrics(store);
     const toolNames = new Set(config.tools.keys());
     const policy = await PolicyHolder.create({
       dir: config.policiesDir,
@@ -136,7 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     controlServer.maxConnections = config.limits.maxConnections;
     const dataUrl = await listen(dataServer, config.listen.data);
     cleanup.push(() => closeServer(dataServer, 0));
-    const controlUrl = await listen(controlServer, config.listen.control);
+    controlUrl = await listen(controlServer, config.listen.control);
     cleanup.push(() => closeServer(controlServer, 0));
     publicUrl ||= dataUrl;
     // DESIGN rule 15: an accept error after start (EMFILE in a connection flood) is logged, never fatal.
@@ -154,6 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     live.start();
     cleanup.push(() => live.dispose());
+    worker.start();
     audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
     readiness.ready = true;
 
@@ -164,6 +195,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       store,
       policy,
       metrics,
+      notifications: {
+        deliverNow: async () => {
+          await notifier.flush();
+          worker.wake();
+          await worker.idle();
+        },
+      },
       reloadPolicy: async () => (await policy.reload()).ok,
       sweep,
       close: (graceMs = config.limits.shutdownGraceMs) =>
@@ -185,6 +223,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           // The last anchor covers gateway.stop, and is stored before the store closes.
           audit.anchorNow();
           await audit.flush();
+          // Notifications of the last actions are written before the store closes; attempts in flight end.
+          await notifier.flush();
+          await worker.stop();
           await dispatchers.close();
           audit.close();
           await store.close();

@@ -4,6 +4,7 @@ import { rfc3339 } from '../util/clock.js';
 import { APPROVAL_ROUTES } from './approval-routes.js';
 import { personCaller, requireAdmin } from './caller.js';
 import { LEDGER_ROUTES } from './ledger-routes.js';
+import { NOTIFICATION_ROUTES } from './notification-routes.js';
 import { route, type ControlRoute } from './route.js';
 import { SESSION_ROUTES } from './session-routes.js';
 
@@ -29,4 +30,6 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   ...APPROVAL_ROUTES,
   // SPEC §7, §10 the session's ledger and the admin's resolution of unknown outcomes.
   ...LEDGER_ROUTES,
+  // SPEC §7, §18 the webhook outbox (admins).
+  ...NOTIFICATION_ROUTES,
 ];
