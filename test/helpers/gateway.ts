@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startGateway, type RunningGateway } from '../../src/app.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import type { Clock } from '../../src/util/clock.js';
@@ -91,6 +91,8 @@ export interface TestGatewayOptions {
   liveRecheckMs?: number;
   /** Top-level YAML appended to the config (e.g. a `limits` block). */
   extraConfig?: string;
+  /** Webhook delivery worker settings (attempt timeout, jitter). */
+  notifications?: GatewayOptions['notifications'];
 }
 
 export function writeGatewayFiles(options: TestGatewayOptions): { dir: string; configFile: string; policyDir: string; auditFile: string } {
@@ -137,6 +139,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     logger: pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.liveRecheckMs !== undefined ? { liveRecheckMs: options.liveRecheckMs } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
     watchPolicies: false,
     sweepIntervalMs: 3_600_000,
   });
