@@ -46,5 +46,7 @@ export async function postWebhook(
 function errorCode(err: unknown, signal: AbortSignal): string {
   if (signal.aborted) return signal.reason instanceof Error && signal.reason.name === 'TimeoutError' ? 'timeout' : 'aborted';
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'request_failed';
+  if (typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code)) return code;
+  // undici's parser error has no code: an answer that is not HTTP/1.1.
+  return (err as { name?: unknown }).name === 'HTTPParserError' ? 'invalid_response' : 'request_failed';
 }
