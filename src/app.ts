@@ -102,7 +102,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     cleanup.push(() => worker.stop());
     const notifier = new Notifier({
       store, webhooks: config.notifications.webhooks, clock, logger,
-      consoleLink: () => consoleLink(config, controlUrl),
+      // Before the control listener is bound (start-up recovery), its configured address stands in.
+      consoleLink: () => consoleLink(config, controlUrl || `http://${formatHost(config.listen.control.host)}:${config.listen.control.port}`),
       onEnqueued: () => worker.wake(),
       onError: () => metrics.notificationErrors.inc({ stage: 'enqueue' }),
     });
@@ -236,6 +237,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw err;
   }
 }
+
+const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
 function listen(server: Server, address: ListenAddress): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -54,8 +54,12 @@ export class DeliveryWorker {
   start(): void {
     if (this.started || this.stopping.signal.aborted) return;
     this.started = true;
-    this.timer = setInterval(() => this.wake(), this.options.intervalMs ?? 1_000);
-    this.timer.unref();
+    // Without webhooks there is nothing to deliver: one round settles what an earlier configuration left
+    // (as failed), and no timer writes to the store every second for nothing.
+    if (this.options.webhooks.length > 0) {
+      this.timer = setInterval(() => this.wake(), this.options.intervalMs ?? 1_000);
+      this.timer.unref();
+    }
     this.wake();
   }
 
@@ -105,8 +109,9 @@ export class DeliveryWorker {
       await this.options.store.purge(now - (this.options.retentionMs ?? 7 * 86_400_000), PURGE_LIMIT);
     }
     const claim = newId('clm', 12);
-    // The lease outlasts one attempt by a margin, so a slow settle is not overtaken by another claim.
-    const leaseMs = this.timeoutMs + 30_000;
+    // The lease outlasts one attempt (bounded by the timeout) by a margin for the settle write, so another
+    // claim never overtakes a live attempt; a process killed mid-attempt holds its deliveries no longer.
+    const leaseMs = this.timeoutMs + 5_000;
     const due = await this.options.store.claimDue({ claim, now, leaseMs, limit: this.options.batch ?? 16 });
     await Promise.all(due.map((delivery) => this.attempt(delivery, claim).catch((err: unknown) => this.report(err, 'notification attempt failed'))));
     // A full batch means more may be due now.

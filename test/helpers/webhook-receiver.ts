@@ -22,6 +22,8 @@ export interface WebhookReceiver {
   readonly received: ReceivedHook[];
   /** Answers to the next requests, in order; when empty, 200. */
   readonly answers: HookAnswer[];
+  /** Resolves once `count` requests have arrived (rejects after timeoutMs): tests wait on arrivals. */
+  until(count: number, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function verifySignature(secret: string, header: string | undefined, body
 export async function startReceiver(secret: string): Promise<WebhookReceiver> {
   const answers: HookAnswer[] = [];
   const received: ReceivedHook[] = [];
+  const waiters = new Set<() => void>();
   const upstream: TestUpstream = await startUpstream((req, res, body) => {
     const header = req.headers['x-epochgate-signature'] as string | undefined;
     let json: unknown;
@@ -58,6 +61,22 @@ export async function startReceiver(secret: string): Promise<WebhookReceiver> {
       json,
     });
     (answers.shift() ?? status(200))(req, res);
+    for (const wake of waiters) wake();
   });
-  return { url: `${upstream.url}/hooks/epochgate`, received, answers, close: () => upstream.close() };
+  const until = (count: number, timeoutMs: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (received.length < count) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`receiver saw ${received.length} of ${count} deliveries within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  return { url: `${upstream.url}/hooks/epochgate`, received, answers, until, close: () => upstream.close() };
 }
