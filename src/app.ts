@@ -36,6 +36,10 @@ import { sessionWatch } from './live/session-watch.js';
 import { DecisionWakeups } from './approvals/decision-wakeups.js';
 import { openSignals } from './store/open-signals.js';
 import { newId } from './util/ids.js';
+import { notifyingAudit } from './notify/audit-hook.js';
+import { consoleLink } from './notify/console-link.js';
+import { Notifier } from './notify/notifier.js';
+import { DeliveryWorker } from './notify/worker.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -51,6 +55,15 @@ export interface GatewayOptions {
   readonly audit?: AuditLog;
   /** A store to use instead of the configured one, left open by close() (tests: two replicas sharing one). */
   readonly store?: Store;
+  /** Webhook delivery worker settings (tests inject the jitter and shorten the attempt timeout). */
+  readonly notifications?: { readonly random?: () => number; readonly intervalMs?: number; readonly timeoutMs?: number };
+}
+
+/** The webhook outbox of a running gateway (SPEC §18). */
+export interface GatewayNotifications {
+  /** Waits until every notification enqueued so far is written, then runs a delivery round and waits for
+   *  it: tests wait on this instead of sleeping. */
+  deliverNow(): Promise<void>;
 }
 
 export interface RunningGateway {
@@ -61,6 +74,7 @@ export interface RunningGateway {
   readonly replicaId: string;
   readonly policy: PolicyHolder;
   readonly metrics: GatewayMetrics;
+  readonly notifications: GatewayNotifications;
   /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
   reloadPolicy(): Promise<boolean>;
   /** Re-reads the signing key file and publishes it (SIGHUP); false when it was refused (last good kept). */
@@ -89,17 +103,34 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // SPEC §13: a failed write refuses requests and retries; it never stops the process.
     const guarded = guardAuditLog(written, { clock, logger });
     // SPEC §13 "Anchors": signed chain heads in the audit stream and in the store, so a cut tail shows.
-    const audit = anchorAuditStream(guarded, {
+    const anchored = anchorAuditStream(guarded, {
       clock, logger, store: store.anchors, signingKey: () => keys.usableSigningKey(),
       head: () => (written.head ? written.head() : undefined),
     });
-    cleanup.push(() => audit.close());
+    cleanup.push(() => anchored.close());
+    const metrics = new GatewayMetrics(store);
+    // SPEC §18: every audit record passes the notifier, which enqueues webhook deliveries in the store.
+    let controlUrl = '';
+    const worker = new DeliveryWorker({
+      store: store.notifications, webhooks: config.notifications.webhooks, clock, logger, ...options.notifications,
+      onOutcome: (outcome) => metrics.notificationDeliveries.inc({ outcome }),
+      onError: () => metrics.notificationErrors.inc({ stage: 'deliver' }),
+    });
+    cleanup.push(() => worker.stop());
+    const notifier = new Notifier({
+      store, webhooks: config.notifications.webhooks, clock, logger,
+      // Before the control listener is bound (start-up recovery), its configured address stands in.
+      consoleLink: () => consoleLink(config, controlUrl || `http://${formatHost(config.listen.control.host)}:${config.listen.control.port}`),
+      onEnqueued: () => worker.wake(),
+      onError: () => metrics.notificationErrors.inc({ stage: 'enqueue' }),
+    });
+    cleanup.push(() => notifier.flush());
+    const audit = notifyingAudit(anchored, (record) => notifier.observe(record));
     readiness.auditAvailable = audit.isAvailable;
     // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
     await recoverLedger(store, audit, clock);
     // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
     await recoverApprovals(store, audit, clock);
-    const metrics = new GatewayMetrics(store);
     const toolNames = new Set(config.tools.keys());
     const policy = await PolicyHolder.create({
       dir: config.policiesDir,
@@ -159,7 +190,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     controlServer.maxConnections = config.limits.maxConnections;
     const dataUrl = await listen(dataServer, config.listen.data);
     cleanup.push(() => closeServer(dataServer, 0));
-    const controlUrl = await listen(controlServer, config.listen.control);
+    controlUrl = await listen(controlServer, config.listen.control);
     cleanup.push(() => closeServer(controlServer, 0));
     publicUrl ||= dataUrl;
     // DESIGN rule 15: an accept error after start (EMFILE in a connection flood) is logged, never fatal.
@@ -177,6 +208,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     live.start();
     cleanup.push(() => live.dispose());
+    worker.start();
     audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind, replica_id: replicaId } });
     readiness.ready = true;
 
@@ -188,6 +220,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       replicaId,
       policy,
       metrics,
+      notifications: {
+        deliverNow: async () => {
+          await notifier.flush();
+          worker.wake();
+          await worker.idle();
+        },
+      },
       reloadPolicy: async () => (await policy.reload()).ok,
       reloadKeys: () => reloadSigningKeys({ ring: keys, path: config.tokens.keysPath, audit, logger, clock }),
       sweep,
@@ -210,6 +249,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           // The last anchor covers gateway.stop, and is stored before the store closes.
           audit.anchorNow();
           await audit.flush();
+          // Notifications of the last actions are written before the store closes; attempts in flight end.
+          await notifier.flush();
+          await worker.stop();
           await dispatchers.close();
           audit.close();
           await signals.close();
@@ -221,6 +263,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw err;
   }
 }
+
+const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
 function listen(server: Server, address: ListenAddress): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -87,6 +87,9 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
     tokens: { issuer: raw.tokens.issuer, audience: raw.tokens.audience, keysPath: path(raw.tokens.keys) },
     store,
     policiesDir: path(raw.policies),
+    notifications: {
+      webhooks: raw.notifications.webhooks.map((h) => ({ url: h.url, secret: h.secret, events: h.events, format: h.format })),
+    },
     audit: { path: raw.audit.path === '-' ? '-' : path(raw.audit.path) },
     log: { level: raw.log.level },
     limits: {

@@ -135,6 +135,48 @@ const storeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('memory'), ledger_retention: ledgerRetention }).strict(),
 ]);
 
+// SPEC §18 "Notifications": the events a webhook may subscribe to.
+export const NOTIFICATION_EVENTS = [
+  'approval.request', 'approval.approve', 'approval.deny', 'approval.expire', 'session.revoke', 'ledger.unknown',
+] as const;
+
+/** A webhook target: http(s) only. Credentials or a query are allowed (some receivers put their own secret
+ *  there); they are never shown back (GET /v1/notifications strips them). */
+const webhookUrl = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:')) return url.href;
+  ctx.addIssue({ code: 'custom', message: 'url must be an absolute http:// or https:// URL' });
+  return z.NEVER;
+});
+
+const webhookSchema = z
+  .object({
+    url: webhookUrl,
+    // Never logged or echoed: config messages never quote values (see the header of this file).
+    secret: nonEmpty,
+    events: z
+      .array(z.enum(NOTIFICATION_EVENTS))
+      .min(1, 'must name at least one event')
+      .refine((events) => new Set(events).size === events.length, 'must not name an event twice'),
+    format: z.enum(['json', 'slack']).default('json'),
+  })
+  .strict();
+
+const notificationsSchema = z
+  .object({
+    webhooks: z
+      .array(webhookSchema)
+      .default([])
+      // A delivery names its webhook by URL (the outbox keeps no secret), so URLs are unique.
+      .refine((hooks) => new Set(hooks.map((h) => h.url)).size === hooks.length, 'webhook urls must be distinct'),
+  })
+  .strict();
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configFileSchema = z
@@ -154,6 +196,7 @@ export const configFileSchema = z
       .prefault({}),
     store: storeSchema.prefault({ kind: 'sqlite' }),
     policies: nonEmpty.default('../policies'),
+    notifications: notificationsSchema.prefault({}),
     audit: z.object({ path: nonEmpty.default('-') }).strict().prefault({}),
     log: z.object({ level: z.enum(LOG_LEVELS).default('info') }).strict().prefault({}),
     limits: z

@@ -5,6 +5,7 @@ import { APPROVAL_ROUTES } from './approval-routes.js';
 import { personCaller, requireAdmin } from './caller.js';
 import { KEY_ROUTES } from './key-routes.js';
 import { LEDGER_ROUTES } from './ledger-routes.js';
+import { NOTIFICATION_ROUTES } from './notification-routes.js';
 import { route, type ControlRoute } from './route.js';
 import { SESSION_ROUTES } from './session-routes.js';
 
@@ -33,4 +34,6 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   ...LEDGER_ROUTES,
   // SPEC §7, §17 an admin retires a published signing key.
   ...KEY_ROUTES,
+  // SPEC §7, §18 the webhook outbox (admins).
+  ...NOTIFICATION_ROUTES,
 ];

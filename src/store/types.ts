@@ -9,6 +9,7 @@ import type { ApprovalStore } from './approval-types.js';
 import type { LedgerStore } from './ledger-types.js';
 import type { McpSessionStore } from './mcp-session-types.js';
 import type { KeyStore } from './key-types.js';
+import type { NotificationStore } from './notification-types.js';
 
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
 export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
@@ -93,6 +94,8 @@ export interface Store {
   readonly anchors: AnchorStore;
   /** Published public signing keys and their retirement (SPEC §17); see key-types.ts. */
   readonly keys: KeyStore;
+  /** The webhook outbox (SPEC §18); see notification-types.ts. */
+  readonly notifications: NotificationStore;
 
   /** Insert, unless the agent already has a non-final session with this task id. */
   createSession(session: SessionRecord): Promise<CreateSessionResult>;

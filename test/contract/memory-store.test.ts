@@ -7,6 +7,7 @@ import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
 import { describeKeyContract } from './key-contract.js';
+import { describeNotificationContract } from './notification-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
 describeApprovalContract({ name: 'memory', create: async () => new MemoryStore() });
@@ -14,6 +15,7 @@ describeLedgerContract({ name: 'memory', create: async () => new MemoryStore() }
 describeMcpSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 describeAnchorContract({ name: 'memory', create: async () => new MemoryStore() });
 describeKeyContract({ name: 'memory', create: async () => new MemoryStore() });
+describeNotificationContract({ name: 'memory', create: async () => new MemoryStore() });
 
 describe('memory store', () => {
   it('is what openStore returns for kind memory', async () => {

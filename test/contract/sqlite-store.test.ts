@@ -10,6 +10,7 @@ import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
 import { describeKeyContract } from './key-contract.js';
+import { describeNotificationContract } from './notification-contract.js';
 
 let dir: string | undefined;
 
@@ -35,6 +36,7 @@ describeKeyContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);
+describeNotificationContract(sqliteBackend);
 
 describe('sqlite store', () => {
   const opened: SqliteStore[] = [];

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startGateway, type RunningGateway } from '../../src/app.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import type { Clock } from '../../src/util/clock.js';
@@ -94,6 +94,8 @@ export interface TestGatewayOptions {
   extraConfig?: string;
   /** A store shared with another in-process gateway (replicas); the configured SQLite file is then unused. */
   store?: Store;
+  /** Webhook delivery worker settings (attempt timeout, jitter). */
+  notifications?: GatewayOptions['notifications'];
 }
 
 export function writeGatewayFiles(options: TestGatewayOptions): { dir: string; configFile: string; policyDir: string; auditFile: string } {
@@ -141,6 +143,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.liveRecheckMs !== undefined ? { liveRecheckMs: options.liveRecheckMs } : {}),
     ...(options.store ? { store: options.store } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
     watchPolicies: false,
     sweepIntervalMs: 3_600_000,
   });

@@ -12,7 +12,7 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 // Below the domain: the leaves, the edge helpers both planes share (http), config, the store and metrics.
 const FOUNDATION = ['errors', 'util', 'http', 'config', 'store', 'metrics'];
 // The domain modules: peers of one another, never above the adapters.
-const DOMAIN = ['sessions', 'approvals', 'ledger', 'mcp', 'policy', 'upstream', 'audit', 'live'];
+const DOMAIN = ['sessions', 'approvals', 'ledger', 'mcp', 'policy', 'upstream', 'audit', 'live', 'notify'];
 
 /** Folder (or root file, without `.ts`) → the project folders it may import. */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {

@@ -22,6 +22,7 @@ import { MemoryMcpSessions } from './memory-mcp-sessions.js';
 import { deepFreeze } from '../../util/freeze.js';
 import { MemoryAnchors } from './memory-anchors.js';
 import { MemoryKeys } from './memory-keys.js';
+import { MemoryNotifications } from './memory-notifications.js';
 
 export interface MemoryStoreOptions {
   /** Called with the underlying error before it is thrown as store_unavailable (parity with sqlite). */
@@ -42,6 +43,7 @@ export class MemoryStore implements Store {
   readonly mcpSessions = new MemoryMcpSessions((operation) => this.guard(operation));
   readonly anchors = new MemoryAnchors((operation) => this.guard(operation));
   readonly keys = new MemoryKeys((operation) => this.guard(operation));
+  readonly notifications = new MemoryNotifications((operation) => this.guard(operation));
   readonly ledger: MemoryLedger;
   private readonly sessions = new Map<string, SessionRecord>();
   /** `agentId \0 taskId` → session id of its one non-final session (the sqlite partial unique index). */

@@ -240,6 +240,36 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // SPEC §18 "Notifications": the durable webhook outbox. Numbered 9: versions 7 and 8 belong to other
+    // work (the runner applies whatever is above the file's version, in order, so a gap is harmless).
+    // lease_until is 0 when no claim holds the row, so "due and unleased" is one range test.
+    version: 9,
+    sql: `
+      CREATE TABLE notifications (
+        delivery_id     TEXT    PRIMARY KEY,
+        event           TEXT    NOT NULL,
+        url             TEXT    NOT NULL,
+        payload         TEXT    NOT NULL,
+        state           TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        give_up_at      INTEGER NOT NULL,
+        lease_owner     TEXT,
+        lease_until     INTEGER NOT NULL DEFAULT 0,
+        last_status     INTEGER,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+      );
+      -- The claim: pending rows by due time.
+      CREATE INDEX notifications_due ON notifications (next_attempt_at) WHERE state = 'pending';
+      CREATE INDEX notifications_state_created ON notifications (state, created_at);
+      CREATE INDEX notifications_created ON notifications (created_at);
+      -- The purge: settled rows by age.
+      CREATE INDEX notifications_settled ON notifications (updated_at) WHERE state IN ('delivered', 'failed');
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -274,7 +304,7 @@ export function migrate(db: Database, path: string): void {
 }
 
 /** Every table the current schema has: a database claiming our version but missing one is damaged. */
-const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'signing_keys'];
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'signing_keys', 'notifications'];
 
 export function checkSchema(db: Database, path: string): void {
   const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);

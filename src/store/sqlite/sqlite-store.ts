@@ -26,6 +26,7 @@ import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
 import { SqliteAnchors } from './sqlite-anchors.js';
 import { SqliteKeys } from './sqlite-keys.js';
+import { SqliteNotifications } from './sqlite-notifications.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
 export interface SqliteStoreOptions {
@@ -63,6 +64,7 @@ export class SqliteStore implements Store {
   readonly mcpSessions: SqliteMcpSessions;
   readonly anchors: SqliteAnchors;
   readonly keys: SqliteKeys;
+  readonly notifications: SqliteNotifications;
 
   /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
   constructor(options: SqliteStoreOptions) {
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
       this.mcpSessions = new SqliteMcpSessions(db, (operation) => this.guard(operation));
       this.anchors = new SqliteAnchors(db, (operation) => this.guard(operation));
       this.keys = new SqliteKeys(db, (operation) => this.guard(operation));
+      this.notifications = new SqliteNotifications(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });
