@@ -86,6 +86,7 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
     tokens: { issuer: raw.tokens.issuer, audience: raw.tokens.audience, keysPath: path(raw.tokens.keys) },
     store,
     policiesDir: path(raw.policies),
+    console: { enabled: raw.console.enabled, publicUrl: raw.console.public_url === undefined ? null : raw.console.public_url.href.replace(/\/+$/, '') },
     audit: { path: raw.audit.path === '-' ? '-' : path(raw.audit.path) },
     log: { level: raw.log.level },
     limits: {

@@ -8,6 +8,7 @@ import type { AnchorStore } from './anchor-types.js';
 import type { ApprovalStore } from './approval-types.js';
 import type { LedgerStore } from './ledger-types.js';
 import type { McpSessionStore } from './mcp-session-types.js';
+import type { ConsoleSessionStore } from './console-session-types.js';
 
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
 export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
@@ -90,6 +91,8 @@ export interface Store {
   readonly mcpSessions: McpSessionStore;
   /** Signed audit anchors (SPEC §13); see anchor-types.ts. */
   readonly anchors: AnchorStore;
+  /** Console sign-in sessions; see console-session-types.ts. */
+  readonly consoleSessions: ConsoleSessionStore;
 
   /** Insert, unless the agent already has a non-final session with this task id. */
   createSession(session: SessionRecord): Promise<CreateSessionResult>;

@@ -6,12 +6,14 @@ import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
+import { describeConsoleSessionContract } from './console-session-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
 describeApprovalContract({ name: 'memory', create: async () => new MemoryStore() });
 describeLedgerContract({ name: 'memory', create: async () => new MemoryStore() });
 describeMcpSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 describeAnchorContract({ name: 'memory', create: async () => new MemoryStore() });
+describeConsoleSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 
 describe('memory store', () => {
   it('is what openStore returns for kind memory', async () => {

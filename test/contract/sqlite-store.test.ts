@@ -9,6 +9,7 @@ import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
+import { describeConsoleSessionContract } from './console-session-contract.js';
 
 let dir: string | undefined;
 
@@ -33,6 +34,7 @@ describeAnchorContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);
+describeConsoleSessionContract(sqliteBackend);
 
 describe('sqlite store', () => {
   const opened: SqliteStore[] = [];

@@ -21,6 +21,7 @@ import { MemoryLedger } from './memory-ledger.js';
 import { MemoryMcpSessions } from './memory-mcp-sessions.js';
 import { deepFreeze } from '../../util/freeze.js';
 import { MemoryAnchors } from './memory-anchors.js';
+import { MemoryConsoleSessions } from './memory-console-sessions.js';
 
 export interface MemoryStoreOptions {
   /** Called with the underlying error before it is thrown as store_unavailable (parity with sqlite). */
@@ -40,6 +41,7 @@ export class MemoryStore implements Store {
   );
   readonly mcpSessions = new MemoryMcpSessions((operation) => this.guard(operation));
   readonly anchors = new MemoryAnchors((operation) => this.guard(operation));
+  readonly consoleSessions = new MemoryConsoleSessions((operation) => this.guard(operation));
   readonly ledger: MemoryLedger;
   private readonly sessions = new Map<string, SessionRecord>();
   /** `agentId \0 taskId` → session id of its one non-final session (the sqlite partial unique index). */

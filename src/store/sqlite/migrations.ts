@@ -227,6 +227,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX anchors_created ON anchors (created_at);
     `,
   },
+  {
+    // Console sign-in sessions, shared by every replica. Only the SHA-256 of the cookie value is kept.
+    // Versions 7–9 are reserved for concurrent work; the runner applies steps by number, gaps allowed.
+    version: 10,
+    sql: `
+      CREATE TABLE console_sessions (
+        id_hash      TEXT    PRIMARY KEY,
+        person_id    TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -261,7 +276,7 @@ export function migrate(db: Database, path: string): void {
 }
 
 /** Every table the current schema has: a database claiming our version but missing one is damaged. */
-const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors'];
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'console_sessions'];
 
 export function checkSchema(db: Database, path: string): void {
   const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);

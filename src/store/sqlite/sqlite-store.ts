@@ -25,6 +25,7 @@ import { SqliteApprovals } from './sqlite-approvals.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
 import { SqliteAnchors } from './sqlite-anchors.js';
+import { SqliteConsoleSessions } from './sqlite-console-sessions.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
 export interface SqliteStoreOptions {
@@ -61,6 +62,7 @@ export class SqliteStore implements Store {
   readonly ledger: SqliteLedger;
   readonly mcpSessions: SqliteMcpSessions;
   readonly anchors: SqliteAnchors;
+  readonly consoleSessions: SqliteConsoleSessions;
 
   /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
   constructor(options: SqliteStoreOptions) {
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
       this.ledger = new SqliteLedger(db, (operation) => this.guard(operation), batched, options.ledgerRetentionMs);
       this.mcpSessions = new SqliteMcpSessions(db, (operation) => this.guard(operation));
       this.anchors = new SqliteAnchors(db, (operation) => this.guard(operation));
+      this.consoleSessions = new SqliteConsoleSessions(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });
