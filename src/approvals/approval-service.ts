@@ -11,6 +11,7 @@ import type { ApprovalRecord, ApprovalState } from '../store/approval-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { approvalAuditExtra, systemExpireEvent } from './approval-events.js';
+import type { ApprovalSignal } from './approval-signal.js';
 
 const ADMIN_ROLE = 'admin';
 /** Upper bound of one list answer (newest first). */
@@ -21,6 +22,8 @@ export interface ApprovalServiceDeps {
   readonly clock: Clock;
   readonly policy: { current(): PolicySnapshot };
   readonly audit: AuditLog;
+  /** Told of every decision and expiry made here (the console's live inbox). */
+  readonly signal?: ApprovalSignal;
 }
 
 export interface ApprovalListQuery {
@@ -76,6 +79,7 @@ export class ApprovalService {
     const now = this.deps.clock.now();
     const result = await this.deps.store.approvals.decide(approvalId, { state, decidedBy: person.id, comment, now });
     if (result.ok) {
+      this.deps.signal?.notify();
       describe(ctx, result.approval);
       return { kind: 'decided', approval: result.approval };
     }
@@ -101,6 +105,7 @@ export class ApprovalService {
     const now = this.deps.clock.now();
     const expired = await this.deps.store.approvals.expireDue(now);
     for (const approval of expired) this.deps.audit.write(systemExpireEvent(approval, now));
+    if (expired.length > 0) this.deps.signal?.notify();
     return expired.length;
   }
 }

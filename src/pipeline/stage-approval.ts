@@ -29,6 +29,11 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
   } catch (err) {
     const approvalId = isGatewayError(err) ? err.fields.approval_id : undefined;
     if (approvalId !== undefined) ctx.auditExtra.approval_id = approvalId;
+    // SPEC §18: with the console enabled, approval_required points at the page where a person decides it.
+    const consoleUrl = deps.consoleUrl?.() ?? null;
+    if (isGatewayError(err) && err.code === 'approval_required' && typeof approvalId === 'string' && consoleUrl !== null) {
+      err.fields.approval_url = `${consoleUrl}/approvals/${encodeURIComponent(approvalId)}`;
+    }
     throw err;
   } finally {
     hold.dispose();
@@ -49,7 +54,11 @@ function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRul
     requestId: ctx.requestId,
     signal,
     recheck: () => recheck(deps, ctx),
-    emit: (step) => ctx.sideEvents.push(stepEvent(deps, ctx, step)),
+    emit: (step) => {
+      ctx.sideEvents.push(stepEvent(deps, ctx, step));
+      // The step is already in the store: a listener that re-reads now sees it.
+      deps.approvalSignal?.notify();
+    },
     // Normally lifecycle records go out with the tool.call record. A held call may wait long enough for a
     // person to decide meanwhile: write what happened so far now, so approval.request precedes
     // approval.approve in the stream (SPEC §13 order) and survives a crash during the hold.

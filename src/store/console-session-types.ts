@@ -24,6 +24,9 @@ export interface ConsoleSessionStore {
   /** Iff the session exists and expiresAt > now: sets lastSeenAt = now and expiresAt, returns the record
    *  as updated. Null otherwise (unknown, signed out, or idle too long). One conditional write. */
   touch(idHash: string, now: number, expiresAt: number): Promise<ConsoleSessionRecord | null>;
+  /** The session iff it exists and expiresAt > now, without renewing it (a live inbox checking that its
+   *  person is still signed in must not keep the session alive by itself). One primary-key read. */
+  find(idHash: string, now: number): Promise<ConsoleSessionRecord | null>;
   /** Removes the session (sign-out); true when it existed. */
   delete(idHash: string): Promise<boolean>;
   /** Removes every session whose expiresAt ≤ now; returns how many. Idempotent, safe on every replica. */

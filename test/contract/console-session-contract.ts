@@ -41,6 +41,15 @@ export function describeConsoleSessionContract(backend: ContractBackend): void {
       expect(await store.consoleSessions.touch(hash(1), T0 + IDLE + 1, T0 + 2 * IDLE)).toBeNull();
     });
 
+    it('finds a live session without renewing it', async () => {
+      await store.consoleSessions.create(fresh(1));
+      const expected = { idHash: hash(1), personId: 'alice', createdAt: T0, lastSeenAt: T0, expiresAt: T0 + IDLE };
+      expect(await store.consoleSessions.find(hash(1), T0 + IDLE - 1)).toEqual(expected);
+      expect(await store.consoleSessions.find(hash(1), T0 + IDLE)).toBeNull();
+      expect(await store.consoleSessions.find(hash(2), T0)).toBeNull();
+      expect(await store.consoleSessions.touch(hash(1), T0 + IDLE, T0 + 2 * IDLE)).toBeNull();
+    });
+
     it('deletes a session on sign-out; a deleted session cannot be touched', async () => {
       await store.consoleSessions.create(fresh(1));
       await store.consoleSessions.create(fresh(2, { personId: 'bob' }));

@@ -25,6 +25,13 @@ export class MemoryConsoleSessions implements ConsoleSessionStore {
     });
   }
 
+  find(idHash: string, now: number): Promise<ConsoleSessionRecord | null> {
+    return this.guard(() => {
+      const found = this.sessions.get(idHash);
+      return found === undefined || found.expiresAt <= now ? null : found;
+    });
+  }
+
   delete(idHash: string): Promise<boolean> {
     return this.guard(() => this.sessions.delete(idHash));
   }

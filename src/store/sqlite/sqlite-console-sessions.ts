@@ -23,6 +23,7 @@ const toRecord = (row: ConsoleSessionRow): ConsoleSessionRecord => ({
 export class SqliteConsoleSessions implements ConsoleSessionStore {
   private readonly insert: Database.Statement<[NewConsoleSession]>;
   private readonly update: Database.Statement<[{ idHash: string; now: number; expiresAt: number }], ConsoleSessionRow>;
+  private readonly select: Database.Statement<[string, number], ConsoleSessionRow>;
   private readonly remove: Database.Statement<[string]>;
   private readonly purge: Database.Statement<[number]>;
 
@@ -35,6 +36,10 @@ export class SqliteConsoleSessions implements ConsoleSessionStore {
       `UPDATE console_sessions SET last_seen_at = @now, expires_at = @expiresAt
        WHERE id_hash = @idHash AND expires_at > @now
        RETURNING id_hash, person_id, created_at, last_seen_at, expires_at`,
+    );
+    this.select = db.prepare<[string, number], ConsoleSessionRow>(
+      `SELECT id_hash, person_id, created_at, last_seen_at, expires_at FROM console_sessions
+       WHERE id_hash = ? AND expires_at > ?`,
     );
     this.remove = db.prepare<[string]>('DELETE FROM console_sessions WHERE id_hash = ?');
     this.purge = db.prepare<[number]>('DELETE FROM console_sessions WHERE expires_at <= ?');
@@ -49,6 +54,13 @@ export class SqliteConsoleSessions implements ConsoleSessionStore {
   touch(idHash: string, now: number, expiresAt: number): Promise<ConsoleSessionRecord | null> {
     return this.guard(() => {
       const row = this.update.get({ idHash, now, expiresAt });
+      return row === undefined ? null : toRecord(row);
+    });
+  }
+
+  find(idHash: string, now: number): Promise<ConsoleSessionRecord | null> {
+    return this.guard(() => {
+      const row = this.select.get(idHash, now);
       return row === undefined ? null : toRecord(row);
     });
   }
