@@ -48,7 +48,8 @@ ${facts([
   ['Epoch', session ? html`${session.epoch} now (asked in epoch ${approval.requestedEpoch})` : approval.requestedEpoch],
   ['Tool', approval.action.tool],
   ['Method', approval.action.method],
-  ['Path', `${approval.action.path}${approval.action.query}`],
+  ['Path', approval.action.path],
+  ['Query', approval.action.query === '' ? null : html`<code>${approval.action.query}</code><br>decoded: ${decodedQuery(approval.action.query)}`],
   ['MCP tool', approval.action.mcpTool],
   ['Rule', approval.ruleId],
   ['Approver roles', approval.approverRoles.join(', ')],
@@ -67,6 +68,11 @@ ${decisionForm(signedIn, data)}
 <section aria-labelledby="others"><h2 id="others">Other approvals of this session</h2>${siblingList(data.siblings)}</section>
 <section aria-labelledby="calls"><h2 id="calls">Recent calls of this session</h2>${callTable(data.calls)}</section>`,
   );
+}
+
+/** The query's parameters percent-decoded for reading ("name = value; …"); the raw query is shown beside it. */
+export function decodedQuery(query: string): string {
+  return [...new URLSearchParams(query)].map(([name, value]) => `${name} = ${value}`).join('; ');
 }
 
 function bodySection(approval: ApprovalRecord): SafeHtml {

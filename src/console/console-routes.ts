@@ -17,8 +17,8 @@ import { openInboxStream } from './inbox-stream.js';
 import { sessionHref, sessionListPage, sessionPage } from './session-pages.js';
 import { SIGN_IN_ROUTES } from './sign-in-routes.js';
 
-const decisionForm = z.object({ csrf: z.string().max(200), comment: z.string().max(1000).optional() }).strict();
-const revokeForm = z.object({ csrf: z.string().max(200), reason: z.string().min(1).max(500) }).strict();
+const decisionForm = z.object({ csrf: z.string().max(200).optional(), comment: z.string().max(1000).optional() }).strict();
+const revokeForm = z.object({ csrf: z.string().max(200).optional(), reason: z.string().min(1).max(500) }).strict();
 const sessionFilter = z
   .object({
     state: z.union([z.enum(SESSION_STATES), z.literal('')]).optional(),

@@ -13,9 +13,9 @@ import { parseForm } from './form-body.js';
 import { signInPage } from './layout.js';
 
 const signInForm = z
-  .object({ csrf: z.string().max(200), person: z.string().min(1).max(128), secret: z.string().min(1).max(512) })
+  .object({ csrf: z.string().max(200).optional(), person: z.string().min(1).max(128), secret: z.string().min(1).max(512) })
   .strict();
-const signOutForm = z.object({ csrf: z.string().max(200) }).strict();
+const signOutForm = z.object({ csrf: z.string().max(200).optional() }).strict();
 
 const SIGN_IN_FORM_SECONDS = 600;
 
