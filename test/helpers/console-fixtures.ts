@@ -15,8 +15,9 @@ export const HOSTILE = {
   mcpArgument: '"><script>window.__pwned=7</script>',
 } as const;
 
-export function consolePolicy(): string {
-  return `${approvalPolicy()}  - id: hostile-paths
+/** `heldHold`: how long calls under /held/** wait for a decision (the browser tests decide during it). */
+export function consolePolicy(heldHold?: string): string {
+  return `${approvalPolicy(heldHold === undefined ? {} : { heldHold })}  - id: hostile-paths
     effect: require_approval
     roles: [billing-agent]
     tools: [billing]
