@@ -33,10 +33,23 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
     const consoleUrl = deps.consoleUrl?.() ?? null;
     if (isGatewayError(err) && err.code === 'approval_required' && typeof approvalId === 'string' && consoleUrl !== null) {
       err.fields.approval_url = `${consoleUrl}/approvals/${encodeURIComponent(approvalId)}`;
+      ctx.urlElicitation = await declaredUrlElicitation(deps, ctx);
     }
     throw err;
   } finally {
     hold.dispose();
+  }
+}
+
+/** SPEC §11: whether this MCP client declared URL-mode elicitation when its MCP session began. A store
+ *  failure here only means the plain tool result (which names the URL too), never a different decision. */
+async function declaredUrlElicitation(deps: PipelineDeps, ctx: RequestContext): Promise<boolean> {
+  const mcpSession = ctx.mcpSession;
+  if (mcpSession === undefined || !mcpSession.boundHere || ctx.mcpMessage?.id === undefined) return false;
+  try {
+    return await deps.store.mcpSessions.urlElicitation(need(ctx, 'route').tool.name, mcpSession.id);
+  } catch {
+    return false;
   }
 }
 

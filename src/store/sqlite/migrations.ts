@@ -229,6 +229,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     // Console sign-in sessions, shared by every replica. Only the SHA-256 of the cookie value is kept.
+    // And whether an MCP session's client declared URL-mode elicitation.
     // Versions 7–9 are reserved for concurrent work; the runner applies steps by number, gaps allowed.
     version: 10,
     sql: `
@@ -240,6 +241,8 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at   INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+      -- MCP clients that declared URL-mode elicitation get approval_required as that error (console link).
+      ALTER TABLE mcp_sessions ADD COLUMN url_elicitation INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];
