@@ -1,8 +1,9 @@
 // Signing people in to the console and recognising them on later requests. The session is a record in the
 // store keyed by the SHA-256 of a random cookie value (so several replicas share it and a copy of the
 // database signs nobody in), with a 30-minute idle timeout renewed by one conditional write per request.
-// The person's roles are read from the CURRENT policy on every request: a person removed from the policy
-// is signed out at their next click, and a role taken away stops applying at once.
+// The person's roles are read from the CURRENT policy on every request: a person removed from the policy,
+// or whose credentials changed (a rotated or removed secret), is signed out at their next click, and a
+// role taken away stops applying at once.
 //
 // CSRF: every state-changing form carries a token derived from the session's cookie value by HMAC; a
 // page from another origin can neither read the cookie nor compute the token. The sign-in form (no
@@ -11,6 +12,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { PersonDef, PolicySnapshot } from '../policy/types.js';
 import { authenticatePerson } from '../sessions/person-auth.js';
+import type { ConsoleSessionRecord } from '../store/console-session-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { sha256Hex } from '../util/hash.js';
@@ -56,7 +58,9 @@ export class ConsoleAuth {
     const person = this.verify(personId, secret);
     const cookie = newCookieValue();
     const now = this.deps.clock.now();
-    await this.deps.store.consoleSessions.create({ idHash: sha256Hex(cookie), personId: person.id, createdAt: now, expiresAt: now + CONSOLE_IDLE_MS });
+    await this.deps.store.consoleSessions.create({
+      idHash: sha256Hex(cookie), personId: person.id, credentialTag: credentialTag(person), createdAt: now, expiresAt: now + CONSOLE_IDLE_MS,
+    });
     return { person, cookie, csrf: csrfTokenFor(cookie) };
   }
 
@@ -67,12 +71,18 @@ export class ConsoleAuth {
     const now = this.deps.clock.now();
     const session = await this.deps.store.consoleSessions.touch(idHash, now, now + CONSOLE_IDLE_MS);
     if (session === null) return null;
-    const person = this.deps.policy.current().people.get(session.personId);
+    const person = this.personOf(session);
     if (person === undefined) {
       await this.deps.store.consoleSessions.delete(idHash);
       return null;
     }
     return { person, cookie, csrf: csrfTokenFor(cookie) };
+  }
+
+  /** The session's person under the current policy, unless they are gone or their credentials changed. */
+  personOf(session: ConsoleSessionRecord): PersonDef | undefined {
+    const person = this.deps.policy.current().people.get(session.personId);
+    return person !== undefined && credentialTag(person) === session.credentialTag ? person : undefined;
   }
 
   async signOut(cookie: string): Promise<void> {
@@ -97,6 +107,11 @@ export class ConsoleAuth {
     if (person.id !== personId) throw invalidSignIn();
     return person;
   }
+}
+
+/** A digest of the person's credential digests as the policy holds them now (order-independent). */
+export function credentialTag(person: PersonDef): string {
+  return sha256Hex([...person.secretSha256].sort().join('\n'));
 }
 
 function invalidSignIn(): GatewayError {

@@ -41,7 +41,7 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
   }),
   consoleRoute('GET', '/events', null, async (deps, _p, ctx) => {
     const signedIn = await signedInPerson(deps, ctx);
-    return signedIn === null ? toSignIn : openInboxStream(deps, deps.streams, ctx, signedIn);
+    return signedIn === null ? toSignIn : openInboxStream(deps, ctx, signedIn);
   }),
   consoleRoute('GET', '/approvals/:id', null, async (deps, [id], ctx) => {
     const signedIn = await signedInPerson(deps, ctx);

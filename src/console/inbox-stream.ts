@@ -5,6 +5,7 @@
 // the page with textContent, never as markup), sent only when it changed. The stream checks that its
 // person is still signed in without renewing the session (an open tab is not activity) and ends with an
 // `end` event when they are not.
+import type { ServerResponse } from 'node:http';
 import { sha256Hex } from '../util/hash.js';
 import type { SignedIn } from './console-auth.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleReply } from './console-deps.js';
@@ -29,56 +30,69 @@ export class InboxStreams {
   }
 }
 
-export function openInboxStream(deps: ConsoleDeps, streams: InboxStreams, ctx: ConsoleContext, signedIn: SignedIn): ConsoleReply {
-  const { res } = ctx;
-  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'x-request-id': ctx.requestId });
-  res.write(': inbox\n\n');
-  const idHash = sha256Hex(signedIn.cookie);
-  let last = '';
-  let running: Promise<void> | null = null;
-  let again = false;
-  const refresh = async (): Promise<void> => {
-    const record = await deps.store.consoleSessions.find(idHash, deps.clock.now());
-    const person = record === null ? undefined : deps.policy.current().people.get(record.personId);
-    if (person === undefined) {
-      res.write('event: end\ndata: signed-out\n\n');
-      end();
+export function openInboxStream(deps: ConsoleDeps, ctx: ConsoleContext, signedIn: SignedIn): ConsoleReply {
+  ctx.res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'x-request-id': ctx.requestId });
+  ctx.res.write(': inbox\n\n');
+  new InboxStream(deps, ctx.res, sha256Hex(signedIn.cookie)).start();
+  return { kind: 'streamed' };
+}
+
+class InboxStream {
+  private last = '';
+  private running = false;
+  private again = false;
+  private readonly stops: (() => void)[] = [];
+
+  constructor(
+    private readonly deps: ConsoleDeps,
+    private readonly res: ServerResponse,
+    private readonly idHash: string,
+  ) {}
+
+  start(): void {
+    const poll = setInterval(() => this.schedule(), this.deps.pollMs ?? DEFAULT_POLL_MS);
+    const keepalive = setInterval(() => this.res.write(': keep-alive\n\n'), KEEPALIVE_MS);
+    this.stops.push(this.deps.signal.subscribe(() => this.schedule()), () => clearInterval(poll), () => clearInterval(keepalive));
+    this.stops.push(this.deps.streams.add(() => this.end()));
+    this.res.on('close', () => this.end());
+    this.schedule();
+  }
+
+  /** One refresh at a time; a signal during a refresh runs one more after it. */
+  private schedule(): void {
+    if (this.running) {
+      this.again = true;
       return;
     }
-    const data = JSON.stringify(await inboxItems(deps, person));
-    if (data !== last && !res.writableEnded) {
-      last = data;
-      res.write(`event: inbox\ndata: ${data}\n\n`);
-    }
-  };
-  // One refresh at a time; a signal during a refresh runs one more after it.
-  const schedule = (): void => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = refresh()
-      .catch((err: unknown) => deps.logger.warn({ err }, 'console inbox refresh failed'))
+    this.running = true;
+    this.refresh()
+      .catch((err: unknown) => this.deps.logger.warn({ err }, 'console inbox refresh failed'))
       .finally(() => {
-        running = null;
-        if (again && !res.writableEnded) {
-          again = false;
-          schedule();
+        this.running = false;
+        if (this.again && !this.res.writableEnded) {
+          this.again = false;
+          this.schedule();
         }
       });
-  };
-  const unsubscribe = deps.signal.subscribe(schedule);
-  const poll = setInterval(schedule, deps.pollMs ?? DEFAULT_POLL_MS);
-  const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
-  const forget = streams.add(() => end());
-  function end(): void {
-    unsubscribe();
-    clearInterval(poll);
-    clearInterval(keepalive);
-    forget();
-    if (!res.writableEnded) res.end();
   }
-  res.on('close', end);
-  schedule();
-  return { kind: 'streamed' };
+
+  private async refresh(): Promise<void> {
+    const record = await this.deps.store.consoleSessions.find(this.idHash, this.deps.clock.now());
+    const person = record === null ? undefined : this.deps.auth.personOf(record);
+    if (person === undefined) {
+      this.res.write('event: end\ndata: signed-out\n\n');
+      this.end();
+      return;
+    }
+    const data = JSON.stringify(await inboxItems(this.deps, person));
+    if (data !== this.last && !this.res.writableEnded) {
+      this.last = data;
+      this.res.write(`event: inbox\ndata: ${data}\n\n`);
+    }
+  }
+
+  private end(): void {
+    for (const stop of this.stops.splice(0)) stop();
+    if (!this.res.writableEnded) this.res.end();
+  }
 }

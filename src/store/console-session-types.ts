@@ -9,6 +9,9 @@ export interface NewConsoleSession {
   readonly idHash: string;
   /** The person (policy `people` id) who signed in. */
   readonly personId: string;
+  /** SHA-256 over the person's credential digests at sign-in (console-auth.ts): a session ends when the
+   *  policy changes that person's credentials (a rotated or removed secret signs them out). */
+  readonly credentialTag: string;
   readonly createdAt: number;
   /** Idle deadline: the session ends at this instant unless a request renews it first. */
   readonly expiresAt: number;

@@ -8,7 +8,7 @@ const IDLE = 30 * 60_000;
 const hash = (n: number): string => n.toString(16).padStart(64, '0');
 const fresh = (n: number, over: { personId?: string; createdAt?: number } = {}) => {
   const createdAt = over.createdAt ?? T0;
-  return { idHash: hash(n), personId: over.personId ?? 'alice', createdAt, expiresAt: createdAt + IDLE };
+  return { idHash: hash(n), personId: over.personId ?? 'alice', credentialTag: 'tag-1', createdAt, expiresAt: createdAt + IDLE };
 };
 
 export function describeConsoleSessionContract(backend: ContractBackend): void {
@@ -28,7 +28,7 @@ export function describeConsoleSessionContract(backend: ContractBackend): void {
     it('touches a live session: renews its idle deadline and records when it was last seen', async () => {
       await store.consoleSessions.create(fresh(1));
       expect(await store.consoleSessions.touch(hash(1), T0 + 1000, T0 + 1000 + IDLE)).toEqual({
-        idHash: hash(1), personId: 'alice', createdAt: T0, lastSeenAt: T0 + 1000, expiresAt: T0 + 1000 + IDLE,
+        idHash: hash(1), personId: 'alice', credentialTag: 'tag-1', createdAt: T0, lastSeenAt: T0 + 1000, expiresAt: T0 + 1000 + IDLE,
       });
       // The renewed deadline holds: a touch after the first deadline but before the second succeeds.
       expect(await store.consoleSessions.touch(hash(1), T0 + IDLE + 10, T0 + 2 * IDLE)).toMatchObject({ lastSeenAt: T0 + IDLE + 10 });
@@ -43,7 +43,7 @@ export function describeConsoleSessionContract(backend: ContractBackend): void {
 
     it('finds a live session without renewing it', async () => {
       await store.consoleSessions.create(fresh(1));
-      const expected = { idHash: hash(1), personId: 'alice', createdAt: T0, lastSeenAt: T0, expiresAt: T0 + IDLE };
+      const expected = { idHash: hash(1), personId: 'alice', credentialTag: 'tag-1', createdAt: T0, lastSeenAt: T0, expiresAt: T0 + IDLE };
       expect(await store.consoleSessions.find(hash(1), T0 + IDLE - 1)).toEqual(expected);
       expect(await store.consoleSessions.find(hash(1), T0 + IDLE)).toBeNull();
       expect(await store.consoleSessions.find(hash(2), T0)).toBeNull();

@@ -3,6 +3,7 @@
 // does with the pages (live inbox, nothing from an agent runs) is in test/browser/console.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/util/clock.js';
+import { sha256Hex } from '../../src/util/hash.js';
 import { ADMIN_SECRET, APPROVER_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call } from '../helpers/client.js';
@@ -161,6 +162,24 @@ describe('approver console over HTTP', () => {
     clock.advance(29 * 60_000);
     expect((await alice.get('/console/')).status).toBe(200);
     clock.advance(30 * 60_000);
+    expect((await alice.get('/console/')).headers.location).toBe('/console/sign-in');
+  });
+
+  it('signs a person out when the policy changes their credentials, and reads roles from the current policy', async () => {
+    const alice = await signIn(t.control, 'alice', APPROVER_SECRET);
+    const carol = await signIn(t.control, 'carol', SECOND_APPROVER_SECRET);
+    const rotated = consolePolicy().replace(sha256Hex(APPROVER_SECRET), sha256Hex('rotated-secret-0123456789'));
+    expect(rotated).not.toBe(consolePolicy());
+    t.writePolicy(rotated);
+    try {
+      expect(await t.gw.reloadPolicy()).toBe(true);
+      expect((await alice.get('/console/')).headers.location).toBe('/console/sign-in');
+      expect((await carol.get('/console/')).status).toBe(200);
+    } finally {
+      t.writePolicy(consolePolicy());
+      expect(await t.gw.reloadPolicy()).toBe(true);
+    }
+    // The old session stays ended after the secret is back: signing in again is needed.
     expect((await alice.get('/console/')).headers.location).toBe('/console/sign-in');
   });
 

@@ -235,7 +235,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE TABLE console_sessions (
         id_hash      TEXT    PRIMARY KEY,
-        person_id    TEXT    NOT NULL,
+        person_id      TEXT    NOT NULL,
+        credential_tag TEXT    NOT NULL,
         created_at   INTEGER NOT NULL,
         last_seen_at INTEGER NOT NULL,
         expires_at   INTEGER NOT NULL

@@ -7,6 +7,7 @@ import type { StoreGuard } from '../guard.js';
 interface ConsoleSessionRow {
   id_hash: string;
   person_id: string;
+  credential_tag: string;
   created_at: number;
   last_seen_at: number;
   expires_at: number;
@@ -15,6 +16,7 @@ interface ConsoleSessionRow {
 const toRecord = (row: ConsoleSessionRow): ConsoleSessionRecord => ({
   idHash: row.id_hash,
   personId: row.person_id,
+  credentialTag: row.credential_tag,
   createdAt: row.created_at,
   lastSeenAt: row.last_seen_at,
   expiresAt: row.expires_at,
@@ -29,16 +31,16 @@ export class SqliteConsoleSessions implements ConsoleSessionStore {
 
   constructor(db: Database.Database, private readonly guard: StoreGuard) {
     this.insert = db.prepare<[NewConsoleSession]>(
-      `INSERT INTO console_sessions (id_hash, person_id, created_at, last_seen_at, expires_at)
-       VALUES (@idHash, @personId, @createdAt, @createdAt, @expiresAt)`,
+      `INSERT INTO console_sessions (id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at)
+       VALUES (@idHash, @personId, @credentialTag, @createdAt, @createdAt, @expiresAt)`,
     );
     this.update = db.prepare<[{ idHash: string; now: number; expiresAt: number }], ConsoleSessionRow>(
       `UPDATE console_sessions SET last_seen_at = @now, expires_at = @expiresAt
        WHERE id_hash = @idHash AND expires_at > @now
-       RETURNING id_hash, person_id, created_at, last_seen_at, expires_at`,
+       RETURNING id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at`,
     );
     this.select = db.prepare<[string, number], ConsoleSessionRow>(
-      `SELECT id_hash, person_id, created_at, last_seen_at, expires_at FROM console_sessions
+      `SELECT id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at FROM console_sessions
        WHERE id_hash = ? AND expires_at > ?`,
     );
     this.remove = db.prepare<[string]>('DELETE FROM console_sessions WHERE id_hash = ?');
