@@ -40,6 +40,10 @@ import { notifyingAudit } from './notify/audit-hook.js';
 import { consoleLink } from './notify/console-link.js';
 import { Notifier } from './notify/notifier.js';
 import { DeliveryWorker } from './notify/worker.js';
+import { ApprovalSignal } from './approvals/approval-signal.js';
+import { ConsoleAuth } from './console/console-auth.js';
+import { handleConsole, isConsolePath } from './console/console-server.js';
+import { InboxStreams } from './console/inbox-stream.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -55,6 +59,8 @@ export interface GatewayOptions {
   readonly audit?: AuditLog;
   /** A store to use instead of the configured one, left open by close() (tests: two replicas sharing one). */
   readonly store?: Store;
+  /** How often a console's live inbox re-reads the store (default 1 s). */
+  readonly consolePollMs?: number;
   /** Webhook delivery worker settings (tests inject the jitter and shorten the attempt timeout). */
   readonly notifications?: { readonly random?: () => number; readonly intervalMs?: number; readonly timeoutMs?: number };
 }
@@ -69,6 +75,8 @@ export interface GatewayNotifications {
 export interface RunningGateway {
   readonly dataUrl: string;
   readonly controlUrl: string;
+  /** The console's public URL when the console is enabled, else null. */
+  readonly consoleUrl: string | null;
   readonly store: Store;
   /** This process's id among the replicas sharing the store. */
   readonly replicaId: string;
@@ -159,13 +167,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const agentAuth = createAgentAuthenticator({ store, issuer: config.tokens.issuer, clock });
 
     let publicUrl = config.publicUrl ?? '';
+    // SPEC §18: the console's public URL defaults to the control listener's URL + /console.
+    let consoleUrl = config.console.publicUrl ?? '';
+    const approvalSignal = new ApprovalSignal();
     const sessions = new SessionService({
       store, clock, policy, agentAuth, keys, lifecycle, metrics,
       tokens: { issuer: config.tokens.issuer, audience: config.tokens.audience },
     });
     const actions = new SessionActions(store, clock, lifecycle);
-    const approvals = new ApprovalService({ store, clock, policy, audit, signals });
-    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups };
+    const approvals = new ApprovalService({ store, clock, policy, audit, signals, signal: approvalSignal });
+    const consoleEnabled = config.console.enabled;
+    const pipelineDeps = {
+      config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups, approvalSignal,
+      consoleUrl: () => (consoleEnabled ? consoleUrl : null),
+    };
+    const consoleAuth = new ConsoleAuth({ store, clock, policy });
+    const consoleStreams = new InboxStreams();
+    const consoleDeps = {
+      store, policy, approvals, actions, audit, clock, logger, metrics, signal: approvalSignal, auth: consoleAuth,
+      streams: consoleStreams, publicUrl: () => consoleUrl, ...(options.consolePollMs !== undefined ? { pollMs: options.consolePollMs } : {}),
+    };
     const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger, publicUrl: () => publicUrl };
 
     const serverOptions = {
@@ -183,7 +204,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const controlServer = createServer(serverOptions, (req, res) => {
       if (serveHealth(req, res, store, readiness)) return;
-      void handleControl(controlDeps, req, res);
+      // The console is a separate adapter on the same listener (SPEC §18); disabled, its paths are the API's 404.
+      if (consoleEnabled && isConsolePath(req.url)) void handleConsole(consoleDeps, req, res);
+      else void handleControl(controlDeps, req, res);
     });
     // SPEC §2: per listener; further connections are closed at accept.
     dataServer.maxConnections = config.limits.maxConnections;
@@ -193,11 +216,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     controlUrl = await listen(controlServer, config.listen.control);
     cleanup.push(() => closeServer(controlServer, 0));
     publicUrl ||= dataUrl;
+    consoleUrl ||= `${controlUrl}/console`;
     // DESIGN rule 15: an accept error after start (EMFILE in a connection flood) is logged, never fatal.
     for (const server of [dataServer, controlServer]) server.on('error', (err) => logger.error({ err }, 'listener error'));
 
     // Approvals past their ttl are expired (and audited) even when no call touches them again (SPEC §9).
-    const sweep = async () => (await lifecycle.sweep(policy.current())) + (await approvals.sweep());
+    // Lapsed console sign-ins are removed on the same beat (not counted: they are not sessions).
+    const sweep = async () => {
+      if (consoleEnabled) await consoleAuth.purge();
+      return (await lifecycle.sweep(policy.current())) + (await approvals.sweep());
+    };
     const sweepTimer = setInterval(() => {
       sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
     }, options.sweepIntervalMs ?? 1000);
@@ -216,6 +244,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return {
       dataUrl,
       controlUrl,
+      consoleUrl: consoleEnabled ? consoleUrl : null,
       store,
       replicaId,
       policy,
@@ -237,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           stopWatching();
           // Open streams and held calls end now, so idle listeners do not hold the drain (SPEC §8, §14).
           live.close();
+          consoleStreams.closeAll();
           await Promise.all([closeServer(dataServer, graceMs), closeServer(controlServer, graceMs)]);
           // A request whose connection just closed may still be settling (writing its tool.call record).
           await live.idle(Math.min(graceMs, 1000));

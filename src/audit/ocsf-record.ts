@@ -84,6 +84,9 @@ const ACTIVITY_BY_EVENT = {
   'gateway.stop': 99,
   'audit.recovered': 99,
   'audit.anchor': 99,
+  // A console sign-in creates a console session; sign-out deletes it.
+  'console.sign_in': 1,
+  'console.sign_out': 4,
 } as const satisfies Record<AuditEventName, ActivityId | 'method'>;
 
 export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): ActivityId {

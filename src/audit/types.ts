@@ -30,7 +30,9 @@ export type AuditEventName =
   | 'gateway.start'
   | 'gateway.stop'
   | 'audit.recovered'
-  | 'audit.anchor';
+  | 'audit.anchor'
+  | 'console.sign_in'
+  | 'console.sign_out';
 
 export type Disposition = 'allowed' | 'blocked' | 'approved' | 'delayed' | 'rejected';
 

@@ -90,6 +90,7 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
     notifications: {
       webhooks: raw.notifications.webhooks.map((h) => ({ url: h.url, secret: h.secret, events: h.events, format: h.format })),
     },
+    console: { enabled: raw.console.enabled, publicUrl: raw.console.public_url === undefined ? null : raw.console.public_url.href.replace(/\/+$/, '') },
     audit: { path: raw.audit.path === '-' ? '-' : path(raw.audit.path) },
     log: { level: raw.log.level },
     limits: {

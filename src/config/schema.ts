@@ -197,6 +197,12 @@ export const configFileSchema = z
     store: storeSchema.prefault({ kind: 'sqlite' }),
     policies: nonEmpty.default('../policies'),
     notifications: notificationsSchema.prefault({}),
+    // The approver web console at the control plane's /console/; public_url is where people reach it
+    // (default: the control listener's URL + /console), used for approval_url links and the cookie's Secure flag.
+    console: z
+      .object({ enabled: z.boolean().default(false), public_url: baseUrl('console.public_url').optional() })
+      .strict()
+      .prefault({}),
     audit: z.object({ path: nonEmpty.default('-') }).strict().prefault({}),
     log: z.object({ level: z.enum(LOG_LEVELS).default('info') }).strict().prefault({}),
     limits: z

@@ -57,6 +57,8 @@ export interface GatewayConfig {
   readonly store: StoreConfig;
   readonly policiesDir: string;
   readonly notifications: { readonly webhooks: readonly WebhookConfig[] };
+  /** The approver web console; publicUrl null = the control listener's URL + /console. No trailing slash. */
+  readonly console: { readonly enabled: boolean; readonly publicUrl: string | null };
   /** '-' = stdout, else an absolute file path appended to. */
   readonly audit: { readonly path: string };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };

@@ -10,6 +10,7 @@ import type { LedgerStore } from './ledger-types.js';
 import type { McpSessionStore } from './mcp-session-types.js';
 import type { KeyStore } from './key-types.js';
 import type { NotificationStore } from './notification-types.js';
+import type { ConsoleSessionStore } from './console-session-types.js';
 
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
 export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
@@ -96,6 +97,8 @@ export interface Store {
   readonly keys: KeyStore;
   /** The webhook outbox (SPEC §18); see notification-types.ts. */
   readonly notifications: NotificationStore;
+  /** Console sign-in sessions; see console-session-types.ts. */
+  readonly consoleSessions: ConsoleSessionStore;
 
   /** Insert, unless the agent already has a non-final session with this task id. */
   createSession(session: SessionRecord): Promise<CreateSessionResult>;

@@ -8,6 +8,7 @@ import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
 import { describeKeyContract } from './key-contract.js';
 import { describeNotificationContract } from './notification-contract.js';
+import { describeConsoleSessionContract } from './console-session-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
 describeApprovalContract({ name: 'memory', create: async () => new MemoryStore() });
@@ -16,6 +17,7 @@ describeMcpSessionContract({ name: 'memory', create: async () => new MemoryStore
 describeAnchorContract({ name: 'memory', create: async () => new MemoryStore() });
 describeKeyContract({ name: 'memory', create: async () => new MemoryStore() });
 describeNotificationContract({ name: 'memory', create: async () => new MemoryStore() });
+describeConsoleSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 
 describe('memory store', () => {
   it('is what openStore returns for kind memory', async () => {

@@ -11,6 +11,7 @@ import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
 import { describeKeyContract } from './key-contract.js';
 import { describeNotificationContract } from './notification-contract.js';
+import { describeConsoleSessionContract } from './console-session-contract.js';
 
 let dir: string | undefined;
 
@@ -37,6 +38,7 @@ describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);
 describeNotificationContract(sqliteBackend);
+describeConsoleSessionContract(sqliteBackend);
 
 describe('sqlite store', () => {
   const opened: SqliteStore[] = [];

@@ -23,6 +23,7 @@ import { deepFreeze } from '../../util/freeze.js';
 import { MemoryAnchors } from './memory-anchors.js';
 import { MemoryKeys } from './memory-keys.js';
 import { MemoryNotifications } from './memory-notifications.js';
+import { MemoryConsoleSessions } from './memory-console-sessions.js';
 
 export interface MemoryStoreOptions {
   /** Called with the underlying error before it is thrown as store_unavailable (parity with sqlite). */
@@ -44,6 +45,7 @@ export class MemoryStore implements Store {
   readonly anchors = new MemoryAnchors((operation) => this.guard(operation));
   readonly keys = new MemoryKeys((operation) => this.guard(operation));
   readonly notifications = new MemoryNotifications((operation) => this.guard(operation));
+  readonly consoleSessions = new MemoryConsoleSessions((operation) => this.guard(operation));
   readonly ledger: MemoryLedger;
   private readonly sessions = new Map<string, SessionRecord>();
   /** `agentId \0 taskId` → session id of its one non-final session (the sqlite partial unique index). */

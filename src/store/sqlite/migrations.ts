@@ -270,6 +270,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX notifications_settled ON notifications (updated_at) WHERE state IN ('delivered', 'failed');
     `,
   },
+  {
+    // Console sign-in sessions, shared by every replica. Only the SHA-256 of the cookie value is kept.
+    // And whether an MCP session's client declared URL-mode elicitation.
+    // Versions 7–9 are reserved for concurrent work; the runner applies steps by number, gaps allowed.
+    version: 10,
+    sql: `
+      CREATE TABLE console_sessions (
+        id_hash      TEXT    PRIMARY KEY,
+        person_id      TEXT    NOT NULL,
+        credential_tag TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+      -- MCP clients that declared URL-mode elicitation get approval_required as that error (console link).
+      ALTER TABLE mcp_sessions ADD COLUMN url_elicitation INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -304,7 +323,7 @@ export function migrate(db: Database, path: string): void {
 }
 
 /** Every table the current schema has: a database claiming our version but missing one is damaged. */
-const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'signing_keys', 'notifications'];
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'signing_keys', 'notifications', 'console_sessions'];
 
 export function checkSchema(db: Database, path: string): void {
   const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);

@@ -27,6 +27,7 @@ import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
 import { SqliteAnchors } from './sqlite-anchors.js';
 import { SqliteKeys } from './sqlite-keys.js';
 import { SqliteNotifications } from './sqlite-notifications.js';
+import { SqliteConsoleSessions } from './sqlite-console-sessions.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 
 export interface SqliteStoreOptions {
@@ -65,6 +66,7 @@ export class SqliteStore implements Store {
   readonly anchors: SqliteAnchors;
   readonly keys: SqliteKeys;
   readonly notifications: SqliteNotifications;
+  readonly consoleSessions: SqliteConsoleSessions;
 
   /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
   constructor(options: SqliteStoreOptions) {
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
       this.anchors = new SqliteAnchors(db, (operation) => this.guard(operation));
       this.keys = new SqliteKeys(db, (operation) => this.guard(operation));
       this.notifications = new SqliteNotifications(db, (operation) => this.guard(operation));
+      this.consoleSessions = new SqliteConsoleSessions(db, (operation) => this.guard(operation));
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });
