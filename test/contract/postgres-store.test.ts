@@ -1,18 +1,20 @@
 // The Store contract suites (DESIGN rule 7) run against PostgreSQL. One migrated schema serves this file;
 // every test starts from it emptied, so each create() is a fresh, empty store without paying a migration.
-import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/open-store.js';
+import { afterAll } from 'vitest';
 import { openPostgresStore, PostgresStore } from '../../src/store/postgres/pg-store.js';
 import type { Store } from '../../src/store/types.js';
 import { freshPgSchema, pgAdmin, type PgSchema } from '../helpers/postgres.js';
-import { describeStoreContract, session, type ContractBackend } from './store-contract.js';
+import { describeStoreContract, type ContractBackend } from './store-contract.js';
 import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
+import { describeKeyContract } from './key-contract.js';
+import { describeNotificationContract } from './notification-contract.js';
+import { describeConsoleSessionContract } from './console-session-contract.js';
 
-const TABLES = 'mcp_sessions, approvals, ledger_entries, ledger_counters, checkpoints, sessions, used_assertions, replicas, anchors';
+const TABLES =
+  'mcp_sessions, approvals, ledger_entries, ledger_counters, checkpoints, sessions, used_assertions, replicas, anchors, signing_keys, notifications, console_sessions';
 
 let schema: PgSchema | undefined;
 
@@ -30,6 +32,7 @@ async function emptySchema(): Promise<PgSchema> {
 function flat(s: PostgresStore): Store {
   return Object.assign(Object.create(s) as object, {
     kind: s.kind, approvals: s.approvals, ledger: s.ledger, mcpSessions: s.mcpSessions, anchors: s.anchors,
+    keys: s.keys, notifications: s.notifications, consoleSessions: s.consoleSessions,
     createSession: (x: never) => s.sessions.create(x),
     getSession: (x: never) => s.sessions.get(x),
     listSessions: (x: never) => s.sessions.list(x),
@@ -64,3 +67,6 @@ describeAnchorContract(postgresBackend);
 describeApprovalContract(postgresBackend);
 describeLedgerContract(postgresBackend);
 describeMcpSessionContract(postgresBackend);
+describeKeyContract(postgresBackend);
+describeNotificationContract(postgresBackend);
+describeConsoleSessionContract(postgresBackend);

@@ -6,10 +6,11 @@ import { sql, type PgDb } from './pg-db.js';
 const Q = {
   insert: sql(
     'mcp_bind',
-    `INSERT INTO mcp_sessions (tool, mcp_session_id, session_id, created_at) VALUES ($1, $2, $3, $4)
+    `INSERT INTO mcp_sessions (tool, mcp_session_id, session_id, created_at, url_elicitation) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (tool, mcp_session_id) DO NOTHING RETURNING session_id`,
   ),
   select: sql('mcp_bound', 'SELECT session_id FROM mcp_sessions WHERE tool = $1 AND mcp_session_id = $2'),
+  elicitation: sql('mcp_url_elicitation', 'SELECT url_elicitation FROM mcp_sessions WHERE tool = $1 AND mcp_session_id = $2'),
 } as const;
 
 export class PgMcpSessions implements McpSessionStore {
@@ -17,7 +18,7 @@ export class PgMcpSessions implements McpSessionStore {
 
   bind(b: NewMcpSessionBinding): Promise<string> {
     return this.db.many(async (db) => {
-      const inserted = await db.one<{ session_id: string }>(Q.insert, [b.tool, b.mcpSessionId, b.sessionId, b.createdAt]);
+      const inserted = await db.one<{ session_id: string }>(Q.insert, [b.tool, b.mcpSessionId, b.sessionId, b.createdAt, b.urlElicitation === true]);
       if (inserted !== undefined) return inserted.session_id;
       // Lost the insert: a new statement sees the committed winner (bindings are never deleted).
       const bound = await db.one<{ session_id: string }>(Q.select, [b.tool, b.mcpSessionId]);
@@ -28,5 +29,10 @@ export class PgMcpSessions implements McpSessionStore {
 
   async boundSession(tool: string, mcpSessionId: string): Promise<string | null> {
     return (await this.db.one<{ session_id: string }>(Q.select, [tool, mcpSessionId]))?.session_id ?? null;
+  }
+
+  /** What the winning binding's client declared (false when unbound). */
+  async urlElicitation(tool: string, mcpSessionId: string): Promise<boolean> {
+    return (await this.db.one<{ url_elicitation: boolean }>(Q.elicitation, [tool, mcpSessionId]))?.url_elicitation === true;
   }
 }

@@ -205,7 +205,59 @@ const BINDINGS_AND_ANCHORS = `
   CREATE INDEX anchors_created ON anchors (created_at);
 `;
 
+// Published signing keys, the webhook outbox, console sign-in sessions, and whether an MCP client declared
+// URL-mode elicitation. A step of its own so the tables of version 1 stay as they were written.
+const KEYS_OUTBOX_CONSOLE = `
+  -- Insert-if-absent per kid; retired_at is set once and never cleared.
+  CREATE TABLE signing_keys (
+    kid          text   PRIMARY KEY,
+    jwk          text   NOT NULL,
+    published_at bigint NOT NULL,
+    retired_at   bigint
+  );
+
+  -- lease_until is 0 when no claim holds the row, so "due and unleased" is one range test.
+  CREATE TABLE notifications (
+    delivery_id     text    PRIMARY KEY,
+    event           text    NOT NULL,
+    url             text    NOT NULL,
+    payload         text    NOT NULL,
+    state           text    NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts        bigint  NOT NULL DEFAULT 0,
+    next_attempt_at bigint  NOT NULL,
+    give_up_at      bigint  NOT NULL,
+    lease_owner     text,
+    lease_until     bigint  NOT NULL DEFAULT 0,
+    last_status     integer,
+    last_error      text,
+    created_at      bigint  NOT NULL,
+    updated_at      bigint  NOT NULL
+  );
+  -- The claim: pending rows by due time.
+  CREATE INDEX notifications_due ON notifications (next_attempt_at, delivery_id) WHERE state = 'pending';
+  CREATE INDEX notifications_state_created ON notifications (state, created_at, delivery_id);
+  CREATE INDEX notifications_created ON notifications (created_at, delivery_id);
+  -- The purge: settled rows by age.
+  CREATE INDEX notifications_settled ON notifications (updated_at) WHERE state IN ('delivered', 'failed');
+
+  -- Only the SHA-256 of the cookie value is kept.
+  CREATE TABLE console_sessions (
+    id_hash        text   PRIMARY KEY,
+    person_id      text   NOT NULL,
+    credential_tag text   NOT NULL,
+    created_at     bigint NOT NULL,
+    last_seen_at   bigint NOT NULL,
+    expires_at     bigint NOT NULL
+  );
+  CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+
+  ALTER TABLE mcp_sessions ADD COLUMN url_elicitation boolean NOT NULL DEFAULT false;
+`;
+
 /** Exported for the migration tests. */
-export const PG_MIGRATIONS: readonly PgMigration[] = [{ version: 1, sql: SESSIONS + APPROVALS + LEDGER + BINDINGS_AND_ANCHORS }];
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  { version: 1, sql: SESSIONS + APPROVALS + LEDGER + BINDINGS_AND_ANCHORS },
+  { version: 2, sql: KEYS_OUTBOX_CONSOLE },
+];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

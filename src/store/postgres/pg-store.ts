@@ -9,9 +9,12 @@ import { DEFAULT_LEDGER_RETENTION_MS } from '../ledger-rules.js';
 import { PgAnchors } from './pg-anchors.js';
 import { PgApprovals } from './pg-approvals.js';
 import { PgAssertionIds } from './pg-assertion-ids.js';
+import { PgConsoleSessions } from './pg-console-sessions.js';
 import { PgDb, sql, type PgGuard } from './pg-db.js';
 import { PgLedger } from './pg-ledger.js';
+import { PgKeys } from './pg-keys.js';
 import { PgMcpSessions } from './pg-mcp-sessions.js';
+import { PgNotifications } from './pg-notifications.js';
 import { migratePg } from './pg-migrate.js';
 import { createPgPool, DEFAULT_POOL_SIZE, redactPgUrl, scrubPassword } from './pg-pool.js';
 import { PgReplicas } from './pg-replicas.js';
@@ -41,6 +44,9 @@ export class PostgresStore {
   readonly ledger: PgLedger;
   readonly mcpSessions: PgMcpSessions;
   readonly anchors: PgAnchors;
+  readonly keys: PgKeys;
+  readonly notifications: PgNotifications;
+  readonly consoleSessions: PgConsoleSessions;
   private readonly db: PgDb;
   private closing: Promise<void> | undefined;
 
@@ -59,6 +65,9 @@ export class PostgresStore {
     this.ledger = new PgLedger(db, ledgerRetentionMs);
     this.mcpSessions = new PgMcpSessions(db);
     this.anchors = new PgAnchors(db);
+    this.keys = new PgKeys(db);
+    this.notifications = new PgNotifications(db);
+    this.consoleSessions = new PgConsoleSessions(db);
   }
 
   /** One round trip on a pooled connection: /readyz fails while the database does not answer. */
