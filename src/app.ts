@@ -27,13 +27,13 @@ import { createDispatchers } from './upstream/dispatchers.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { PRODUCT_VERSION } from './version.js';
 import { policyAuditHooks } from './policy/reload-audit.js';
-import { recoverLedger } from './ledger/recovery.js';
+import { ReplicaPresence } from './ledger/replica-presence.js';
+import { newReplicaId } from './util/ids.js';
 import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
 import { sessionWatch } from './live/session-watch.js';
 import { DecisionWakeups } from './approvals/decision-wakeups.js';
 import { openSignals } from './store/open-signals.js';
-import { newId } from './util/ids.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -47,6 +47,8 @@ export interface GatewayOptions {
   readonly liveRecheckMs?: number;
   /** An audit log to use instead of the configured one (tests). */
   readonly audit?: AuditLog;
+  /** This process's replica id (default: a new random one per start). */
+  readonly replicaId?: string;
 }
 
 export interface RunningGateway {
@@ -70,7 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const readiness: Readiness = { ready: false };
   const store = await openStore(config.store);
   const cleanup: (() => unknown)[] = [() => store.close()];
-  const replicaId = newId('rep', 12);
+  const replicaId = options.replicaId ?? newReplicaId();
   // Change signals between replicas: a hint to re-read the store sooner; polling stays the fallback.
   const signals = openSignals(config.store, replicaId, (err) => logger.warn({ err }, 'store change signal failed'));
   cleanup.push(() => signals.close());
@@ -87,8 +89,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     cleanup.push(() => audit.close());
     readiness.auditAvailable = audit.isAvailable;
-    // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
-    await recoverLedger(store, audit, clock);
+    // SPEC §10, §17: calls a stopped replica left in flight have an unknown outcome; before any listener opens.
+    const timeoutMs = config.store.kind === 'postgres' ? config.store.replicaTimeoutMs : undefined;
+    const presence = new ReplicaPresence({ store, audit, clock, replicaId, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    await presence.start();
     // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
     await recoverApprovals(store, audit, clock);
     const metrics = new GatewayMetrics(store);
@@ -126,7 +130,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const actions = new SessionActions(store, clock, lifecycle);
     const approvals = new ApprovalService({ store, clock, policy, audit, signals });
-    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups };
+    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups, replicaId };
     const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger, publicUrl: () => publicUrl };
 
     const serverOptions = {
@@ -158,7 +162,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const server of [dataServer, controlServer]) server.on('error', (err) => logger.error({ err }, 'listener error'));
 
     // Approvals past their ttl are expired (and audited) even when no call touches them again (SPEC §9).
-    const sweep = async () => (await lifecycle.sweep(policy.current())) + (await approvals.sweep());
+    // Each step runs even when an earlier one failed: a failing session sweep must not stop the heartbeat
+    // (the other replicas would take this one for gone). The first failure is thrown afterwards.
+    const sweep = () => sweepAll([() => lifecycle.sweep(policy.current()), () => approvals.sweep(), () => presence.sweep()]);
     const sweepTimer = setInterval(() => {
       sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
     }, options.sweepIntervalMs ?? 1000);
@@ -203,6 +209,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           await audit.flush();
           await dispatchers.close();
           audit.close();
+          // SPEC §17: a stopped replica's in-flight entries are recoverable at once by the others.
+          await presence.stop().catch((err: unknown) => logger.warn({ err }, 'replica stop could not be recorded'));
           await signals.close();
           await store.close();
         })()),
@@ -211,6 +219,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const undo of cleanup.reverse()) await Promise.resolve(undo()).catch(() => {});
     throw err;
   }
+}
+
+async function sweepAll(steps: readonly (() => Promise<number>)[]): Promise<number> {
+  let changed = 0;
+  let failure: unknown;
+  for (const step of steps) changed += await step().catch((err: unknown) => ((failure ??= err), 0));
+  if (failure !== undefined) throw failure;
+  return changed;
 }
 
 function listen(server: Server, address: ListenAddress): Promise<string> {

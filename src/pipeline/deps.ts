@@ -27,4 +27,6 @@ export interface PipelineDeps {
   readonly live: LiveCalls;
   /** Wakes a call held for approval when its approval is decided, on any replica (SPEC §9, §17). */
   readonly wakeups?: DecisionWakeups;
+  /** This process (SPEC §17): recorded on every ledger entry it forwards. */
+  readonly replicaId: string;
 }

@@ -19,6 +19,7 @@ export const call = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({
   path: '/refunds',
   mcpTool: null,
   attempt: `req_${++ids}`,
+  replicaId: 'rep_a',
   newEntryId: `led_${ids}`,
   now: T0 + ids,
   keyTtlMs: DAY,
@@ -45,7 +46,7 @@ export function describeLedgerContract(backend: ContractBackend): void {
 
     beforeEach(async () => {
       store = await backend.create();
-      const created = await store.createSession(session());
+      const created = await store.sessions.create(session());
       if (!created.ok) throw new Error('fixture session not created');
     });
     afterEach(async () => {
@@ -55,7 +56,7 @@ export function describeLedgerContract(backend: ContractBackend): void {
     });
 
     const resume = async (from: number): Promise<void> => {
-      const r = await store.resumeSession('ses_a', { expectedEpoch: from, scope: ['billing'], now: T0, leaseExpiresAt: T0 + DAY, maxResumes: 99 });
+      const r = await store.sessions.resume('ses_a', { expectedEpoch: from, scope: ['billing'], now: T0, leaseExpiresAt: T0 + DAY, maxResumes: 99 });
       if (!r.ok) throw new Error('resume failed');
     };
     /** Reserves, expects a forward, and records the answer `body`. */
@@ -101,7 +102,7 @@ export function describeLedgerContract(backend: ContractBackend): void {
         await resume(1);
         const stale = await store.ledger.reserve(call({ epoch: 1 }));
         expect(stale).toMatchObject({ kind: 'fenced', current: { epoch: 2, state: 'active' } });
-        await store.transitionSession('ses_a', { from: ['active'], to: 'suspended', reason: null, now: T0 });
+        await store.sessions.transition('ses_a', { from: ['active'], to: 'suspended', reason: null, now: T0 });
         expect(await store.ledger.reserve(call({ epoch: 2 }))).toMatchObject({ kind: 'fenced', current: { state: 'suspended' } });
         expect(await store.ledger.reserve(call({ sessionId: 'ses_missing' }))).toEqual({ kind: 'fenced', current: null });
         expect(await store.ledger.list('ses_a', T0)).toEqual([]);
@@ -109,7 +110,7 @@ export function describeLedgerContract(backend: ContractBackend): void {
 
       it('starts a new, empty window at each checkpoint', async () => {
         await forwardAndComplete({}, 'A1');
-        await store.appendCheckpoint({ checkpointId: 'c1', sessionId: 'ses_a', epoch: 1, label: null, state: null, stateDigest: 'x', createdAt: T0 });
+        await store.sessions.appendCheckpoint({ checkpointId: 'c1', sessionId: 'ses_a', epoch: 1, label: null, state: null, stateDigest: 'x', createdAt: T0 });
         expect(await store.ledger.summary('ses_a', 5)).toMatchObject({ checkpointSeq: 1, count: 0, recent: [] });
         const after = await forwardAndComplete({}, 'A-after');
         await resume(1);
@@ -162,7 +163,7 @@ export function describeLedgerContract(backend: ContractBackend): void {
         if (backend.createForTiming) {
           extra.push(store);
           store = await backend.createForTiming();
-          await store.createSession(session());
+          await store.sessions.create(session());
         }
         const timeBatch = async (epoch: number): Promise<number> => {
           const started = process.cpuUsage();
