@@ -27,7 +27,8 @@ import { createDispatchers } from './upstream/dispatchers.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { PRODUCT_VERSION } from './version.js';
 import { policyAuditHooks } from './policy/reload-audit.js';
-import { recoverLedger } from './ledger/recovery.js';
+import { ReplicaPresence } from './ledger/replica-presence.js';
+import { newReplicaId } from './util/ids.js';
 import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
 import { sessionWatch } from './live/session-watch.js';
@@ -44,6 +45,8 @@ export interface GatewayOptions {
   readonly liveRecheckMs?: number;
   /** An audit log to use instead of the configured one (tests). */
   readonly audit?: AuditLog;
+  /** This process's replica id (default: a new random one per start). */
+  readonly replicaId?: string;
 }
 
 export interface RunningGateway {
@@ -78,8 +81,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     cleanup.push(() => audit.close());
     readiness.auditAvailable = audit.isAvailable;
-    // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
-    await recoverLedger(store, audit, clock);
+    // SPEC §10, §17: calls a stopped replica left in flight have an unknown outcome; before any listener opens.
+    const presence = new ReplicaPresence({ store, audit, clock, replicaId: options.replicaId ?? newReplicaId() });
+    await presence.start();
     // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
     await recoverApprovals(store, audit, clock);
     const metrics = new GatewayMetrics(store);
@@ -111,7 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const actions = new SessionActions(store, clock, lifecycle);
     const approvals = new ApprovalService({ store, clock, policy, audit });
-    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live };
+    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, replicaId: presence.replicaId };
     const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger, publicUrl: () => publicUrl };
 
     const serverOptions = {
@@ -143,7 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const server of [dataServer, controlServer]) server.on('error', (err) => logger.error({ err }, 'listener error'));
 
     // Approvals past their ttl are expired (and audited) even when no call touches them again (SPEC §9).
-    const sweep = async () => (await lifecycle.sweep(policy.current())) + (await approvals.sweep());
+    const sweep = async () => (await lifecycle.sweep(policy.current())) + (await approvals.sweep()) + (await presence.sweep());
     const sweepTimer = setInterval(() => {
       sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
     }, options.sweepIntervalMs ?? 1000);
@@ -187,6 +191,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           await audit.flush();
           await dispatchers.close();
           audit.close();
+          // SPEC §17: a stopped replica's in-flight entries are recoverable at once by the others.
+          await presence.stop().catch((err: unknown) => logger.warn({ err }, 'replica stop could not be recorded'));
           await store.close();
         })()),
     };

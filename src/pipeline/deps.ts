@@ -24,4 +24,6 @@ export interface PipelineDeps {
   readonly logger: Logger;
   /** In-flight calls and open streams by session (SPEC §8): the in-flight cap and stream fencing. */
   readonly live: LiveCalls;
+  /** This process (SPEC §17): recorded on every ledger entry it forwards. */
+  readonly replicaId: string;
 }

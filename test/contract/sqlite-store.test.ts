@@ -9,6 +9,7 @@ import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
+import { describeReplicaContract } from './replica-contract.js';
 
 let dir: string | undefined;
 
@@ -33,6 +34,7 @@ describeAnchorContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);
+describeReplicaContract(sqliteBackend, { exclusive: true });
 
 describe('sqlite store', () => {
   const opened: SqliteStore[] = [];
@@ -68,9 +70,9 @@ describe('sqlite store', () => {
     dir = mkdtempSync(join(tmpdir(), 'epochgate-store-'));
     const seen: unknown[] = [];
     const store = await openStore({ kind: 'sqlite', path: join(dir, 'x.db'), synchronous: 'full' }, { onError: (e) => seen.push(e) });
-    await store.createSession(session());
+    await store.sessions.create(session());
     // Same session id, other task: a primary-key violation is a backend failure, never a silent overwrite.
-    await expect(store.createSession(session({ taskId: 'other' }))).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(store.sessions.create(session({ taskId: 'other' }))).rejects.toMatchObject({ code: 'store_unavailable' });
     expect(seen).toHaveLength(1);
     await store.close();
     await expect(store.ping()).rejects.toMatchObject({ code: 'store_unavailable' });
