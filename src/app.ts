@@ -29,13 +29,13 @@ import { createDispatchers } from './upstream/dispatchers.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { PRODUCT_VERSION } from './version.js';
 import { policyAuditHooks } from './policy/reload-audit.js';
-import { recoverLedger } from './ledger/recovery.js';
+import { ReplicaPresence } from './ledger/replica-presence.js';
+import { newReplicaId } from './util/ids.js';
 import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
 import { sessionWatch } from './live/session-watch.js';
 import { DecisionWakeups } from './approvals/decision-wakeups.js';
 import { openSignals } from './store/open-signals.js';
-import { newId } from './util/ids.js';
 import { notifyingAudit } from './notify/audit-hook.js';
 import { consoleLink } from './notify/console-link.js';
 import { Notifier } from './notify/notifier.js';
@@ -59,6 +59,8 @@ export interface GatewayOptions {
   readonly audit?: AuditLog;
   /** A store to use instead of the configured one, left open by close() (tests: two replicas sharing one). */
   readonly store?: Store;
+  /** This process's replica id (default: a new random one per start). */
+  readonly replicaId?: string;
   /** How often a console's live inbox re-reads the store (default 1 s). */
   readonly consolePollMs?: number;
   /** Webhook delivery worker settings (tests inject the jitter and shorten the attempt timeout). */
@@ -99,7 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const store = options.store ?? (await openStore(config.store));
   const closeStore = options.store ? async () => {} : () => store.close();
   const cleanup: (() => unknown)[] = [closeStore];
-  const replicaId = newId('rep', 12);
+  const replicaId = options.replicaId ?? newReplicaId();
   // Change signals between replicas: a hint to re-read the store sooner; polling stays the fallback.
   const signals = openSignals(config.store, replicaId, (err) => logger.warn({ err }, 'store change signal failed'));
   cleanup.push(() => signals.close());
@@ -135,8 +137,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     cleanup.push(() => notifier.flush());
     const audit = notifyingAudit(anchored, (record) => notifier.observe(record));
     readiness.auditAvailable = audit.isAvailable;
-    // SPEC §10: calls a previous process left in flight have an unknown outcome; before any listener opens.
-    await recoverLedger(store, audit, clock);
+    // SPEC §10, §17: calls a stopped replica left in flight have an unknown outcome; before any listener opens.
+    const timeoutMs = config.store.kind === 'postgres' ? config.store.replicaTimeoutMs : undefined;
+    const presence = new ReplicaPresence({ store, audit, clock, replicaId, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    await presence.start();
     // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
     await recoverApprovals(store, audit, clock);
     const toolNames = new Set(config.tools.keys());
@@ -178,7 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const approvals = new ApprovalService({ store, clock, policy, audit, signals, signal: approvalSignal });
     const consoleEnabled = config.console.enabled;
     const pipelineDeps = {
-      config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups, approvalSignal,
+      config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups, replicaId, approvalSignal,
       consoleUrl: () => (consoleEnabled ? consoleUrl : null),
     };
     const consoleAuth = new ConsoleAuth({ store, clock, policy });
@@ -221,11 +225,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const server of [dataServer, controlServer]) server.on('error', (err) => logger.error({ err }, 'listener error'));
 
     // Approvals past their ttl are expired (and audited) even when no call touches them again (SPEC §9).
-    // Lapsed console sign-ins are removed on the same beat (not counted: they are not sessions).
-    const sweep = async () => {
+    // Each step runs even when an earlier one failed: a failing session sweep must not stop the heartbeat
+    // (the other replicas would take this one for gone). The first failure is thrown afterwards. Lapsed
+    // console sign-ins are removed on the same beat (not counted: they are not sessions).
+    const purgeConsole = async (): Promise<number> => {
       if (consoleEnabled) await consoleAuth.purge();
-      return (await lifecycle.sweep(policy.current())) + (await approvals.sweep());
+      return 0;
     };
+    const sweep = () => sweepAll([purgeConsole, () => lifecycle.sweep(policy.current()), () => approvals.sweep(), () => presence.sweep()]);
     const sweepTimer = setInterval(() => {
       sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
     }, options.sweepIntervalMs ?? 1000);
@@ -284,6 +291,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           await worker.stop();
           await dispatchers.close();
           audit.close();
+          // SPEC §17: a stopped replica's in-flight entries are recoverable at once by the others.
+          await presence.stop().catch((err: unknown) => logger.warn({ err }, 'replica stop could not be recorded'));
           await signals.close();
           await closeStore();
         })()),
@@ -295,6 +304,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 }
 
 const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+async function sweepAll(steps: readonly (() => Promise<number>)[]): Promise<number> {
+  let changed = 0;
+  let failure: unknown;
+  for (const step of steps) changed += await step().catch((err: unknown) => ((failure ??= err), 0));
+  if (failure !== undefined) throw failure;
+  return changed;
+}
 
 function listen(server: Server, address: ListenAddress): Promise<string> {
   return new Promise((resolve, reject) => {

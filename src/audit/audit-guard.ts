@@ -21,60 +21,72 @@ export interface AuditGuardOptions {
 const RETRY_MS = 1_000;
 
 export function guardAuditLog(inner: AuditLog, options: AuditGuardOptions): AuditStream {
-  const { clock, logger } = options;
-  let downSince: number | undefined;
-  let refused = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let closed = false;
+  return new GuardedAuditStream(inner, options);
+}
 
-  const unavailable = (): GatewayError =>
-    new GatewayError('audit_unavailable', { detail: 'The audit stream cannot be written; failing closed' });
+class GuardedAuditStream implements AuditStream {
+  private downSince: number | undefined;
+  private refused = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  const goDown = (err: unknown): void => {
-    if (downSince !== undefined) return;
-    downSince = clock.now();
-    refused = 0;
-    logger.error({ err }, 'audit stream write failed: refusing requests until it recovers');
-    retryTimer = setInterval(retry, options.retryMs ?? RETRY_MS);
-    retryTimer.unref();
-  };
+  constructor(
+    private readonly inner: AuditLog,
+    private readonly options: AuditGuardOptions,
+  ) {}
 
-  // Owns its errors (DESIGN rule 15): a retry that fails again only waits for the next tick.
-  function retry(): void {
-    if (downSince === undefined || closed) return;
-    const now = clock.now();
+  write(event: AuditEvent): void {
+    if (this.downSince !== undefined) throw unavailable();
     try {
-      inner.write(recoveredEvent(now, now - downSince, refused));
+      this.inner.write(event);
+    } catch (err) {
+      this.goDown(err);
+      throw unavailable();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.inner.close();
+  }
+
+  isAvailable(): boolean {
+    return this.downSince === undefined;
+  }
+
+  countRefused(): void {
+    if (this.downSince !== undefined) this.refused += 1;
+  }
+
+  private goDown(err: unknown): void {
+    if (this.downSince !== undefined) return;
+    this.downSince = this.options.clock.now();
+    this.refused = 0;
+    this.options.logger.error({ err }, 'audit stream write failed: refusing requests until it recovers');
+    this.retryTimer = setInterval(() => this.retry(), this.options.retryMs ?? RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /** Owns its errors (DESIGN rule 15): a retry that fails again only waits for the next tick. */
+  private retry(): void {
+    if (this.downSince === undefined || this.closed) return;
+    const now = this.options.clock.now();
+    const outageMs = now - this.downSince;
+    try {
+      this.inner.write(recoveredEvent(now, outageMs, this.refused));
     } catch {
       return;
     }
-    logger.warn({ outage_ms: now - downSince, refused_requests: refused }, 'audit stream recovered');
-    downSince = undefined;
-    clearInterval(retryTimer);
-    retryTimer = undefined;
+    this.options.logger.warn({ outage_ms: outageMs, refused_requests: this.refused }, 'audit stream recovered');
+    this.downSince = undefined;
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
   }
-
-  return {
-    write(event: AuditEvent): void {
-      if (downSince !== undefined) throw unavailable();
-      try {
-        inner.write(event);
-      } catch (err) {
-        goDown(err);
-        throw unavailable();
-      }
-    },
-    close(): void {
-      closed = true;
-      if (retryTimer) clearInterval(retryTimer);
-      inner.close();
-    },
-    isAvailable: () => downSince === undefined,
-    countRefused: () => {
-      if (downSince !== undefined) refused += 1;
-    },
-  };
 }
+
+const unavailable = (): GatewayError =>
+  new GatewayError('audit_unavailable', { detail: 'The audit stream cannot be written; failing closed' });
 
 function recoveredEvent(now: number, outageMs: number, refused: number): AuditEvent {
   return {

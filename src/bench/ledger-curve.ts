@@ -42,7 +42,7 @@ async function seed(dbPath: string, session: BenchSession, target: number, deadl
       const now = Date.now();
       const reserved = await store.ledger.reserve({
         sessionId: session.sessionId, epoch: session.epoch, tool: 'api', idempotencyKey: null, fingerprint, method: 'POST',
-        path: '/orders', mcpTool: null, attempt, newEntryId: newLedgerEntryId(), now, keyTtlMs: KEY_TTL_MS,
+        path: '/orders', mcpTool: null, attempt, replicaId: 'rep_bench_seed', newEntryId: newLedgerEntryId(), now, keyTtlMs: KEY_TTL_MS,
       });
       if (reserved.kind !== 'forward') throw new Error(`seeding the ledger: reserve answered ${reserved.kind}`);
       const outcome = { status: 201, headers: { 'content-type': 'application/json' }, body: RESPONSE, bodySha256: sha256Hex(RESPONSE), bodyBytes: RESPONSE.length, now };

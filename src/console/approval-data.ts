@@ -62,7 +62,7 @@ export async function approvalPageData(deps: ConsoleDeps, person: PersonDef, app
   const approval = await deps.approvals.get(person, approvalId);
   const mayDecide = decidableRules(deps.policy.current(), person).includes(approval.ruleId);
   const [session, siblings, calls] = await Promise.all([
-    deps.store.getSession(approval.sessionId),
+    deps.store.sessions.get(approval.sessionId),
     deps.approvals.list(person, { sessionId: approval.sessionId }),
     deps.store.ledger.list(approval.sessionId, deps.clock.now()),
   ]);

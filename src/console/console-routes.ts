@@ -55,7 +55,7 @@ export const CONSOLE_ROUTES: readonly ConsoleRoute[] = [
     if (signedIn === null) return toSignIn;
     requireAdminPerson(signedIn.person);
     const filter = parseQuery(ctx);
-    const sessions = await deps.store.listSessions({
+    const sessions = await deps.store.sessions.list({
       ...(filter.state ? { state: filter.state } : {}),
       ...(filter.agent_id ? { agentId: filter.agent_id } : {}),
       ...(filter.task_id ? { taskId: filter.task_id } : {}),
@@ -97,10 +97,10 @@ function parseQuery(ctx: ConsoleContext): z.infer<typeof sessionFilter> {
 }
 
 async function sessionPageData(deps: ConsoleDeps, person: PersonDef, id: string) {
-  const session = await deps.store.getSession(id);
+  const session = await deps.store.sessions.get(id);
   if (!session) throw new GatewayError('session_not_found');
   const [checkpoint, approvals, ledger] = await Promise.all([
-    deps.store.latestCheckpoint(id),
+    deps.store.sessions.latestCheckpoint(id),
     deps.approvals.list(person, { sessionId: id }),
     deps.store.ledger.list(id, deps.clock.now()),
   ]);

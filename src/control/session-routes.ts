@@ -23,7 +23,7 @@ export const SESSION_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/sessions', null, async (deps, _p, req, ctx) => {
     requireAdmin(personCaller(deps.policy.current(), req, ctx));
     const query = validate(schemas.sessionListQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
-    const sessions = await deps.store.listSessions({
+    const sessions = await deps.store.sessions.list({
       ...(query.state ? { state: query.state } : {}),
       ...(query.agent_id ? { agentId: query.agent_id } : {}),
       ...(query.task_id ? { taskId: query.task_id } : {}),
@@ -33,7 +33,7 @@ export const SESSION_ROUTES: readonly ControlRoute[] = [
   }),
   route('GET', '/v1/sessions/:id', null, async (deps, [id], req, ctx) => {
     const session = await readableSession(deps, id!, req, ctx);
-    return { status: 200, body: sessionView(session, await deps.store.latestCheckpoint(id!)) };
+    return { status: 200, body: sessionView(session, await deps.store.sessions.latestCheckpoint(id!)) };
   }),
   route('POST', '/v1/sessions/:id/resume', 'session.resume', async (deps, [id], req, ctx) =>
     resumed(deps, await deps.sessions.resume(id!, await parseJsonBody(req, schemas.resumeBody), ctx)),
@@ -75,7 +75,7 @@ export async function readableSession(deps: ControlDeps, sessionId: string, req:
   const caller = await anyCaller(deps, deps.policy.current(), req, ctx);
   if (caller.kind === 'person') requireAdmin(caller);
   requireOwnSession(caller, sessionId);
-  const session = await deps.store.getSession(sessionId);
+  const session = await deps.store.sessions.get(sessionId);
   if (!session) throw new GatewayError('session_not_found');
   return session;
 }

@@ -1,7 +1,6 @@
-// Start-up (SPEC §10): entries a previous process left in flight — it stopped mid-call, so whether the tool
-// acted is unknown — become unknown, each audited as ledger.unknown, before this process serves a call.
-// Only right because one process owns the store: for SQLite the one-writer lock (store/sqlite/sqlite-lock.ts)
-// is taken before this runs, so a live peer's in-flight entries can never be caught here.
+// SPEC §10, §17: entries a stopped replica left in flight — it stopped mid-call, so whether the tool acted
+// is unknown — become unknown, each audited as ledger.unknown. The store only touches entries whose replica
+// is stopped (replica-presence.ts decides which are), so a live peer's in-flight entries are never caught.
 import { SYSTEM_ACTOR } from '../audit/envelope.js';
 import type { AuditLog } from '../audit/types.js';
 import type { Store } from '../store/types.js';

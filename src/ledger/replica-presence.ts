@@ -1,83 +1,77 @@
-// This process among the replicas sharing a store (SPEC §10, §17): it registers at start, heartbeats,
-// marks itself stopped on a graceful shutdown, and sweeps: replicas silent for longer than the timeout are
-// marked stopped, then the in-flight ledger entries of stopped replicas become unknown (audited
-// ledger.unknown, reason gateway_restart). Never because another replica started: only a stopped
-// replica's entries are touched. Every step is one conditional store write, so sweeps on every replica at
-// once are idempotent (the first to get there records each change; the others find nothing to do).
-import { SYSTEM_ACTOR } from '../audit/envelope.js';
+// This process as one replica among those sharing the store (SPEC §17): registered at start, heartbeats
+// while it runs, stopped at shutdown. Every replica's sweep also expires replicas whose heartbeat is older
+// than the replica timeout and recovers the in-flight ledger entries of every stopped replica (SPEC §10:
+// their outcome is unknown, each audited as ledger.unknown). Sweeps are idempotent, so every replica may
+// run them; an entry of a running replica is never touched, so another replica starting changes nothing.
+import type { Store } from '../store/types.js';
 import type { AuditLog } from '../audit/types.js';
-import type { LedgerStore } from '../store/ledger-types.js';
-import type { ReplicaStore } from '../store/replica-types.js';
 import type { Clock } from '../util/clock.js';
-import { ledgerUnknownEvent } from './ledger-events.js';
+import { recoverLedger } from './recovery.js';
 
-/** SPEC §17: an entry's replica is gone once its heartbeat is older than this. */
-export const DEFAULT_REPLICA_TIMEOUT_MS = 30_000;
-/** Heartbeats come at least this often, and at least three times per timeout. */
-const MAX_HEARTBEAT_MS = 5_000;
+/** SPEC §17: a replica whose heartbeat is older than this is gone. */
+export const REPLICA_TIMEOUT_MS = 30_000;
+/** Well inside the timeout, so a busy event loop or one failed write does not make a live replica look gone:
+ *  every 5 s, or every third of a shorter timeout (store.replica_timeout_ms). */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
 
-export interface ReplicaPresenceDeps {
-  readonly replicas: ReplicaStore;
-  readonly ledger: Pick<LedgerStore, 'recoverInFlight'>;
+export interface ReplicaPresenceOptions {
+  readonly store: Store;
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly replicaId: string;
-  readonly timeoutMs: number;
-  /**
-   * The store belongs to this process alone (SQLite under its one-writer lock, memory): every replica
-   * registered before this one is a previous process, gone whatever its last heartbeat says, so its
-   * in-flight entries are unknown at once (SPEC §10 "on start").
-   */
-  readonly exclusive: boolean;
+  readonly timeoutMs?: number;
 }
 
 export class ReplicaPresence {
-  /** clock.now() of the last heartbeat the store acknowledged. */
-  private lastBeat = 0;
+  private lastHeartbeat = 0;
 
-  constructor(private readonly deps: ReplicaPresenceDeps) {}
+  constructor(private readonly options: ReplicaPresenceOptions) {}
+
+  get replicaId(): string {
+    return this.options.replicaId;
+  }
 
   get heartbeatMs(): number {
-    return Math.max(1, Math.min(MAX_HEARTBEAT_MS, Math.floor(this.deps.timeoutMs / 3)));
+    return Math.max(1, Math.min(HEARTBEAT_INTERVAL_MS, Math.floor(this.timeoutMs / 3)));
   }
 
-  /** Before any listener opens: register, then recover what stopped replicas left in flight. */
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? REPLICA_TIMEOUT_MS;
+  }
+
+  /** Registers this replica, then recovers what stopped replicas left in flight; before any listener opens. */
   async start(): Promise<number> {
-    const { replicas, clock, replicaId } = this.deps;
-    if (this.deps.exclusive) await replicas.expire(clock.now(), clock.now());
-    const now = clock.now();
-    await replicas.register(replicaId, now);
-    this.lastBeat = now;
-    return this.sweep();
+    const now = this.options.clock.now();
+    await this.options.store.replicas.register(this.options.replicaId, now);
+    this.lastHeartbeat = now;
+    return this.recover(now);
   }
 
-  /**
-   * One heartbeat. After a silence long enough for another replica to have marked this one stopped (a
-   * database outage, a stalled process), it registers again instead: a stopped replica's heartbeat changes
-   * nothing, and its new in-flight entries would be taken for a dead replica's.
-   */
-  async heartbeat(): Promise<void> {
-    const { replicas, clock, replicaId, timeoutMs } = this.deps;
-    const now = clock.now();
-    if (now - this.lastBeat >= timeoutMs - this.heartbeatMs) await replicas.register(replicaId, now);
-    else await replicas.heartbeat(replicaId, now);
-    this.lastBeat = now;
-  }
-
-  /** Marks silent replicas stopped, then their in-flight entries unknown; returns how many entries. */
+  /** One sweep: heartbeat when due, expire silent replicas, recover their entries. Returns entries recovered. */
   async sweep(): Promise<number> {
-    const { replicas, ledger, audit, clock, timeoutMs } = this.deps;
+    const { store, clock, replicaId } = this.options;
     const now = clock.now();
-    await replicas.expire(now - timeoutMs, now);
-    const recovered = await ledger.recoverInFlight(now);
-    for (const entry of recovered) {
-      audit.write(ledgerUnknownEvent(entry, 'gateway_restart', { time: now, actor: SYSTEM_ACTOR }));
+    const silentFor = now - this.lastHeartbeat;
+    if (silentFor >= this.timeoutMs - this.heartbeatMs) {
+      // Silent long enough (a database outage, a stalled process) for another replica to have marked this one
+      // stopped, and a stopped replica's heartbeat changes nothing: register again, or the entries it forwards
+      // from now on would be taken for a dead replica's.
+      await store.replicas.register(replicaId, now);
+      this.lastHeartbeat = now;
+    } else if (silentFor >= this.heartbeatMs) {
+      await store.replicas.heartbeat(replicaId, now);
+      this.lastHeartbeat = now;
     }
-    return recovered.length;
+    return this.recover(now);
   }
 
-  /** Graceful shutdown, after the last call settled: nobody needs to wait for this replica's timeout. */
-  async stop(): Promise<void> {
-    await this.deps.replicas.stop(this.deps.replicaId, this.deps.clock.now());
+  stop(): Promise<void> {
+    return this.options.store.replicas.stop(this.options.replicaId, this.options.clock.now());
+  }
+
+  private async recover(now: number): Promise<number> {
+    const { store, audit, clock } = this.options;
+    await store.replicas.expire(now - this.timeoutMs, now);
+    return recoverLedger(store, audit, clock);
   }
 }

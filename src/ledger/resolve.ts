@@ -23,7 +23,7 @@ export interface ResolvedEntry {
 
 export async function resolveLedgerEntry(store: Store, request: ResolveRequest, trail: ActionTrail): Promise<ResolvedEntry> {
   const { sessionId, entryId, outcome } = request;
-  const session = await store.getSession(sessionId);
+  const session = await store.sessions.get(sessionId);
   if (!session) throw new GatewayError('session_not_found');
   trail.audit.taskId = session.taskId;
   const result = await store.ledger.resolve(sessionId, entryId, outcome, request.by, request.now);

@@ -22,7 +22,7 @@ export function sessionWatch(deps: SessionWatchDeps): Pick<LiveCallsDeps, 'read'
   return {
     read: async (sessionId) => {
       // A read: a direct store lookup (the time limits, which may write, go through the lifecycle).
-      const found = await deps.store.getSession(sessionId);
+      const found = await deps.store.sessions.get(sessionId);
       return found === null ? null : deps.lifecycle.enforceTimeLimits(found, deps.policy.current());
     },
     renew: async (session: SessionRecord) => {

@@ -90,7 +90,7 @@ export class GatewayMetrics {
       registers: [this.registry],
       // Read at scrape time from the store, so every replica reports the shared truth.
       async collect() {
-        const counts: Record<SessionState, number> = await store.countSessionsByState();
+        const counts: Record<SessionState, number> = await store.sessions.countByState();
         for (const state of SESSION_STATES) this.set({ state }, counts[state]);
       },
     });

@@ -29,7 +29,7 @@ export interface NotificationDetails {
 export async function describeNotification(store: Store, facts: NotificationFacts): Promise<NotificationDetails> {
   const approval = facts.approvalId === null ? null : await store.approvals.get(facts.approvalId);
   const sessionId = facts.sessionId ?? approval?.sessionId ?? null;
-  const session = sessionId === null ? null : await store.getSession(sessionId);
+  const session = sessionId === null ? null : await store.sessions.get(sessionId);
   return {
     event: facts.event,
     occurredAt: facts.occurredAt,

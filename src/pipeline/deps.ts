@@ -32,4 +32,6 @@ export interface PipelineDeps {
   readonly approvalSignal?: ApprovalSignal;
   /** The console's public URL when the console is enabled, else null (approval_url in approval_required). */
   readonly consoleUrl?: () => string | null;
+  /** This process (SPEC §17): recorded on every ledger entry it forwards. */
+  readonly replicaId: string;
 }

@@ -38,41 +38,16 @@ export async function runDataPlane(deps: PipelineDeps, req: IncomingMessage, res
   }
 }
 
-async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-  const traceparent = req.headers.traceparent;
-  let status: 'ok' | ErrorCode = 'ok';
-  let audited = false;
-  // Written once, synchronously, before the response is ended (SPEC §13 durability): by forward() just
-  // before the last byte, or here before a local reply; the finally covers responses that never ended.
-  const settle = (): void => {
-    if (audited) return;
-    audited = true;
-    const now = deps.clock.now();
-    try {
-      for (const event of ctx.sideEvents) deps.audit.write(event);
-      deps.audit.write(toolCallEvent(ctx, status, res.statusCode, now));
-    } catch (err) {
-      // The record could not be written: the answer it describes must not go out as if it had been.
-      status = 'audit_unavailable';
-      sendReply(req, res, problemReply(asGatewayError(err), requestId));
-    }
-    deps.metrics.countRequest(ctx.route?.tool.name ?? '', status);
-    deps.metrics.requestDuration.observe((now - ctx.startedAt) / 1000);
-  };
-  const ctx: RequestContext = {
-    requestId,
-    startedAt: deps.clock.now(),
-    req,
-    res,
-    policy: deps.policy.current(),
-    traceId: typeof traceparent === 'string' ? parseTraceparent(traceparent)?.traceId : undefined,
-    sideEvents: [],
-    auditExtra: {},
-    finishers: [],
-    beforeEnd: settle,
-  };
-  res.setHeader('x-request-id', requestId);
+/** What the request's one audit record says, and whether it was written yet. */
+interface Settlement {
+  status: 'ok' | ErrorCode;
+  audited: boolean;
+}
 
+async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  const outcome: Settlement = { status: 'ok', audited: false };
+  const ctx: RequestContext = newContext(deps, req, res, requestId, () => settle(deps, ctx, outcome));
+  res.setHeader('x-request-id', requestId);
   try {
     for (const stage of STAGES) {
       // Most stages of a GET are synchronous: awaiting their undefined would still cost a microtask turn.
@@ -82,37 +57,82 @@ async function runStages(deps: PipelineDeps, req: IncomingMessage, res: ServerRe
       if (ctx.answered !== undefined) break;
     }
   } catch (err) {
-    const error = clientFault(err);
-    status = error.code;
-    if (error.code === 'store_unavailable') deps.metrics.storeErrors.inc();
-    if (error.code === 'internal_error') {
-      deps.metrics.internalErrors.inc();
-      deps.logger.error({ err, request_id: requestId }, 'data-plane request failed');
-    }
-    if (!res.headersSent && !res.writableEnded) {
-      // Settle what the request reserved (a ledger slot) before the refusal is sent, not after it: a gateway
-      // killed right after answering must not leave the slot in flight (it would come back as unknown).
-      await finish(deps, ctx, status);
-      // SPEC §11: a per-message outcome of an MCP JSON-RPC request is answered in MCP form (mcp-reply.ts);
-      // a notification has no id to answer, so it gets the HTTP problem, as does every transport failure.
-      const jsonRpcId = ctx.mcpMessage?.id;
-      const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId, ctx.mcpMessage?.method, ctx.urlElicitation === true) : undefined;
-      const reply = mcpReply ?? problemReply(error, requestId);
-      res.statusCode = reply.status;
-      settle(); // before the reply (durability); answers audit_unavailable itself if the record failed
-      sendReply(req, res, reply);
-    } else if (!res.writableEnded) {
-      res.destroy();
-    }
+    await refuse(deps, ctx, outcome, err);
   } finally {
-    // SPEC §13: a truncated answer is said so in the record, and why: the tool failed mid-body, or the
-    // agent itself went away (not the tool's fault, so never audited as an upstream failure).
-    const relayOutcome = ctx.forwarded?.outcome;
-    if (relayOutcome === 'aborted_after_response') ctx.auditExtra.aborted_after_response = true;
-    else if (relayOutcome === 'client_closed') ctx.auditExtra.client_disconnected = true;
-    settle();
-    await finish(deps, ctx, status);
+    noteTruncation(ctx);
+    settle(deps, ctx, outcome);
+    await finish(deps, ctx, outcome.status);
   }
+}
+
+function newContext(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse, requestId: string, beforeEnd: () => void): RequestContext {
+  const traceparent = req.headers.traceparent;
+  return {
+    requestId,
+    startedAt: deps.clock.now(),
+    req,
+    res,
+    policy: deps.policy.current(),
+    traceId: typeof traceparent === 'string' ? parseTraceparent(traceparent)?.traceId : undefined,
+    sideEvents: [],
+    auditExtra: {},
+    finishers: [],
+    beforeEnd,
+  };
+}
+
+/** Writes the request's audit records once, synchronously, before the response is ended (SPEC §13
+ *  durability): by forward() just before the last byte, or before a local reply; runStages' finally covers
+ *  responses that never ended. */
+function settle(deps: PipelineDeps, ctx: RequestContext, outcome: Settlement): void {
+  if (outcome.audited) return;
+  outcome.audited = true;
+  const now = deps.clock.now();
+  try {
+    for (const event of ctx.sideEvents) deps.audit.write(event);
+    deps.audit.write(toolCallEvent(ctx, outcome.status, ctx.res.statusCode, now));
+  } catch (err) {
+    // The record could not be written: the answer it describes must not go out as if it had been.
+    outcome.status = 'audit_unavailable';
+    sendReply(ctx.req, ctx.res, problemReply(asGatewayError(err), ctx.requestId));
+  }
+  deps.metrics.countRequest(ctx.route?.tool.name ?? '', outcome.status);
+  deps.metrics.requestDuration.observe((now - ctx.startedAt) / 1000);
+}
+
+/** A stage refused the request (or failed): answer with the catalogue error, or cut a response that started. */
+async function refuse(deps: PipelineDeps, ctx: RequestContext, outcome: Settlement, err: unknown): Promise<void> {
+  const { req, res, requestId } = ctx;
+  const error = clientFault(err);
+  outcome.status = error.code;
+  if (error.code === 'store_unavailable') deps.metrics.storeErrors.inc();
+  if (error.code === 'internal_error') {
+    deps.metrics.internalErrors.inc();
+    deps.logger.error({ err, request_id: requestId }, 'data-plane request failed');
+  }
+  if (res.headersSent || res.writableEnded) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  // Settle what the request reserved (a ledger slot) before the refusal is sent, not after it: a gateway
+  // killed right after answering must not leave the slot in flight (it would come back as unknown).
+  await finish(deps, ctx, outcome.status);
+  // SPEC §11: a per-message outcome of an MCP JSON-RPC request is answered in MCP form (mcp-reply.ts);
+  // a notification has no id to answer, so it gets the HTTP problem, as does every transport failure.
+  const jsonRpcId = ctx.mcpMessage?.id;
+  const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId, ctx.mcpMessage?.method, ctx.urlElicitation === true) : undefined;
+  const reply = mcpReply ?? problemReply(error, requestId);
+  res.statusCode = reply.status;
+  settle(deps, ctx, outcome); // before the reply (durability); answers audit_unavailable itself if the record failed
+  sendReply(req, res, reply);
+}
+
+/** SPEC §13: a truncated answer is said so in the record, and why: the tool failed mid-body, or the agent
+ *  itself went away (not the tool's fault, so never audited as an upstream failure). */
+function noteTruncation(ctx: RequestContext): void {
+  const relayOutcome = ctx.forwarded?.outcome;
+  if (relayOutcome === 'aborted_after_response') ctx.auditExtra.aborted_after_response = true;
+  else if (relayOutcome === 'client_closed') ctx.auditExtra.client_disconnected = true;
 }
 
 /** Runs the request's finishers once, in order; a failure is logged (the reply is decided already). */

@@ -54,6 +54,7 @@ function reserve(deps: PipelineDeps, ctx: RequestContext, key: string | undefine
     path: action.path,
     mcpTool: action.mcpTool ?? null,
     requestId: ctx.requestId,
+    replicaId: deps.replicaId,
     now: deps.clock.now(),
   });
 }

@@ -74,9 +74,9 @@ export function createAgentAuthenticator(options: AgentAuthOptions): AgentAuthen
     const verified = await verifyAssertion(agent, input.client_assertion!, now);
     if (!agent || !verified) throw credentialInvalid();
     // Kept until the assertion can no longer pass jwtVerify (exp + tolerance), so a replay inside the
-    // tolerance window is still caught; after that the store may forget it (Store.useAssertionId).
+    // tolerance window is still caught; after that the store may forget it (AssertionIdStore.use).
     const expiresAt = (verified.payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000;
-    const first = await store.useAssertionId(`${verified.credential.issuer}\n${verified.payload.jti!}`, expiresAt, now);
+    const first = await store.assertionIds.use(`${verified.credential.issuer}\n${verified.payload.jti!}`, expiresAt, now);
     if (!first) throw new GatewayError('assertion_replayed', { detail: 'This client assertion (jti) was already used' });
     checkAgentState(agent, verified.payload.iat! * 1000);
     return agent;

@@ -25,7 +25,7 @@ export function leaseRenewalDue(session: SessionRecord, leaseTtlMs: number, now:
 /** One conditional renewal; the caller decides what a changed session means for it. */
 export async function tryRenewLease(store: Store, session: SessionRecord, leaseTtlMs: number, now: number): Promise<LeaseAttempt> {
   const leaseExpiresAt = now + leaseTtlMs;
-  const renewed = await store.renewLease(session.sessionId, session.epoch, leaseExpiresAt, now);
+  const renewed = await store.sessions.renewLease(session.sessionId, session.epoch, leaseExpiresAt, now);
   return renewed ? { kind: 'renewed', leaseExpiresAt } : { kind: 'fenced' };
 }
 

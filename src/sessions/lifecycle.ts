@@ -63,7 +63,7 @@ export class SessionLifecycle {
 
   /** A time limit found passed on access: write the transition, record and announce it. */
   private async expire(session: SessionRecord, change: TransitionRequest, event: TimeEvent, requestId: string | undefined): Promise<SessionRecord> {
-    const result = await this.store.transitionSession(session.sessionId, change);
+    const result = await this.store.sessions.transition(session.sessionId, change);
     // A concurrent resume may have renewed the lease in between: report what the store holds now.
     if (!result.ok) return result.current ?? session;
     this.record(event, result.session, change.now, requestId);
@@ -74,8 +74,8 @@ export class SessionLifecycle {
   /** One sweep over all sessions; returns how many changed. */
   async sweep(policy: PolicySnapshot): Promise<number> {
     const now = this.clock.now();
-    const closed = await this.store.closeAgedSessions(now - policy.sessions.maxAgeMs, now);
-    const suspended = await this.store.suspendExpiredLeases(now);
+    const closed = await this.store.sessions.closeAged(now - policy.sessions.maxAgeMs, now);
+    const suspended = await this.store.sessions.suspendExpiredLeases(now);
     // Every transition is recorded and announced even if one announcement fails; the first failure is
     // thrown afterwards (the sweep's caller logs it).
     let failure: unknown;

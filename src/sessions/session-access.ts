@@ -37,7 +37,8 @@ export function sessionRefusal(session: SessionRecord | null, tokenEpoch: number
       return new GatewayError('session_stale_epoch', {
         bearer: true,
         detail: `The token is for epoch ${tokenEpoch}; the session is at epoch ${session.epoch}`,
-        fields: { resume_required: true },
+        // SPEC §6 step 6: the body names the epoch to resume from.
+        fields: { resume_required: true, current_epoch: session.epoch },
       });
   }
 }
@@ -49,7 +50,7 @@ export async function admitSession(
   requestId: string | undefined,
 ): Promise<AdmittedSession> {
   // Step 5: the session exists and is active (lease and max_age enforced here, on access).
-  const found = await lifecycle.store.getSession(token.sessionId);
+  const found = await lifecycle.store.sessions.get(token.sessionId);
   if (!found || found.agentId !== token.agentId) throw new GatewayError('session_unknown', { bearer: true });
   const session = await lifecycle.enforceTimeLimits(found, policy, requestId);
   const refusal = sessionRefusal(session, token.epoch);
@@ -65,7 +66,7 @@ export async function admitSession(
 
 /** A conditional write found the session changed since it was admitted: throw the refusal the fence would
  *  give now (a concurrent resume, suspend, close or revoke won the race). */
-export async function refuseChanged(store: Pick<Store, 'getSession'>, admitted: SessionRecord): Promise<never> {
-  const current = await store.getSession(admitted.sessionId);
+export async function refuseChanged(store: Pick<Store, 'sessions'>, admitted: SessionRecord): Promise<never> {
+  const current = await store.sessions.get(admitted.sessionId);
   throw sessionRefusal(current, admitted.epoch) ?? new GatewayError('internal_error');
 }

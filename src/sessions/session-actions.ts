@@ -38,7 +38,7 @@ export class SessionActions {
   async checkpoint(session: SessionRecord, policy: PolicySnapshot, input: CheckpointInput): Promise<{ readonly kind: 'checkpointed'; readonly checkpoint: CheckpointRecord }> {
     const state = input.state === undefined ? null : serialiseState(input.state);
     const now = this.clock.now();
-    const checkpoint = await this.store.appendCheckpoint({
+    const checkpoint = await this.store.sessions.appendCheckpoint({
       checkpointId: newCheckpointId(),
       sessionId: session.sessionId,
       epoch: session.epoch,
@@ -50,7 +50,7 @@ export class SessionActions {
     if (!checkpoint) return refuseChanged(this.store, session);
     // Recording progress is activity: it renews the lease (SPEC §5). The checkpoint is recorded already (the
     // append was fenced on the epoch), so a session changed since then does not undo the 201.
-    await this.store.renewLease(session.sessionId, session.epoch, now + policy.sessions.leaseTtlMs, now);
+    await this.store.sessions.renewLease(session.sessionId, session.epoch, now + policy.sessions.leaseTtlMs, now);
     return { kind: 'checkpointed', checkpoint };
   }
 
@@ -68,7 +68,7 @@ export class SessionActions {
   }
 
   private async transition(sessionId: string, from: SessionState[], to: SessionState, reason: string, ctx: ActionTrail): Promise<TransitionedSession> {
-    const result = await this.store.transitionSession(sessionId, { from, to, reason, now: this.clock.now() });
+    const result = await this.store.sessions.transition(sessionId, { from, to, reason, now: this.clock.now() });
     if (!result.ok) {
       if (!result.current) throw new GatewayError('session_not_found');
       throw stateConflict(result.current);
@@ -78,7 +78,7 @@ export class SessionActions {
     ctx.audit.extra.reason = reason;
     // SPEC §8/§9.4: the session's streams and held calls end now; a final session's approvals expire.
     await this.lifecycle.changed(result.session, ctx.requestId);
-    return { kind: 'transitioned', session: result.session, checkpoint: await this.store.latestCheckpoint(sessionId) };
+    return { kind: 'transitioned', session: result.session, checkpoint: await this.store.sessions.latestCheckpoint(sessionId) };
   }
 }
 

@@ -87,7 +87,7 @@ export class SessionService {
     ctx.audit.taskId = session.taskId;
     // Before any state change: a retired signing key refuses the call instead of leaving a session without a token.
     const signer = await this.deps.keys.signingKey();
-    const created = await this.deps.store.createSession(session);
+    const created = await this.deps.store.sessions.create(session);
     if (!created.ok) {
       throw new GatewayError('session_exists', { detail: 'This agent already has an open session for the task', fields: { session_id: created.existingSessionId } });
     }
@@ -111,7 +111,7 @@ export class SessionService {
     if (scope.length === 0) throw new GatewayError('scope_empty', { detail: 'No tool of the session is reachable under the current policy' });
     const signer = await this.deps.keys.signingKey();
     const now = this.deps.clock.now();
-    const result = await this.deps.store.resumeSession(sessionId, {
+    const result = await this.deps.store.sessions.resume(sessionId, {
       expectedEpoch: input.expected_epoch ?? session.epoch,
       scope,
       now,
@@ -137,7 +137,7 @@ export class SessionService {
    *  belong to the session, not the epoch, so it can retry exactly the calls that wait on, or hold, one)
    *  and its ledger (SPEC §10). */
   private async carryOn(sessionId: string): Promise<Pick<ResumedSession, 'checkpoint' | 'ledger' | 'approvals'>> {
-    const checkpoint = await this.deps.store.latestCheckpoint(sessionId);
+    const checkpoint = await this.deps.store.sessions.latestCheckpoint(sessionId);
     const approvals = await this.deps.store.approvals.listOpen(sessionId, this.deps.clock.now());
     const ledger = await this.deps.store.ledger.summary(sessionId, RESUME_RECENT_ENTRIES);
     return { checkpoint, ledger, approvals };
@@ -161,7 +161,7 @@ export class SessionService {
   }
 
   private async ownedSession(sessionId: string, agent: AgentDef, policy: PolicySnapshot, ctx: ActionTrail): Promise<SessionRecord> {
-    const found = await this.deps.store.getSession(sessionId);
+    const found = await this.deps.store.sessions.get(sessionId);
     if (!found) throw new GatewayError('session_not_found');
     if (found.agentId !== agent.id) throw new GatewayError('forbidden', { detail: 'The session belongs to another agent' });
     ctx.audit.epoch = found.epoch;

@@ -1,6 +1,8 @@
-// The occurrence rule of SPEC §10, written once for every backend. Each backend supplies a synchronous view
-// of its tables (OccurrenceTable) and runs reserveOccurrence inside its one atomic step (a SQLite
-// transaction, one synchronous memory step), so the rule cannot drift between backends.
+// The occurrence rule of SPEC §10, written once for every backend. The rule is a generator that asks the
+// backend's table for what it needs (OccurrenceTable: the backend's primitives); a driver runs it inside
+// the backend's one atomic step — synchronously in a SQLite transaction or a memory step
+// (runOccurrenceSync), or awaiting each primitive inside a database transaction that holds the session
+// row's lock (runOccurrenceAsync). So the rule cannot drift between backends.
 //
 // Why it is O(1) in the ledger's size (SPEC §10 "Cost does not grow with the ledger", DESIGN rule 16):
 // - each entry carries its occurrence: its position among the window's entries with that fingerprint,
@@ -39,21 +41,63 @@ export interface OccurrenceTable<Found> {
   insert(r: ReserveRequest, window: number, occurrence: number): LedgerEntry;
 }
 
-export function reserveOccurrence<Found>(table: OccurrenceTable<Found>, r: ReserveRequest): ReserveResult {
-  const key: OccurrenceKey = { sessionId: r.sessionId, window: table.window(r.sessionId), epoch: r.epoch, fingerprint: r.fingerprint };
-  const k = table.calls(key) + 1;
-  const found = table.at(key, k);
+/** The same primitives, each one awaited (a network backend inside its transaction). */
+export type AsyncOccurrenceTable<Found> = {
+  [K in keyof OccurrenceTable<Found>]: (...args: Parameters<OccurrenceTable<Found>[K]>) => Promise<ReturnType<OccurrenceTable<Found>[K]>>;
+};
+
+type Primitive<Found> = keyof OccurrenceTable<Found>;
+interface Ask<Found> {
+  readonly primitive: Primitive<Found>;
+  readonly args: unknown[];
+}
+type Rule<Found> = Generator<Ask<Found>, ReserveResult, unknown>;
+
+/** One question to the table; the driver sends the answer back in. */
+function* ask<Found, K extends Primitive<Found>>(
+  primitive: K,
+  ...args: Parameters<OccurrenceTable<Found>[K]>
+): Generator<Ask<Found>, ReturnType<OccurrenceTable<Found>[K]>, unknown> {
+  return (yield { primitive, args }) as ReturnType<OccurrenceTable<Found>[K]>;
+}
+
+function* occurrenceRule<Found>(r: ReserveRequest): Rule<Found> {
+  const window = yield* ask<Found, 'window'>('window', r.sessionId);
+  const key: OccurrenceKey = { sessionId: r.sessionId, window, epoch: r.epoch, fingerprint: r.fingerprint };
+  const k = (yield* ask<Found, 'calls'>('calls', key)) + 1;
+  const found = yield* ask<Found, 'at'>('at', key, k);
   // SPEC §10: matched only against calls forwarded in earlier epochs; within one epoch nothing is suppressed.
-  const earlier = found !== undefined && table.view(found).epoch < r.epoch ? found : undefined;
-  if (earlier !== undefined) {
-    const entry = table.view(earlier);
+  const entry = found === undefined ? undefined : yield* ask<Found, 'view'>('view', found);
+  if (found !== undefined && entry !== undefined && entry.epoch < r.epoch) {
     const action = actionFor(entry.state);
     // The call does not take the slot: the next matching call meets the same entry.
     if (action === 'in_progress' || action === 'unknown') return { kind: action, entry };
-    table.setCalls(key, k);
-    if (action === 'replay') return { kind: 'replay', entry: table.replay(earlier), occurrence: k };
-    return { kind: 'forward', entry: table.take(earlier, r), occurrence: k };
+    yield* ask<Found, 'setCalls'>('setCalls', key, k);
+    if (action === 'replay') return { kind: 'replay', entry: yield* ask<Found, 'replay'>('replay', found), occurrence: k };
+    return { kind: 'forward', entry: yield* ask<Found, 'take'>('take', found, r), occurrence: k };
   }
-  table.setCalls(key, k);
-  return { kind: 'forward', entry: table.insert(r, key.window, table.last(key) + 1), occurrence: k };
+  yield* ask<Found, 'setCalls'>('setCalls', key, k);
+  const last = yield* ask<Found, 'last'>('last', key);
+  return { kind: 'forward', entry: yield* ask<Found, 'insert'>('insert', r, key.window, last + 1), occurrence: k };
+}
+
+function answer<Found>(table: OccurrenceTable<Found> | AsyncOccurrenceTable<Found>, question: Ask<Found>): unknown {
+  return (table[question.primitive] as (...args: unknown[]) => unknown).apply(table, question.args);
+}
+
+/** Runs the rule against a synchronous table, inside the caller's atomic step. */
+export function runOccurrenceSync<Found>(table: OccurrenceTable<Found>, r: ReserveRequest): ReserveResult {
+  const rule = occurrenceRule<Found>(r);
+  let step = rule.next();
+  while (!step.done) step = rule.next(answer(table, step.value));
+  return step.value;
+}
+
+/** Runs the rule against an asynchronous table, inside the caller's transaction (which must hold the
+ *  session row's lock, so concurrent reservations of the session serialise). */
+export async function runOccurrenceAsync<Found>(table: AsyncOccurrenceTable<Found>, r: ReserveRequest): Promise<ReserveResult> {
+  const rule = occurrenceRule<Found>(r);
+  let step = rule.next();
+  while (!step.done) step = rule.next(await answer(table, step.value));
+  return step.value;
 }

@@ -47,6 +47,8 @@ export interface LedgerEntry {
   readonly unknownReason: UnknownReason | null;
   /** Request id of the call currently or last holding the reservation. */
   readonly attempt: string;
+  /** The gateway process (SPEC §17 replica id) that holds or last held the reservation. */
+  readonly replicaId: string;
   readonly method: string;
   readonly path: string;
   readonly mcpTool: string | null;
@@ -75,6 +77,8 @@ export interface ReserveRequest {
   readonly mcpTool: string | null;
   /** Request id: the reservation's owner, required by complete/markUnknown/release. */
   readonly attempt: string;
+  /** This gateway process: the entry is marked unknown only once that replica is gone. */
+  readonly replicaId: string;
   /** Id for a new entry, if one is created. */
   readonly newEntryId: string;
   readonly now: number;
@@ -129,6 +133,7 @@ export interface LedgerStore {
   /** The current window's entries and the session's live key records, oldest first, without bodies. */
   list(sessionId: string, now: number): Promise<LedgerEntry[]>;
   summary(sessionId: string, recent: number): Promise<LedgerSummary>;
-  /** Start-up: every entry left in flight by a previous process becomes unknown (gateway_restart); returned. */
+  /** Every entry left in flight by a replica that is stopped (replicas sub-store) becomes unknown
+   *  (gateway_restart); returned. Entries of running replicas are never touched. Idempotent. */
   recoverInFlight(now: number): Promise<LedgerEntry[]>;
 }

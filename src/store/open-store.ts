@@ -18,8 +18,7 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
     case 'sqlite':
       return openSqlite(config.path, { synchronous: config.synchronous, ...retention(config.ledgerRetentionMs), ...observer });
     case 'postgres':
-      // TEMPORARY cast until the store seam (sub-stores) lands on main; PostgresStore has the seam's shape.
-      return (await openPostgresStore({ url: config.url, poolSize: config.poolSize, ...retention(config.ledgerRetentionMs), ...observer })) as unknown as Store;
+      return openPostgresStore({ url: config.url, poolSize: config.poolSize, ...retention(config.ledgerRetentionMs), ...observer });
     case 'memory':
       return new MemoryStore({ ...retention(config.ledgerRetentionMs), ...observer });
   }

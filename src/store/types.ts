@@ -2,8 +2,11 @@
 // interface and passes test/contract/store-contract.ts. Anything that fences is a single atomic operation
 // inside the backend (DESIGN rule 10): callers never read-modify-write an epoch themselves.
 //
-// Failures of the backend itself (I/O, corruption, connection) are thrown as
-// GatewayError('store_unavailable'): callers fail closed without inspecting backend errors.
+// The seam is network-shaped (DESIGN rule 7): every operation is asynchronous and atomic in the backend
+// itself (a statement, a transaction, a conditional update), so a caller never relies on running in the
+// same process or on the absence of an await. Failures of the backend itself (I/O, corruption,
+// connection) are thrown as GatewayError('store_unavailable') by the shared guard (guard.ts): callers
+// fail closed without inspecting backend errors.
 import type { AnchorStore } from './anchor-types.js';
 import type { ApprovalStore } from './approval-types.js';
 import type { LedgerStore } from './ledger-types.js';
@@ -11,6 +14,7 @@ import type { McpSessionStore } from './mcp-session-types.js';
 import type { KeyStore } from './key-types.js';
 import type { NotificationStore } from './notification-types.js';
 import type { ConsoleSessionStore } from './console-session-types.js';
+import type { ReplicaStore } from './replica-types.js';
 
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
 export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
@@ -83,8 +87,43 @@ export interface SessionFilter {
   readonly limit?: number;
 }
 
+/** Sessions and their checkpoints (SPEC §5). Every fencing write is one atomic backend operation. */
+export interface SessionStore {
+  /** Insert, unless the agent already has a non-final session with this task id. */
+  create(session: SessionRecord): Promise<CreateSessionResult>;
+  /** One primary-key read (one round trip); never cached by callers (epochs are not cached in process memory). */
+  get(sessionId: string): Promise<SessionRecord | null>;
+  list(filter: SessionFilter): Promise<SessionRecord[]>;
+  countByState(): Promise<Record<SessionState, number>>;
+  /** Atomic epoch bump: epoch+1, state active, scope, lease, resumes+1 — iff epoch = expectedEpoch,
+   *  state ∈ {active, suspended} and resumes < maxResumes. */
+  resume(sessionId: string, update: ResumeUpdate): Promise<ConditionalResult>;
+  /** Atomic state change iff the current state is one of `from`. */
+  transition(sessionId: string, change: TransitionRequest): Promise<ConditionalResult>;
+  /** Sets lease_expires_at iff the session is active at `epoch`. False when fenced or not active. */
+  renewLease(sessionId: string, epoch: number, leaseExpiresAt: number, now: number): Promise<boolean>;
+  /** Suspends (reason lease_expired) every active session whose lease is at or before `now`; returns them. */
+  suspendExpiredLeases(now: number): Promise<SessionRecord[]>;
+  /** Closes (reason max_age) every non-final session created at or before `createdAtOrBefore`; returns them. */
+  closeAged(createdAtOrBefore: number, now: number): Promise<SessionRecord[]>;
+  /** Appends with seq = previous + 1, iff the session is active at checkpoint.epoch; null when fenced. */
+  appendCheckpoint(checkpoint: NewCheckpoint): Promise<CheckpointRecord | null>;
+  latestCheckpoint(sessionId: string): Promise<CheckpointRecord | null>;
+}
+
+/** Used client-assertion ids (SPEC §4): single use across every process sharing the store. */
+export interface AssertionIdStore {
+  /** Insert-if-absent. True on first use; false if already used. Entries may be forgotten after
+   *  expiresAt (the assertion itself is expired by then). */
+  use(key: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
 export interface Store {
-  readonly kind: 'sqlite' | 'memory';
+  readonly kind: 'sqlite' | 'memory' | 'postgres';
+  readonly sessions: SessionStore;
+  readonly assertionIds: AssertionIdStore;
+  /** The gateway processes sharing this store (SPEC §17); see replica-types.ts. */
+  readonly replicas: ReplicaStore;
   /** Approval records (SPEC §9); see approval-types.ts. */
   readonly approvals: ApprovalStore;
   /** The idempotency ledger (SPEC §10); see ledger-types.ts. */
@@ -99,33 +138,6 @@ export interface Store {
   readonly notifications: NotificationStore;
   /** Console sign-in sessions; see console-session-types.ts. */
   readonly consoleSessions: ConsoleSessionStore;
-
-  /** Insert, unless the agent already has a non-final session with this task id. */
-  createSession(session: SessionRecord): Promise<CreateSessionResult>;
-  /** One primary-key read; never cached by callers (epochs are not cached in process memory). */
-  getSession(sessionId: string): Promise<SessionRecord | null>;
-  listSessions(filter: SessionFilter): Promise<SessionRecord[]>;
-  countSessionsByState(): Promise<Record<SessionState, number>>;
-
-  /** Atomic epoch bump: epoch+1, state active, scope, lease, resumes+1 — iff epoch = expectedEpoch,
-   *  state ∈ {active, suspended} and resumes < maxResumes. */
-  resumeSession(sessionId: string, update: ResumeUpdate): Promise<ConditionalResult>;
-  /** Atomic state change iff the current state is one of `from`. */
-  transitionSession(sessionId: string, change: TransitionRequest): Promise<ConditionalResult>;
-  /** Sets lease_expires_at iff the session is active at `epoch`. False when fenced or not active. */
-  renewLease(sessionId: string, epoch: number, leaseExpiresAt: number, now: number): Promise<boolean>;
-  /** Suspends (reason lease_expired) every active session whose lease is at or before `now`; returns them. */
-  suspendExpiredLeases(now: number): Promise<SessionRecord[]>;
-  /** Closes (reason max_age) every non-final session created at or before `createdAtOrBefore`; returns them. */
-  closeAgedSessions(createdAtOrBefore: number, now: number): Promise<SessionRecord[]>;
-
-  /** Appends with seq = previous + 1, iff the session is active at checkpoint.epoch; null when fenced. */
-  appendCheckpoint(checkpoint: NewCheckpoint): Promise<CheckpointRecord | null>;
-  latestCheckpoint(sessionId: string): Promise<CheckpointRecord | null>;
-
-  /** Insert-if-absent of a used client-assertion id. True on first use; false if already used.
-   *  Entries may be forgotten after expiresAt (the assertion itself is expired by then). */
-  useAssertionId(key: string, expiresAt: number, now: number): Promise<boolean>;
 
   /** Cheap liveness probe for /readyz; throws store_unavailable when the backend does not answer. */
   ping(): Promise<void>;

@@ -11,3 +11,4 @@ export const newTokenId = (): string => newId('jti', 16);
 export const newEventId = (): string => newId('evt', 12);
 export const newCheckpointId = (): string => newId('chk', 12);
 export const newTaskId = (): string => newId('task', 12);
+export const newReplicaId = (): string => newId('rep', 12);

@@ -37,7 +37,7 @@ export function describeApprovalContract(backend: ContractBackend): void {
     beforeEach(async () => {
       store = await backend.create();
       for (const id of ['ses_a', 'ses_b']) {
-        const created = await store.createSession(session({ sessionId: id, taskId: `task-${id}` }));
+        const created = await store.sessions.create(session({ sessionId: id, taskId: `task-${id}` }));
         if (!created.ok) throw new Error('fixture session not created');
       }
     });
@@ -130,7 +130,7 @@ export function describeApprovalContract(backend: ContractBackend): void {
       expect(await store.approvals.consume('apr_1', { now: T0 + 1, epoch: 1, requestId: 'r' })).toBeNull(); // still pending
       await store.approvals.decide('apr_1', approve(T0 + 1));
       // Approvals belong to the session, not to an epoch: the resumed worker consumes it (SPEC §9.2).
-      const resumed = await store.resumeSession('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      const resumed = await store.sessions.resume('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
       expect(resumed.ok).toBe(true);
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) => store.approvals.consume('apr_1', { now: T0 + 2, epoch: 2, requestId: `req_${i}` })),
@@ -144,12 +144,12 @@ export function describeApprovalContract(backend: ContractBackend): void {
     it('never consumes for a session that is not active at the caller’s epoch (the fence is part of the write)', async () => {
       await store.approvals.findOrCreatePending(pending());
       await store.approvals.decide('apr_1', approve(T0 + 1));
-      await store.resumeSession('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      await store.sessions.resume('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0 + 1, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
       expect(await store.approvals.consume('apr_1', { now: T0 + 2, epoch: 1, requestId: 'stale' })).toBeNull();
-      await store.transitionSession('ses_a', { from: ['active'], to: 'suspended', reason: 'requested', now: T0 + 2 });
+      await store.sessions.transition('ses_a', { from: ['active'], to: 'suspended', reason: 'requested', now: T0 + 2 });
       expect(await store.approvals.consume('apr_1', { now: T0 + 3, epoch: 2, requestId: 'suspended' })).toBeNull();
       expect((await store.approvals.get('apr_1'))!.state).toBe('approved');
-      await store.resumeSession('ses_a', { expectedEpoch: 2, scope: ['billing'], now: T0 + 4, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
+      await store.sessions.resume('ses_a', { expectedEpoch: 2, scope: ['billing'], now: T0 + 4, leaseExpiresAt: T0 + TTL, maxResumes: 10 });
       expect(await store.approvals.consume('apr_1', { now: T0 + 5, epoch: 3, requestId: 'ok' })).toMatchObject({ state: 'consumed', consumedEpoch: 3 });
     });
 
@@ -199,13 +199,13 @@ export function describeApprovalContract(backend: ContractBackend): void {
       await store.approvals.decide('apr_2', approve(T0 + 1));
       await store.approvals.findOrCreatePending(pending({ approvalId: 'apr_3', sessionId: 'ses_b' }));
       expect(await store.approvals.expireOfEndedSessions(T0 + 2)).toEqual([]);
-      await store.transitionSession('ses_a', { from: ['active'], to: 'revoked', reason: 'x', now: T0 + 3 });
+      await store.sessions.transition('ses_a', { from: ['active'], to: 'revoked', reason: 'x', now: T0 + 3 });
       const expired = await store.approvals.expireOfEndedSessions(T0 + 4);
       expect(expired.map((a) => [a.approvalId, a.expireReason, a.updatedAt]).sort()).toEqual([
         ['apr_1', 'session_revoked', T0 + 4],
         ['apr_2', 'session_revoked', T0 + 4],
       ]);
-      await store.transitionSession('ses_b', { from: ['active'], to: 'closed', reason: 'x', now: T0 + 5 });
+      await store.sessions.transition('ses_b', { from: ['active'], to: 'closed', reason: 'x', now: T0 + 5 });
       expect((await store.approvals.expireOfEndedSessions(T0 + 6)).map((a) => [a.approvalId, a.expireReason])).toEqual([['apr_3', 'session_closed']]);
       expect(await store.approvals.expireOfEndedSessions(T0 + 7)).toEqual([]);
     });

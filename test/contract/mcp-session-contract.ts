@@ -20,7 +20,7 @@ export function describeMcpSessionContract(backend: ContractBackend): void {
     beforeEach(async () => {
       store = await backend.create();
       for (const id of ['ses_a', 'ses_b']) {
-        const created = await store.createSession(session({ sessionId: id, taskId: `task-${id}` }));
+        const created = await store.sessions.create(session({ sessionId: id, taskId: `task-${id}` }));
         if (!created.ok) throw new Error('fixture session not created');
       }
     });

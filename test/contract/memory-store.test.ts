@@ -9,6 +9,7 @@ import { describeAnchorContract } from './anchor-contract.js';
 import { describeKeyContract } from './key-contract.js';
 import { describeNotificationContract } from './notification-contract.js';
 import { describeConsoleSessionContract } from './console-session-contract.js';
+import { describeReplicaContract } from './replica-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
 describeApprovalContract({ name: 'memory', create: async () => new MemoryStore() });
@@ -18,6 +19,7 @@ describeAnchorContract({ name: 'memory', create: async () => new MemoryStore() }
 describeKeyContract({ name: 'memory', create: async () => new MemoryStore() });
 describeNotificationContract({ name: 'memory', create: async () => new MemoryStore() });
 describeConsoleSessionContract({ name: 'memory', create: async () => new MemoryStore() });
+describeReplicaContract({ name: 'memory', create: async () => new MemoryStore() }, { exclusive: false });
 
 describe('memory store', () => {
   it('is what openStore returns for kind memory', async () => {
@@ -26,20 +28,20 @@ describe('memory store', () => {
     expect(store.kind).toBe('memory');
   });
 
-  it('does not alias the record the caller passed to createSession', async () => {
+  it('does not alias the record the caller passed to sessions.create', async () => {
     const store = new MemoryStore();
     const input = { ...session(), scope: ['billing'], metadata: { a: 1 } };
-    await store.createSession(input);
+    await store.sessions.create(input);
     input.scope.push('admin');
     input.metadata.a = 2;
-    expect(await store.getSession('ses_a')).toMatchObject({ scope: ['billing'], metadata: { a: 1 } });
+    expect(await store.sessions.get('ses_a')).toMatchObject({ scope: ['billing'], metadata: { a: 1 } });
   });
 
   it('reports a backend failure to onError and throws store_unavailable', async () => {
     const seen: unknown[] = [];
     const store = new MemoryStore({ onError: (err) => seen.push(err) });
-    await store.createSession(session());
-    await expect(store.createSession(session({ taskId: 'other' }))).rejects.toMatchObject({ code: 'store_unavailable' });
+    await store.sessions.create(session());
+    await expect(store.sessions.create(session({ taskId: 'other' }))).rejects.toMatchObject({ code: 'store_unavailable' });
     expect(seen).toHaveLength(1);
   });
 });
@@ -51,7 +53,7 @@ describe('memory ledger retention (SPEC §10)', () => {
   const reserve = (store: MemoryStore, sessionId: string, now: number) =>
     store.ledger.reserve({
       sessionId, epoch: 1, tool: 'billing', idempotencyKey: null, fingerprint: 'fp', method: 'POST', path: '/p', mcpTool: null,
-      attempt: `req_${++n}`, newEntryId: `led_${n}`, now, keyTtlMs: DAY,
+      attempt: `req_${++n}`, replicaId: 'rep_test', newEntryId: `led_${n}`, now, keyTtlMs: DAY,
     });
   /** What the ledger holds, body included (the interface never lists bodies). */
   const held = (store: MemoryStore) =>
@@ -60,17 +62,17 @@ describe('memory ledger retention (SPEC §10)', () => {
 
   it('drops bodies when the window closes or the session becomes final, and the metadata after ledger_retention', async () => {
     const store = new MemoryStore({ ledgerRetentionMs: DAY });
-    await store.createSession(session());
+    await store.sessions.create(session());
     for (const now of [T0, T0 + 20]) {
       const r = await reserve(store, 'ses_a', now);
       if (r.kind !== 'forward') throw new Error(r.kind);
       await store.ledger.complete(r.entry.entryId, r.entry.attempt, { status: 201, headers: {}, body: Buffer.from('b'), bodySha256: 'x', bodyBytes: 1, now });
-      if (now === T0) await store.appendCheckpoint({ checkpointId: 'c1', sessionId: 'ses_a', epoch: 1, label: null, state: null, stateDigest: 'x', createdAt: T0 + 10 });
+      if (now === T0) await store.sessions.appendCheckpoint({ checkpointId: 'c1', sessionId: 'ses_a', epoch: 1, label: null, state: null, stateDigest: 'x', createdAt: T0 + 10 });
     }
     expect(held(store)).toEqual([{ w: 0, body: null }, { w: 1, body: 'b' }]);
-    await store.transitionSession('ses_a', { from: ['active'], to: 'revoked', reason: 'admin', now: T0 + 30 });
+    await store.sessions.transition('ses_a', { from: ['active'], to: 'revoked', reason: 'admin', now: T0 + 30 });
     expect(held(store)).toEqual([{ w: 0, body: null }, { w: 1, body: null }]);
-    await store.createSession(session({ sessionId: 'ses_b', taskId: 'other' }));
+    await store.sessions.create(session({ sessionId: 'ses_b', taskId: 'other' }));
     await reserve(store, 'ses_b', T0 + 20 + DAY);
     expect(held(store)).toEqual([{ w: 1, body: null }, { w: 0, body: null }]);
   });

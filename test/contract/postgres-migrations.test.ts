@@ -102,7 +102,7 @@ describe('PostgreSQL store: schema and migrations', () => {
   it('answers through openStore for kind postgres with the configured pool size', async () => {
     const schema = await fresh();
     const store = await openStore({ kind: 'postgres', url: schema.url, poolSize: 3 });
-    stores.push(store as unknown as PostgresStore);
+    stores.push(store as PostgresStore);
     expect(store.kind).toBe('postgres');
     expect((store as unknown as { pool: { options: { max: number } } }).pool.options.max).toBe(3);
     await expect(store.ping()).resolves.toBeUndefined();

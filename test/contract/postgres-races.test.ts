@@ -54,7 +54,7 @@ describe('PostgreSQL store: two instances racing on one database', () => {
   });
 
   /** A reservation by the replica `replicaId`. */
-  const by = (replicaId: string, over: Partial<ReserveRequest> = {}): ReserveRequest => ({ ...call(over), replicaId }) as ReserveRequest;
+  const by = (replicaId: string, over: Partial<ReserveRequest> = {}): ReserveRequest => call({ ...over, replicaId });
 
   const resumeFrom = (expectedEpoch: number) => ({
     expectedEpoch, scope: ['billing'], now: T0 + 1000, leaseExpiresAt: T0 + DAY, maxResumes: 10,

@@ -15,7 +15,7 @@ const DAY = 86_400_000;
 let n = 0;
 const call = (over: Partial<ReserveRequest> = {}): ReserveRequest => ({
   sessionId: 'ses_a', epoch: 2, tool: 'billing', idempotencyKey: null, fingerprint: 'fp-A', method: 'POST', path: '/refunds',
-  mcpTool: null, attempt: `req_m${++n}`, newEntryId: `led_m${n}`, now: T0 + n, keyTtlMs: DAY, ...over,
+  mcpTool: null, attempt: `req_m${++n}`, replicaId: 'rep_a', newEntryId: `led_m${n}`, now: T0 + n, keyTtlMs: DAY, ...over,
 });
 
 /** A database as schema version 4 left it. */
@@ -95,14 +95,14 @@ describe('sqlite ledger: migration 5 and retention', () => {
 
   it('drops bodies when the window closes or the session becomes final, and the metadata after ledger_retention', async () => {
     store = new SqliteStore({ path: path(), synchronous: 'full', ledgerRetentionMs: DAY });
-    await store.createSession(session({ sessionId: 'ses_a' }));
+    await store.sessions.create(session({ sessionId: 'ses_a' }));
     const forwardAndComplete = async (now: number): Promise<void> => {
       const r = await store!.ledger.reserve(call({ epoch: 1, now }));
       if (r.kind !== 'forward') throw new Error(r.kind);
       await store!.ledger.complete(r.entry.entryId, r.entry.attempt, { status: 201, headers: {}, body: Buffer.from('body'), bodySha256: 'x', bodyBytes: 4, now });
     };
     await forwardAndComplete(T0);
-    await store.appendCheckpoint({ checkpointId: 'c1', sessionId: 'ses_a', epoch: 1, label: null, state: null, stateDigest: 'x', createdAt: T0 + 10 });
+    await store.sessions.appendCheckpoint({ checkpointId: 'c1', sessionId: 'ses_a', epoch: 1, label: null, state: null, stateDigest: 'x', createdAt: T0 + 10 });
     await forwardAndComplete(T0 + 20);
     const bodies = () => {
       const raw = new Database(path(), { readonly: true });
@@ -111,17 +111,17 @@ describe('sqlite ledger: migration 5 and retention', () => {
       return rows;
     };
     expect(bodies()).toEqual([{ w: 0, body: 0, closed_at: T0 + 10 }, { w: 1, body: 1, closed_at: null }]);
-    await store.transitionSession('ses_a', { from: ['active'], to: 'revoked', reason: 'admin', now: T0 + 30 });
+    await store.sessions.transition('ses_a', { from: ['active'], to: 'revoked', reason: 'admin', now: T0 + 30 });
     expect(bodies()).toEqual([{ w: 0, body: 0, closed_at: T0 + 10 }, { w: 1, body: 0, closed_at: T0 + 30 }]);
     // Any reservation past the purge interval deletes what closed more than ledger_retention ago.
-    await store.createSession(session({ sessionId: 'ses_b', taskId: 'other' }));
+    await store.sessions.create(session({ sessionId: 'ses_b', taskId: 'other' }));
     await store.ledger.reserve(call({ sessionId: 'ses_b', epoch: 1, now: T0 + 20 + DAY }));
     expect(bodies()).toEqual([{ w: 1, body: 0, closed_at: T0 + 30 }, { w: 0, body: 0, closed_at: null }]);
   });
 
   it('purges at most a batch of closed entries per reservation, and keeps purging on the next ones until done', async () => {
     store = new SqliteStore({ path: path(), synchronous: 'normal', ledgerRetentionMs: DAY });
-    await store.createSession(session({ sessionId: 'ses_a' }));
+    await store.sessions.create(session({ sessionId: 'ses_a' }));
     const raw = new Database(path());
     const insert = raw.prepare(
       `INSERT INTO ledger_entries (entry_id, session_id, kind, checkpoint_seq, tool, fingerprint, occurrence, epoch, attempt_epoch,

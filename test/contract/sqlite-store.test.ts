@@ -12,6 +12,7 @@ import { describeAnchorContract } from './anchor-contract.js';
 import { describeKeyContract } from './key-contract.js';
 import { describeNotificationContract } from './notification-contract.js';
 import { describeConsoleSessionContract } from './console-session-contract.js';
+import { describeReplicaContract } from './replica-contract.js';
 
 let dir: string | undefined;
 
@@ -39,6 +40,7 @@ describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);
 describeNotificationContract(sqliteBackend);
 describeConsoleSessionContract(sqliteBackend);
+describeReplicaContract(sqliteBackend, { exclusive: true });
 
 describe('sqlite store', () => {
   const opened: SqliteStore[] = [];
@@ -74,9 +76,9 @@ describe('sqlite store', () => {
     dir = mkdtempSync(join(tmpdir(), 'epochgate-store-'));
     const seen: unknown[] = [];
     const store = await openStore({ kind: 'sqlite', path: join(dir, 'x.db'), synchronous: 'full' }, { onError: (e) => seen.push(e) });
-    await store.createSession(session());
+    await store.sessions.create(session());
     // Same session id, other task: a primary-key violation is a backend failure, never a silent overwrite.
-    await expect(store.createSession(session({ taskId: 'other' }))).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(store.sessions.create(session({ taskId: 'other' }))).rejects.toMatchObject({ code: 'store_unavailable' });
     expect(seen).toHaveLength(1);
     await store.close();
     await expect(store.ping()).rejects.toMatchObject({ code: 'store_unavailable' });

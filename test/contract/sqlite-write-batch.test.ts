@@ -93,8 +93,8 @@ for (const backend of ['sqlite', 'memory'] as const) {
     const open = async (): Promise<Store> => {
       const store = backend === 'sqlite' ? new SqliteStore({ path: dbPath(), synchronous: 'full' }) : new MemoryStore();
       stores.push(store);
-      expect((await store.createSession(session())).ok).toBe(true);
-      expect((await store.createSession(session({ sessionId: 'ses_b', taskId: 'task-2' }))).ok).toBe(true);
+      expect((await store.sessions.create(session())).ok).toBe(true);
+      expect((await store.sessions.create(session({ sessionId: 'ses_b', taskId: 'task-2' }))).ok).toBe(true);
       return store;
     };
     afterEach(async () => {
@@ -114,7 +114,7 @@ for (const backend of ['sqlite', 'memory'] as const) {
 
     it('a stale-epoch reservation is fenced while another session’s in the same turn is reserved', async () => {
       const store = await open();
-      const resumed = await store.resumeSession('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0, leaseExpiresAt: T0 + DAY, maxResumes: 9 });
+      const resumed = await store.sessions.resume('ses_a', { expectedEpoch: 1, scope: ['billing'], now: T0, leaseExpiresAt: T0 + DAY, maxResumes: 9 });
       expect(resumed.ok).toBe(true);
       const stale = store.ledger.reserve(call({ sessionId: 'ses_a', epoch: 1 }));
       const fresh = store.ledger.reserve(call({ sessionId: 'ses_b', epoch: 1 }));
@@ -135,7 +135,7 @@ for (const backend of ['sqlite', 'memory'] as const) {
 describe('group commit: durability and failure', () => {
   it('an acknowledged reservation is on disk for the next process (the connection is not reused)', async () => {
     const store = new SqliteStore({ path: dbPath(), synchronous: 'full' });
-    await store.createSession(session());
+    await store.sessions.create(session());
     const r = call();
     expect((await store.ledger.reserve(r)).kind).toBe('forward');
     // A second connection (as after a restart) sees the committed row while the first is still open.
@@ -147,7 +147,7 @@ describe('group commit: durability and failure', () => {
 
   it('writes queued when the store closes are committed, not dropped', async () => {
     const store = new SqliteStore({ path: dbPath(), synchronous: 'full' });
-    await store.createSession(session());
+    await store.sessions.create(session());
     const r = call();
     const reserved = store.ledger.reserve(r);
     await store.close();
@@ -159,7 +159,7 @@ describe('group commit: durability and failure', () => {
 
   it('a batch that fails answers store_unavailable to each of its callers', async () => {
     const store = new SqliteStore({ path: dbPath(), synchronous: 'full' });
-    await store.createSession(session());
+    await store.sessions.create(session());
     const holder = new Database(dbPath());
     holder.pragma('busy_timeout = 0');
     holder.exec('BEGIN IMMEDIATE');

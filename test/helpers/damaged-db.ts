@@ -44,7 +44,7 @@ export async function writeHealthyDatabase(path: string): Promise<Buffer> {
   const store = new SqliteStore({ path, synchronous: 'full' });
   const t0 = Date.UTC(2026, 0, 1);
   for (let i = 0; i < 300; i++) {
-    await store.createSession({
+    await store.sessions.create({
       sessionId: `ses_${i}`, taskId: `task-${i}`, agentId: 'agent-1', state: 'active', stateReason: null, epoch: 1 + (i % 5),
       scope: ['billing'], originalScope: ['billing'], createdAt: t0, updatedAt: t0, leaseExpiresAt: t0 + 60_000, resumes: 0, metadata: { i },
     });

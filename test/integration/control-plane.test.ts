@@ -102,7 +102,7 @@ describe('control plane (SPEC §7)', () => {
     const s = (await create()).json;
     // Both resumes are held in the store until both have read the session at epoch 1: only the store's
     // compare-and-set on the epoch can pick the winner.
-    const barrier = barrierOn(t.gw.store, 'resumeSession');
+    const barrier = barrierOn(t.gw.store.sessions, 'resume');
     try {
       const results = await Promise.all([resume(s.session_id, { expected_epoch: 1 }), resume(s.session_id, { expected_epoch: 1 })]);
       expect(await barrier.overlapped).toBe(true);

@@ -58,7 +58,7 @@ describe('held calls are fenced (SPEC §8, §9.4)', () => {
     const held = refund(t.data, s.token, '/held/decided');
     const id = await pendingApprovalOf(t.control, s.session_id);
     // Another replica's revoke (store only: this process is not told, and re-checks only every hour here).
-    const revoked = await t.gw.store.transitionSession(s.session_id, { from: ['active'], to: 'revoked', reason: 'elsewhere', now: Date.now() });
+    const revoked = await t.gw.store.sessions.transition(s.session_id, { from: ['active'], to: 'revoked', reason: 'elsewhere', now: Date.now() });
     expect(revoked.ok).toBe(true);
     expect((await decide(t.control, id, 'approve')).status).toBe(200);
     const reply = await held;
@@ -107,7 +107,7 @@ describe('held calls fenced by another replica (SPEC §8, §17)', () => {
     const id = await pendingApprovalOf(t.control, s.session_id);
     // Another replica's revoke: the store changes, this process is not told.
     const now = Date.now();
-    const revoked = await t.gw.store.transitionSession(s.session_id, { from: ['active'], to: 'revoked', reason: 'elsewhere', now });
+    const revoked = await t.gw.store.sessions.transition(s.session_id, { from: ['active'], to: 'revoked', reason: 'elsewhere', now });
     expect(revoked.ok).toBe(true);
     const reply = await held;
     expect(Date.now() - now).toBeLessThan(1500);
@@ -130,7 +130,7 @@ describe('approvals left open by a stopped gateway (SPEC §9.4)', () => {
       await first.close();
       // The session ended without its approvals being expired (as if the process stopped in between).
       const store = await openStore(loadConfig(first.configFile).store);
-      expect((await store.transitionSession(s.session_id, { from: ['active'], to: 'closed', reason: 'x', now: Date.now() })).ok).toBe(true);
+      expect((await store.sessions.transition(s.session_id, { from: ['active'], to: 'closed', reason: 'x', now: Date.now() })).ok).toBe(true);
       await store.close();
       second = await startLiveGateway({ upstreamUrl: upstream.url, dir });
       const view = await call(`${second.control}/v1/approvals/${id}`, { headers: bearer(ADMIN_SECRET) });

@@ -389,8 +389,9 @@ function slowPost(dataUrl: string, token: string, path: string) {
 /** Counts the fence stage's session reads per session id (the store object the gateway uses). */
 function watchSessionReads(store: TestGateway['gw']['store']): (sessionId: string) => number {
   const reads = new Map<string, number>();
-  const original = store.getSession.bind(store);
-  (store as { getSession: typeof store.getSession }).getSession = async (sessionId) => {
+  const sessions = store.sessions;
+  const original = sessions.get.bind(sessions);
+  (sessions as { get: typeof sessions.get }).get = async (sessionId) => {
     const found = await original(sessionId);
     reads.set(sessionId, (reads.get(sessionId) ?? 0) + 1);
     return found;

@@ -66,7 +66,7 @@ describe('opening the sqlite store', () => {
     const path = join(dir, 'epochgate.db');
     const store = await sqlite(path);
     opened.push(store);
-    await store.useAssertionId('k', Date.now() + 60_000, Date.now()); // a write, so the WAL exists
+    await store.assertionIds.use('k', Date.now() + 60_000, Date.now()); // a write, so the WAL exists
     for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
   });
 
@@ -146,11 +146,11 @@ describe('opening the sqlite store', () => {
   it('opens an existing database again without migrating twice, keeping its data', async () => {
     const path = join(dir, 'epochgate.db');
     const first = await sqlite(path);
-    expect(await first.useAssertionId('jti', Date.now() + 60_000, Date.now())).toBe(true);
+    expect(await first.assertionIds.use('jti', Date.now() + 60_000, Date.now())).toBe(true);
     await first.close();
     const second = await sqlite(path);
     opened.push(second);
-    expect(await second.useAssertionId('jti', Date.now() + 60_000, Date.now())).toBe(false);
+    expect(await second.assertionIds.use('jti', Date.now() + 60_000, Date.now())).toBe(false);
   });
 
   // Each damage alone must be refused: a store that accepted any of them would start with fresh epochs.

@@ -113,7 +113,7 @@ describe('open streams fenced by another replica (SPEC §8, §17)', () => {
     const s = await openSession(t.control);
     const stream = await liveStream(t.data, s, '/tools/billing/stream');
     const now = Date.now();
-    const resumed = await t.gw.store.resumeSession(s.session_id, { expectedEpoch: 1, scope: ['billing', 'crm'], now, leaseExpiresAt: now + 60_000, maxResumes: 100 });
+    const resumed = await t.gw.store.sessions.resume(s.session_id, { expectedEpoch: 1, scope: ['billing', 'crm'], now, leaseExpiresAt: now + 60_000, maxResumes: 100 });
     expect(resumed.ok).toBe(true);
     const changedAt = Date.now();
     const endedAt = await endedWithin(stream, 2000);
@@ -137,7 +137,7 @@ describe('open streams and the lease (SPEC §5, §8)', () => {
     await upstream.close();
   });
 
-  const lease = async (id: string): Promise<number> => (await t.gw.store.getSession(id))!.leaseExpiresAt;
+  const lease = async (id: string): Promise<number> => (await t.gw.store.sessions.get(id))!.leaseExpiresAt;
 
   it('keeps the lease of a session with an open stream alive past lease_ttl; a session without one is suspended', async () => {
     const streaming = await openSession(t.control);
@@ -150,8 +150,8 @@ describe('open streams and the lease (SPEC §5, §8)', () => {
     }
     // 18 s > lease_ttl (10 s) since either session's last call.
     expect(await t.gw.sweep()).toBe(1);
-    expect((await t.gw.store.getSession(streaming.session_id))!.state).toBe('active');
-    expect((await t.gw.store.getSession(idle.session_id))).toMatchObject({ state: 'suspended', stateReason: 'lease_expired' });
+    expect((await t.gw.store.sessions.get(streaming.session_id))!.state).toBe('active');
+    expect((await t.gw.store.sessions.get(idle.session_id))).toMatchObject({ state: 'suspended', stateReason: 'lease_expired' });
     expect(stream.isEnded()).toBe(false);
     stream.close();
   });
@@ -168,7 +168,7 @@ describe('open streams and the lease (SPEC §5, §8)', () => {
       const endedAt = await endedWithin(stream, 1500);
       expect(endedAt - sweptAt).toBeLessThan(1000);
       expect(lateEvents(stream, sweptAt)).toBe(0);
-      expect(await t.gw.store.getSession(s.session_id)).toMatchObject({ state: 'suspended', stateReason: 'lease_expired' });
+      expect(await t.gw.store.sessions.get(s.session_id)).toMatchObject({ state: 'suspended', stateReason: 'lease_expired' });
       const after = await call(`${t.data}/tools/billing/invoices/1`, { headers: bearer(s.token) });
       expect(after.json).toMatchObject({ code: 'session_suspended', resume_required: true });
     });

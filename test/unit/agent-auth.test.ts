@@ -9,19 +9,19 @@ import type { Store } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { sha256Hex } from '../../src/util/hash.js';
 
-// The real memory store (same useAssertionId contract as sqlite), with the keys it was asked to record
+// The real memory store (same assertion-id contract as sqlite), with the keys it was asked to record
 // kept aside so tests can see what agent-auth wrote.
 function fakeStore(): Store & { used: Map<string, number> } {
   const real = new MemoryStore();
   const used = new Map<string, number>();
-  return Object.assign(Object.create(real) as Store, {
-    used,
-    async useAssertionId(key: string, expiresAt: number, now: number) {
-      const first = await real.useAssertionId(key, expiresAt, now);
+  const assertionIds = {
+    async use(key: string, expiresAt: number, now: number) {
+      const first = await real.assertionIds.use(key, expiresAt, now);
       if (first) used.set(key, expiresAt);
       return first;
     },
-  });
+  };
+  return Object.assign(Object.create(real) as Store, { used, assertionIds });
 }
 
 const ISSUER = 'epochgate-gw';
@@ -228,7 +228,7 @@ describe('agent-auth: client_assertion (RFC 7523)', () => {
   });
 
   it('propagates store failures (fail closed)', async () => {
-    const broken = { useAssertionId: async () => { throw new GatewayError('store_unavailable'); } } as unknown as Store;
+    const broken = { assertionIds: { use: async () => { throw new GatewayError('store_unavailable'); } } } as unknown as Store;
     const a = createAgentAuthenticator({ store: broken, issuer: ISSUER, clock });
     await rejects(a.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: await assertion() }), 'store_unavailable');
   });

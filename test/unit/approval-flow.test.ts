@@ -86,7 +86,7 @@ describe('approval flow (SPEC §9)', () => {
     steps = [];
     sleeps = 0;
     duringSleep = () => {};
-    const created = await store.createSession({
+    const created = await store.sessions.create({
       sessionId: 'ses_a', taskId: 't', agentId: 'bot', state: 'active', stateReason: null, epoch: 1,
       scope: ['billing'], originalScope: ['billing'], createdAt: T0, updatedAt: T0, leaseExpiresAt: T0 + 60_000, resumes: 0, metadata: null,
     });

@@ -90,7 +90,7 @@ describe('payloads', () => {
 
   async function storeWithApproval(): Promise<MemoryStore> {
     const store = new MemoryStore();
-    await store.createSession(session({ sessionId: 'ses_a', taskId: 'task-7', agentId: 'billing-bot', createdAt: T0, leaseExpiresAt: T0 + 60_000 }));
+    await store.sessions.create(session({ sessionId: 'ses_a', taskId: 'task-7', agentId: 'billing-bot', createdAt: T0, leaseExpiresAt: T0 + 60_000 }));
     await store.approvals.findOrCreatePending({
       approvalId: 'apr_1', sessionId: 'ses_a', agentId: 'billing-bot', digest: 'd'.repeat(64), ruleId: 'refunds-need-approval',
       approverRoles: ['finance-approver'],

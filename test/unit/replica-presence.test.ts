@@ -1,11 +1,12 @@
 // This process among the replicas sharing a store (ledger/replica-presence.ts): registration, heartbeats
-// (and re-registration after a silence another replica may have taken for death), sweeps that expire
-// silent replicas before recovering their in-flight entries, and the exclusive start of SQLite/memory.
+// (and re-registration after a silence another replica may have taken for death), and sweeps that expire
+// silent replicas before recovering their in-flight entries.
 import { describe, expect, it } from 'vitest';
 import { ReplicaPresence } from '../../src/ledger/replica-presence.js';
 import type { AuditEvent } from '../../src/audit/types.js';
 import type { LedgerEntry } from '../../src/store/ledger-types.js';
 import type { ReplicaRecord, ReplicaStore } from '../../src/store/replica-types.js';
+import type { Store } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 /** The replicas table as every backend keeps it: a stopped replica's heartbeat changes nothing. */
@@ -42,25 +43,22 @@ class FakeReplicas implements ReplicaStore {
   }
 }
 
-function setup(options: { exclusive?: boolean; timeoutMs?: number; unknown?: LedgerEntry[] } = {}) {
+function setup(options: { timeoutMs?: number; unknown?: LedgerEntry[] } = {}) {
   const clock = new ManualClock(1_000_000);
   const replicas = new FakeReplicas();
   const written: AuditEvent[] = [];
-  const recovered: number[] = [];
-  const presence = new ReplicaPresence({
-    replicas,
-    ledger: {
-      recoverInFlight: async (now) => {
-        replicas.calls.push(`recover@${now}`);
-        recovered.push(now);
-        return options.unknown?.splice(0) ?? [];
-      },
+  const ledger = {
+    recoverInFlight: async (now: number) => {
+      replicas.calls.push(`recover@${now}`);
+      return options.unknown?.splice(0) ?? [];
     },
+  };
+  const presence = new ReplicaPresence({
+    store: { replicas, ledger } as unknown as Store,
     audit: { write: (event: AuditEvent) => void written.push(event), close: () => {} },
     clock,
     replicaId: 'rep_me',
-    timeoutMs: options.timeoutMs ?? 30_000,
-    exclusive: options.exclusive ?? false,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   return { clock, replicas, written, presence };
 }
@@ -84,26 +82,21 @@ describe('ReplicaPresence', () => {
     expect(written.map((e) => [e.event, e.sessionId, (e.extra as Record<string, unknown>).reason])).toEqual([['ledger.unknown', 'ses_1', 'gateway_restart']]);
   });
 
-  it('on an exclusive store, takes every earlier replica for gone at start, whatever its heartbeat', async () => {
-    const { replicas, presence } = setup({ exclusive: true });
-    await replicas.register('rep_previous_process', 999_999);
-    await presence.start();
-    expect(replicas.rows.get('rep_previous_process')!.stoppedAt).toBe(1_000_000);
-    expect(replicas.rows.get('rep_me')!.stoppedAt).toBeNull();
-  });
-
-  it('re-registers instead of heartbeating after a silence another replica may have taken for death', async () => {
+  it('heartbeats from its sweep when due, and re-registers after a silence another replica may have taken for death', async () => {
     const { clock, replicas, presence } = setup({ timeoutMs: 30_000 });
     await presence.start();
-    clock.advance(5000);
-    await presence.heartbeat();
-    expect(replicas.calls.at(-1)).toBe('heartbeat rep_me@1005000');
+    clock.advance(4999);
+    await presence.sweep();
+    expect(replicas.calls.filter((c) => c.startsWith('heartbeat'))).toEqual([]);
+    clock.advance(1);
+    await presence.sweep();
+    expect(replicas.calls.filter((c) => !c.startsWith('expire') && !c.startsWith('recover')).at(-1)).toBe('heartbeat rep_me@1005000');
     // Silent for 25 s (a database outage): another replica may have marked this one stopped meanwhile.
     clock.advance(25_000);
     await replicas.expire(clock.now() - 20_000, clock.now());
     expect(replicas.rows.get('rep_me')!.stoppedAt).not.toBeNull();
-    await presence.heartbeat();
-    expect(replicas.calls.at(-1)).toBe('register rep_me@1030000');
+    await presence.sweep();
+    expect(replicas.calls.filter((c) => !c.startsWith('expire') && !c.startsWith('recover')).at(-1)).toBe('register rep_me@1030000');
     expect(replicas.rows.get('rep_me')).toMatchObject({ stoppedAt: null, heartbeatAt: 1_030_000 });
   });
 
@@ -112,7 +105,6 @@ describe('ReplicaPresence', () => {
     await presence.start();
     await replicas.register('rep_other', clock.now());
     clock.advance(30_001);
-    await presence.heartbeat();
     await presence.sweep();
     expect(replicas.rows.get('rep_other')!.stoppedAt).toBe(clock.now());
     const before = [...replicas.rows.values()];

@@ -21,7 +21,7 @@ const token = (over: Partial<VerifiedToken> = {}): VerifiedToken => ({
 const agent = (notBefore: number | null): AgentDef => ({ id: 'bot', enabled: true, roles: ['r'], notBefore, credentials: [] });
 const policy = (a: AgentDef) => ({ agents: new Map([[a.id, a]]) }) as unknown as PolicySnapshot;
 /** The lifecycle as admitSession uses it: the stored session, with no lease or max_age change. */
-const lifecycle = { store: { getSession: async () => session }, enforceTimeLimits: async (s: SessionRecord) => s } as unknown as SessionLifecycle;
+const lifecycle = { store: { sessions: { get: async () => session } }, enforceTimeLimits: async (s: SessionRecord) => s } as unknown as SessionLifecycle;
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
   try {

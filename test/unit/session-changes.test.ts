@@ -31,7 +31,7 @@ describe('session changes (SPEC §8, §9.4)', () => {
       sessionId, taskId: sessionId, agentId: 'bot', state: 'active', stateReason: null, epoch: 1, scope: ['billing'],
       originalScope: ['billing'], createdAt, updatedAt: createdAt, leaseExpiresAt: createdAt + 10_000, resumes: 0, metadata: null,
     };
-    expect((await store.createSession(record)).ok).toBe(true);
+    expect((await store.sessions.create(record)).ok).toBe(true);
     await store.approvals.findOrCreatePending(approval(`apr_${sessionId}`, sessionId));
   };
 
@@ -60,7 +60,7 @@ describe('session changes (SPEC §8, §9.4)', () => {
   it('does the same when a request finds the session past max_age', async () => {
     await create('ses_a', T0);
     clock.advance(60_000);
-    const found = (await store.getSession('ses_a'))!;
+    const found = (await store.sessions.get('ses_a'))!;
     expect((await lifecycle.enforceTimeLimits(found, policy, 'req_9')).state).toBe('closed');
     expect(heard).toEqual(['ses_a:closed']);
     expect(events.find((e) => e.event === 'approval.expire')).toMatchObject({ requestId: 'req_9', sessionId: 'ses_a' });

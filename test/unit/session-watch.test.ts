@@ -15,13 +15,13 @@ async function setup(leaseTtlMs: number) {
   const clock = new ManualClock(T0);
   const audit: AuditLog = { write: () => {}, close: () => {} };
   const policy = { sessions: { leaseTtlMs, maxAgeMs: 3_600_000 } } as unknown as PolicySnapshot;
-  const created = await store.createSession({
+  const created = await store.sessions.create({
     sessionId: 'ses_a', taskId: 't', agentId: 'bot', state: 'active', stateReason: null, epoch: 1, scope: ['billing'],
     originalScope: ['billing'], createdAt: T0, updatedAt: T0, leaseExpiresAt: T0 + leaseTtlMs, resumes: 0, metadata: null,
   });
   if (!created.ok) throw new Error('fixture');
   const watch = sessionWatch({ store, clock, lifecycle: new SessionLifecycle(store, clock, audit), policy: { current: () => policy } });
-  const lease = async () => (await store.getSession('ses_a'))!.leaseExpiresAt;
+  const lease = async () => (await store.sessions.get('ses_a'))!.leaseExpiresAt;
   return { store, clock, watch, lease };
 }
 

@@ -2,7 +2,7 @@
 // so the epoch check and the reservation are one step, exactly like one SQLite transaction. Records and
 // their indexes live in MemoryLedgerIndex; the occurrence rule is the shared one (ledger-occurrence.ts).
 import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, isLive, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
-import { reserveOccurrence, type OccurrenceKey, type OccurrenceTable } from '../ledger-occurrence.js';
+import { runOccurrenceSync, type OccurrenceKey, type OccurrenceTable } from '../ledger-occurrence.js';
 import type {
   CompletedOutcome,
   LedgerEntry,
@@ -14,15 +14,18 @@ import type {
   UnknownReason,
 } from '../ledger-types.js';
 import type { SessionRecord } from '../types.js';
+import type { StoreGuard } from '../guard.js';
 import { MemoryLedgerIndex, type Slot } from './memory-ledger-index.js';
 
 /** What the ledger reads of the memory store it lives in. */
 export interface MemoryLedgerHost {
   session(sessionId: string): SessionRecord | undefined;
+  /** Whether that replica is registered and not stopped (its in-flight entries are left alone). */
+  isRunning(replicaId: string): boolean;
   /** Seq of the session's latest checkpoint, 0 when none. */
   checkpointSeq(sessionId: string): number;
   /** The memory store's guard: fails closed (store_unavailable) once closed or on any error. */
-  guard<T>(operation: () => T): Promise<T>;
+  readonly guard: StoreGuard;
 }
 
 /** The counters of a session's current (window, epoch); any other window or epoch can never be read again. */
@@ -48,7 +51,7 @@ export class MemoryLedger implements LedgerStore {
       const session = this.host.session(r.sessionId);
       if (!session || session.state !== 'active' || session.epoch !== r.epoch) return { kind: 'fenced', current: session ?? null };
       this.purgeExpired(r.now);
-      return r.idempotencyKey === null ? reserveOccurrence(this.occurrences, r) : this.reserveKey(r, r.idempotencyKey);
+      return r.idempotencyKey === null ? runOccurrenceSync(this.occurrences, r) : this.reserveKey(r, r.idempotencyKey);
     });
   }
 
@@ -148,7 +151,7 @@ export class MemoryLedger implements LedgerStore {
     return this.guard(() => {
       const recovered: LedgerEntry[] = [];
       for (const slot of this.index.all()) {
-        if (slot.entry.state !== 'in_flight') continue;
+        if (slot.entry.state !== 'in_flight' || this.host.isRunning(slot.entry.replicaId)) continue;
         slot.entry = freeze({ ...slot.entry, state: 'unknown', unknownReason: 'gateway_restart', updatedAt: now });
         recovered.push(bare(slot.entry));
       }
@@ -187,6 +190,7 @@ export class MemoryLedger implements LedgerStore {
       state: 'in_flight',
       unknownReason: null,
       attempt: r.attempt,
+      replicaId: r.replicaId,
       method: r.method,
       path: r.path,
       mcpTool: r.mcpTool,
@@ -227,7 +231,7 @@ export class MemoryLedger implements LedgerStore {
   private take(slot: Slot, r: ReserveRequest): LedgerEntry {
     slot.attempts += 1;
     slot.attemptEpoch = r.epoch;
-    slot.entry = freeze({ ...slot.entry, state: 'in_flight', unknownReason: null, attempt: r.attempt, updatedAt: r.now });
+    slot.entry = freeze({ ...slot.entry, state: 'in_flight', unknownReason: null, attempt: r.attempt, replicaId: r.replicaId, updatedAt: r.now });
     return bare(slot.entry);
   }
 

@@ -1,6 +1,7 @@
 // Used client-assertion ids on PostgreSQL (SPEC §4, §17: a `jti` is single use across replicas). One
 // insert-if-absent statement: of any number of replicas presenting the same id at once, exactly one
 // inserts (or revives an entry already past its expiry); the others see a conflict and change nothing.
+import type { AssertionIdStore } from '../types.js';
 import { sql, type PgDb } from './pg-db.js';
 
 const Q = {
@@ -16,7 +17,7 @@ const Q = {
 /** Expired ids are purged at most this often (a cheap indexed delete folded into a use). */
 const PURGE_INTERVAL_MS = 60_000;
 
-export class PgAssertionIds {
+export class PgAssertionIds implements AssertionIdStore {
   private nextPurge = 0;
 
   constructor(private readonly db: PgDb) {}

@@ -3,8 +3,7 @@
 // and a named query still costs one round trip. Every operation runs inside the store's guard, so any
 // backend failure (lost connection, timeout, constraint error) reaches the caller as store_unavailable.
 import type pg from 'pg';
-/** The store's guard (async operations): failures become store_unavailable. */
-export type PgGuard = <T>(operation: () => T | PromiseLike<T>) => Promise<T>;
+import type { StoreGuard } from '../guard.js';
 
 export interface NamedQuery {
   readonly name: string;
@@ -38,7 +37,7 @@ export class PgDb {
   constructor(
     private readonly pool: pg.Pool,
     /** The store's guard: failures become store_unavailable. */
-    readonly guard: PgGuard,
+    readonly guard: StoreGuard,
   ) {
     this.direct = queryable(pool);
   }

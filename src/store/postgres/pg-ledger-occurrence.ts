@@ -2,8 +2,7 @@
 // transaction (its session row already locked). To save round trips the rule's three reads (the counter,
 // the entry at occurrence k, the last occurrence) come from one probe statement, and the counter the rule
 // sets is written in the same statement as the entry it inserts, or by flush() before the commit.
-import type { AsyncOccurrenceTable } from './pg-occurrence-tmp.js';
-import type { OccurrenceKey } from '../ledger-occurrence.js';
+import type { AsyncOccurrenceTable, OccurrenceKey } from '../ledger-occurrence.js';
 import type { LedgerEntry, ReserveRequest } from '../ledger-types.js';
 import type { PgQueryable } from './pg-db.js';
 import { LQ, toLedgerEntry, type LedgerRow } from './pg-ledger-sql.js';
@@ -61,7 +60,7 @@ export class PgOccurrenceTable implements AsyncOccurrenceTable<LedgerRow> {
 
   async take(row: LedgerRow, r: ReserveRequest): Promise<LedgerEntry> {
     await this.flush();
-    const taken = await this.tx.one<LedgerRow>(LQ.take, [row.entry_id, r.attempt, r.epoch, replicaOf(r), r.now]);
+    const taken = await this.tx.one<LedgerRow>(LQ.take, [row.entry_id, r.attempt, r.epoch, r.replicaId, r.now]);
     return toLedgerEntry(taken!);
   }
 
@@ -94,8 +93,4 @@ export class PgOccurrenceTable implements AsyncOccurrenceTable<LedgerRow> {
     }
     return this.probed;
   }
-}
-
-function replicaOf(r: ReserveRequest): string {
-  return (r as { replicaId?: string }).replicaId ?? '';
 }

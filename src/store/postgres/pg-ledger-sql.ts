@@ -190,7 +190,7 @@ export function toLedgerEntry(row: LedgerRow, withResponse = false): LedgerEntry
     state: row.state,
     unknownReason: row.unknown_reason,
     attempt: row.attempt,
-    ...({ replicaId: row.replica_id } as object),
+    replicaId: row.replica_id,
     method: row.method,
     path: row.path,
     mcpTool: row.mcp_tool,

@@ -5,7 +5,7 @@
 // session, on any replica) needs that row lock too, so two replicas racing on one occurrence or one key
 // serialise: one forwards, the other gets the in-progress or replay answer.
 import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
-import { runOccurrenceAsync } from './pg-occurrence-tmp.js';
+import { runOccurrenceAsync } from '../ledger-occurrence.js';
 import { PgOccurrenceTable } from './pg-ledger-occurrence.js';
 import type {
   CompletedOutcome,
@@ -139,7 +139,7 @@ export class PgLedger implements LedgerStore {
   }
 
   private async take(tx: PgQueryable, row: LedgerRow, r: ReserveRequest): Promise<LedgerEntry> {
-    const taken = await tx.one<LedgerRow>(LQ.take, [row.entry_id, r.attempt, r.epoch, (r as { replicaId?: string }).replicaId ?? '', r.now]);
+    const taken = await tx.one<LedgerRow>(LQ.take, [row.entry_id, r.attempt, r.epoch, r.replicaId, r.now]);
     return toLedgerEntry(taken!);
   }
 }
@@ -148,6 +148,6 @@ export class PgLedger implements LedgerStore {
 export function insertValues(r: ReserveRequest, window: number, occurrence: number, expiresAt: number | null): unknown[] {
   return [
     r.newEntryId, r.sessionId, r.idempotencyKey === null ? 'replay' : 'key', window, r.tool, r.idempotencyKey, r.fingerprint,
-    occurrence, r.epoch, r.attempt, (r as { replicaId?: string }).replicaId ?? '', r.method, r.path, r.mcpTool, r.now, expiresAt,
+    occurrence, r.epoch, r.attempt, r.replicaId, r.method, r.path, r.mcpTool, r.now, expiresAt,
   ];
 }

@@ -12,6 +12,7 @@ import {
   type SessionFilter,
   type SessionRecord,
   type SessionState,
+  type SessionStore,
   type TransitionRequest,
 } from '../types.js';
 import { sessionParams, toCheckpoint, toSession, type CheckpointRow, type SessionRow } from '../sqlite/sqlite-rows.js';
@@ -82,7 +83,7 @@ const Q = {
 /** SQLSTATE unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
-export class PgSessions {
+export class PgSessions implements SessionStore {
   constructor(private readonly db: PgDb) {}
 
   create(session: SessionRecord): Promise<CreateSessionResult> {

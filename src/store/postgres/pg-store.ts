@@ -4,13 +4,13 @@
 // connection included — reaches the caller as store_unavailable, and the pool reconnects by itself once
 // the server is back, so the gateway recovers without a restart (SPEC §14).
 import type pg from 'pg';
-import { GatewayError } from '../../errors/gateway-error.js';
+import { createStoreGuard, type StoreGuard } from '../guard.js';
 import { DEFAULT_LEDGER_RETENTION_MS } from '../ledger-rules.js';
 import { PgAnchors } from './pg-anchors.js';
 import { PgApprovals } from './pg-approvals.js';
 import { PgAssertionIds } from './pg-assertion-ids.js';
 import { PgConsoleSessions } from './pg-console-sessions.js';
-import { PgDb, sql, type PgGuard } from './pg-db.js';
+import { PgDb, sql } from './pg-db.js';
 import { PgLedger } from './pg-ledger.js';
 import { PgKeys } from './pg-keys.js';
 import { PgMcpSessions } from './pg-mcp-sessions.js';
@@ -19,6 +19,7 @@ import { migratePg } from './pg-migrate.js';
 import { createPgPool, DEFAULT_POOL_SIZE, redactPgUrl, scrubPassword } from './pg-pool.js';
 import { PgReplicas } from './pg-replicas.js';
 import { PgSessions } from './pg-sessions.js';
+import type { Store } from '../types.js';
 
 export interface PostgresStoreOptions {
   /** postgres:// or postgresql:// URL (it may carry a password: never logged). */
@@ -35,7 +36,7 @@ export interface PostgresStoreOptions {
 
 const PING = sql('ping', 'SELECT 1');
 
-export class PostgresStore {
+export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly sessions: PgSessions;
   readonly assertionIds: PgAssertionIds;
@@ -53,8 +54,9 @@ export class PostgresStore {
   /** Use openPostgresStore: the schema must be migrated before the store is used. */
   constructor(
     private readonly pool: pg.Pool,
-    guard: PgGuard,
+    guard: StoreGuard,
     ledgerRetentionMs: number,
+    private readonly markClosed: () => void,
   ) {
     const db = new PgDb(pool, guard);
     this.db = db;
@@ -77,6 +79,7 @@ export class PostgresStore {
 
   /** Ends the pool; afterwards every operation fails with store_unavailable. Idempotent. */
   close(): Promise<void> {
+    this.markClosed();
     this.closing ??= this.pool.end().catch(() => undefined);
     return this.closing;
   }
@@ -97,21 +100,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     const message = scrubPassword(err instanceof Error ? err.message : String(err), options.url);
     throw new Error(message.startsWith('PostgreSQL store ') ? message : `PostgreSQL store ${where}: ${message}`);
   }
-  return new PostgresStore(pool, pgGuard(options.onError), options.ledgerRetentionMs ?? DEFAULT_LEDGER_RETENTION_MS);
-}
-
-/** Fails closed: any failure of the operation becomes store_unavailable, after the observer saw it. */
-function pgGuard(onError?: (err: unknown) => void): PgGuard {
-  return async <T>(operation: () => T | PromiseLike<T>): Promise<T> => {
-    try {
-      return await operation();
-    } catch (err) {
-      try {
-        onError?.(err);
-      } catch {
-        // A failing observer must not replace the store error the caller needs to see.
-      }
-      throw new GatewayError('store_unavailable', { cause: err });
-    }
-  };
+  let closed = false;
+  const store = new PostgresStore(
+    pool,
+    // A closed store fails at once, like the other backends, instead of asking an ended pool.
+    createStoreGuard(options.onError, () => closed),
+    options.ledgerRetentionMs ?? DEFAULT_LEDGER_RETENTION_MS,
+    () => (closed = true),
+  );
+  return store;
 }

@@ -228,6 +228,22 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // SPEC §17: the processes sharing the store, and the replica that forwards each ledger entry, so that
+    // recovery marks unknown only the in-flight entries of a replica that is gone. Entries written before
+    // this step belong to no running replica ('').
+    version: 7,
+    sql: `
+      CREATE TABLE replicas (
+        replica_id   TEXT    PRIMARY KEY,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        stopped_at   INTEGER
+      ) WITHOUT ROWID;
+      ALTER TABLE ledger_entries ADD COLUMN replica_id TEXT NOT NULL DEFAULT '';
+      CREATE INDEX ledger_in_flight_replica ON ledger_entries (replica_id) WHERE state = 'in_flight';
+    `,
+  },
+  {
     // SPEC §17 "Signing keys": the public halves of every replica's signing keys, published at start and on
     // SIGHUP. Insert-if-absent per kid; retired_at is set once and never cleared.
     version: 8,
@@ -323,7 +339,7 @@ export function migrate(db: Database, path: string): void {
 }
 
 /** Every table the current schema has: a database claiming our version but missing one is damaged. */
-const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'signing_keys', 'notifications', 'console_sessions'];
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'replicas', 'signing_keys', 'notifications', 'console_sessions'];
 
 export function checkSchema(db: Database, path: string): void {
   const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);

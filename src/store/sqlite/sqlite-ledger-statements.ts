@@ -19,6 +19,7 @@ export interface LedgerRow {
   state: LedgerState;
   unknown_reason: UnknownReason | null;
   attempt: string;
+  replica_id: string;
   method: string;
   path: string;
   mcp_tool: string | null;
@@ -36,7 +37,7 @@ export interface LedgerRow {
 
 /** Every column but the body: listings never read bodies. */
 const LIST_COLUMNS = `ord, entry_id, session_id, kind, checkpoint_seq, tool, idem_key, fingerprint, occurrence, epoch,
-  attempt_epoch, attempts, state, unknown_reason, attempt, method, path, mcp_tool, status, NULL AS headers, NULL AS body,
+  attempt_epoch, attempts, state, unknown_reason, attempt, replica_id, method, path, mcp_tool, status, NULL AS headers, NULL AS body,
   body_sha256, body_bytes, created_at, updated_at, expires_at, resolved_by, closed_at`;
 
 export type LedgerStatements = ReturnType<typeof prepareLedgerStatements>;
@@ -92,14 +93,14 @@ export function prepareLedgerStatements(db: Database.Database) {
     deleteEntry: db.prepare('DELETE FROM ledger_entries WHERE entry_id = ?'),
     insert: db.prepare<unknown[], LedgerRow>(
       `INSERT INTO ledger_entries (entry_id, session_id, kind, checkpoint_seq, tool, idem_key, fingerprint, occurrence, epoch,
-         attempt_epoch, attempts, state, attempt, method, path, mcp_tool, created_at, updated_at, expires_at)
+         attempt_epoch, attempts, state, attempt, replica_id, method, path, mcp_tool, created_at, updated_at, expires_at)
        VALUES (@entry_id, @session_id, @kind, @checkpoint_seq, @tool, @idem_key, @fingerprint, @occurrence, @epoch,
-         @epoch, 1, 'in_flight', @attempt, @method, @path, @mcp_tool, @now, @now, @expires_at)
+         @epoch, 1, 'in_flight', @attempt, @replica_id, @method, @path, @mcp_tool, @now, @now, @expires_at)
        RETURNING *`,
     ),
     take: db.prepare<unknown[], LedgerRow>(
-      `UPDATE ledger_entries SET state = 'in_flight', unknown_reason = NULL, attempt = @attempt, attempt_epoch = @epoch,
-         attempts = attempts + 1, updated_at = @now
+      `UPDATE ledger_entries SET state = 'in_flight', unknown_reason = NULL, attempt = @attempt, replica_id = @replica_id,
+         attempt_epoch = @epoch, attempts = attempts + 1, updated_at = @now
        WHERE entry_id = @entry_id AND state = 'retry' RETURNING *`,
     ),
     selectHeld: db.prepare<unknown[], LedgerRow>(`SELECT * FROM ledger_entries WHERE entry_id = ? AND state = 'in_flight' AND attempt = ?`),
@@ -132,7 +133,9 @@ export function prepareLedgerStatements(db: Database.Database) {
     ),
     recoverInFlight: db.prepare<unknown[], LedgerRow>(
       `UPDATE ledger_entries SET state = 'unknown', unknown_reason = 'gateway_restart', updated_at = ?
-       WHERE state = 'in_flight' RETURNING ${LIST_COLUMNS}`,
+       WHERE state = 'in_flight'
+         AND replica_id NOT IN (SELECT replica_id FROM replicas WHERE stopped_at IS NULL)
+       RETURNING ${LIST_COLUMNS}`,
     ),
   } as const;
 }
@@ -152,6 +155,7 @@ export function toLedgerEntry(row: LedgerRow, withResponse = false): LedgerEntry
     state: row.state,
     unknownReason: row.unknown_reason,
     attempt: row.attempt,
+    replicaId: row.replica_id,
     method: row.method,
     path: row.path,
     mcpTool: row.mcp_tool,

@@ -7,7 +7,7 @@
 // only after the COMMIT.
 import type Database from 'better-sqlite3';
 import { actionFor, canResolve, DEFAULT_LEDGER_RETENTION_MS, LEDGER_PURGE_INTERVAL_MS } from '../ledger-rules.js';
-import { reserveOccurrence, type OccurrenceTable } from '../ledger-occurrence.js';
+import { runOccurrenceSync, type OccurrenceTable } from '../ledger-occurrence.js';
 import type {
   CompletedOutcome,
   LedgerEntry,
@@ -21,6 +21,7 @@ import type {
 import { toSession } from './sqlite-rows.js';
 import { prepareLedgerStatements, PURGE_BATCH, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
 import type { StoreGuard } from '../guard.js';
+import type { BatchedWrite } from './sqlite-write-batch.js';
 
 export class SqliteLedger implements LedgerStore {
   private readonly sql: LedgerStatements;
@@ -38,7 +39,7 @@ export class SqliteLedger implements LedgerStore {
   constructor(
     db: Database.Database,
     private readonly guard: StoreGuard,
-    private readonly write: StoreGuard,
+    private readonly write: BatchedWrite,
     private readonly retentionMs = DEFAULT_LEDGER_RETENTION_MS,
   ) {
     const sql = prepareLedgerStatements(db);
@@ -129,7 +130,7 @@ export class SqliteLedger implements LedgerStore {
       return { kind: 'fenced', current: sessionRow === undefined ? null : toSession(sessionRow) };
     }
     if (purge) this.purge(r.now);
-    if (r.idempotencyKey === null) return reserveOccurrence(this.occurrences, r);
+    if (r.idempotencyKey === null) return runOccurrenceSync(this.occurrences, r);
     return this.reserveKey(r, r.idempotencyKey);
   }
 
@@ -195,6 +196,7 @@ export class SqliteLedger implements LedgerStore {
       occurrence,
       epoch: r.epoch,
       attempt: r.attempt,
+      replica_id: r.replicaId,
       method: r.method,
       path: r.path,
       mcp_tool: r.mcpTool,
@@ -205,7 +207,7 @@ export class SqliteLedger implements LedgerStore {
   }
 
   private take(row: LedgerRow, r: ReserveRequest): LedgerEntry {
-    const taken = this.sql.take.get({ entry_id: row.entry_id, attempt: r.attempt, epoch: r.epoch, now: r.now });
+    const taken = this.sql.take.get({ entry_id: row.entry_id, attempt: r.attempt, replica_id: r.replicaId, epoch: r.epoch, now: r.now });
     return toLedgerEntry(taken!);
   }
 }

@@ -5,8 +5,6 @@ import type Database from 'better-sqlite3';
 import type { McpSessionStore, NewMcpSessionBinding } from '../mcp-session-types.js';
 import type { StoreGuard } from '../guard.js';
 
-/** Runs one synchronous operation, turning backend failures into store_unavailable (the store's guard). */
-
 export class SqliteMcpSessions implements McpSessionStore {
   private readonly select: Database.Statement<[string, string], string>;
   private readonly selectElicitation: Database.Statement<[string, string], number>;

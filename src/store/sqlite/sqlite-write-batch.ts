@@ -22,6 +22,9 @@ interface Pending {
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly err: unknown };
 
+/** Runs one synchronous write in the next group commit; settles after its COMMIT. */
+export type BatchedWrite = <T>(operation: () => T) => Promise<T>;
+
 export class SqliteWriteBatch {
   private queue: Pending[] = [];
   private scheduled = false;
