@@ -31,33 +31,14 @@ function inboxRow(item: InboxItem): SafeHtml {
   return html`<tr data-approval-id="${item.approval_id}"><td><a href="${approvalHref(item.approval_id)}">${item.summary}</a></td><td>${item.agent_id}</td><td>${item.rule_id}</td><td>${item.created_at}</td><td>${item.expires_at}</td></tr>`;
 }
 
-export function approvalPage(signedIn: SignedIn, data: ApprovalPageData, notice: string | null = null): SafeHtml {
-  const { approval, session } = data;
-  const admin = isAdmin(signedIn.person);
-  const sessionCell = admin ? html`<a href="/console/sessions/${encodeURIComponent(approval.sessionId)}">${approval.sessionId}</a>` : approval.sessionId;
+export function approvalPage(signedIn: SignedIn, data: ApprovalPageData): SafeHtml {
+  const { approval } = data;
   return layout(
     { title: `Approval ${approval.approvalId}`, signedIn, pageId: 'approval' },
     html`<h1>Approval <code>${approval.approvalId}</code> <span class="state state-${approval.state}" id="approval-state">${approval.state}</span></h1>
-${notice !== null ? html`<p role="status" class="notice">${notice}</p>` : null}
 <section aria-labelledby="what"><h2 id="what">What the agent asked for</h2>
-${facts([
-  ['Action', actionLine(approval)],
-  ['Agent', approval.agentId],
-  ['Session', sessionCell],
-  ['Task', session?.taskId ?? null],
-  ['Epoch', session ? html`${session.epoch} now (asked in epoch ${approval.requestedEpoch})` : approval.requestedEpoch],
-  ['Tool', approval.action.tool],
-  ['Method', approval.action.method],
-  ['Path', approval.action.path],
-  ['Query', approval.action.query === '' ? null : html`<code>${approval.action.query}</code><br>decoded: ${decodedQuery(approval.action.query)}`],
-  ['MCP tool', approval.action.mcpTool],
-  ['Rule', approval.ruleId],
-  ['Approver roles', approval.approverRoles.join(', ')],
-  ['Asked at', time(approval.createdAt)],
-  ['Expires at', time(approval.expiresAt)],
-  ['Action digest', html`<code class="digest">${approval.digest}</code>`],
-])}
-${session?.metadata ? html`<h3>Session metadata</h3><pre class="json" id="metadata">${JSON.stringify(session.metadata, null, 2)}</pre>` : null}
+${whatFacts(data, isAdmin(signedIn.person))}
+${data.session?.metadata ? html`<h3>Session metadata</h3><pre class="json" id="metadata">${JSON.stringify(data.session.metadata, null, 2)}</pre>` : null}
 ${bodySection(approval)}
 </section>
 <section aria-labelledby="outcome"><h2 id="outcome">Decision and re-validation</h2>
@@ -68,6 +49,29 @@ ${decisionForm(signedIn, data)}
 <section aria-labelledby="others"><h2 id="others">Other approvals of this session</h2>${siblingList(data.siblings)}</section>
 <section aria-labelledby="calls"><h2 id="calls">Recent calls of this session</h2>${callTable(data.calls)}</section>`,
   );
+}
+
+/** Who asked for what, where and when: every agent-controlled value goes in as text. */
+function whatFacts({ approval, session }: ApprovalPageData, admin: boolean): SafeHtml {
+  const sessionCell = admin ? html`<a href="/console/sessions/${encodeURIComponent(approval.sessionId)}">${approval.sessionId}</a>` : approval.sessionId;
+  const { query } = approval.action;
+  return facts([
+    ['Action', actionLine(approval)],
+    ['Agent', approval.agentId],
+    ['Session', sessionCell],
+    ['Task', session?.taskId ?? null],
+    ['Epoch', session ? html`${session.epoch} now (asked in epoch ${approval.requestedEpoch})` : approval.requestedEpoch],
+    ['Tool', approval.action.tool],
+    ['Method', approval.action.method],
+    ['Path', approval.action.path],
+    ['Query', query === '' ? null : html`<code>${query}</code><br>decoded: ${decodedQuery(query)}`],
+    ['MCP tool', approval.action.mcpTool],
+    ['Rule', approval.ruleId],
+    ['Approver roles', approval.approverRoles.join(', ')],
+    ['Asked at', time(approval.createdAt)],
+    ['Expires at', time(approval.expiresAt)],
+    ['Action digest', html`<code class="digest">${approval.digest}</code>`],
+  ]);
 }
 
 /** The query's parameters percent-decoded for reading ("name = value; …"); the raw query is shown beside it. */

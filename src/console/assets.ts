@@ -83,7 +83,6 @@ button.deny { background: var(--bad); border-color: var(--bad); color: #fff; }
 .state-pending { background: #fff8c5; } .state-approved, .state-consumed, .state-active { background: #dafbe1; }
 .state-denied, .state-revoked { background: #ffebe9; } .state-expired, .state-closed, .state-suspended { background: #eaeef2; }
 .error { color: var(--bad); font-weight: 600; }
-.notice { color: var(--ok); font-weight: 600; }
 .note { color: var(--muted); }
 `;
 

@@ -42,12 +42,11 @@ export interface SessionPageData {
   readonly ledger: readonly LedgerEntry[];
 }
 
-export function sessionPage(signedIn: SignedIn, data: SessionPageData, notice: string | null = null): SafeHtml {
+export function sessionPage(signedIn: SignedIn, data: SessionPageData): SafeHtml {
   const { session, checkpoint } = data;
   return layout(
     { title: `Session ${session.sessionId}`, signedIn, pageId: 'session' },
     html`<h1>Session <code>${session.sessionId}</code> <span class="state state-${session.state}" id="session-state">${session.state}</span></h1>
-${notice !== null ? html`<p role="status" class="notice">${notice}</p>` : null}
 ${facts([
   ['Agent', session.agentId],
   ['Task', session.taskId],

@@ -108,7 +108,10 @@ export class KeyRing {
   private async publish(keys: SigningKeys): Promise<void> {
     const publishedAt = this.options.clock.now();
     for (const jwk of keys.jwks().keys) {
-      await this.options.store.publish({ kid: jwk.kid, jwk: { ...jwk }, publishedAt });
+      const stored = await this.options.store.publish({ kid: jwk.kid, jwk: { ...jwk }, publishedAt });
+      // The first publication of a kid wins: another key under our kid would verify our tokens here and
+      // nowhere else (or someone else's everywhere), so such a key set is refused, never half used.
+      if (stored.jwk.x !== jwk.x) throw new Error(`signing key ${jwk.kid} is already published with another public key; generate a new key`);
       this.published.forget(jwk.kid);
     }
   }

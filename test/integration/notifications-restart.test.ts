@@ -50,27 +50,27 @@ describe('webhook outbox durability and isolation (SPEC §18)', () => {
 
   it('a webhook that hangs and one that refuses connections do not hold up data-plane calls', async () => {
     let hanging = false;
-    receiver.answers.push(() => {
+    let hangClosed = false;
+    receiver.answers.push((_req, res) => {
       hanging = true;
+      res.on('close', () => (hangClosed = true));
     });
     // Port 1 on loopback: nothing listens there, every attempt is refused.
-    const t = await startTestGateway({ upstreamUrl: upstream.url, extraConfig: hooks(receiver.url, 'http://127.0.0.1:1/dead') });
+    // A 60 s attempt timeout: a call that waited for the webhook could not answer while it is still open.
+    const t = await startTestGateway({ upstreamUrl: upstream.url, extraConfig: hooks(receiver.url, 'http://127.0.0.1:1/dead'), notifications: { timeoutMs: 60_000 } });
     gateways.push(t);
     const victim = await openSession(t.control);
     expect((await postJson(`${t.control}/v1/sessions/${victim.session_id}/revoke`, {}, bearer(ADMIN_SECRET))).status).toBe(200);
     // Wait on the event, not the clock: the receiver holds the first delivery open.
     while (!hanging) await new Promise((resolve) => setImmediate(resolve));
     const s = await openSession(t.control);
-    const started = performance.now();
     const answers = await Promise.all([
       call(`${t.data}/tools/billing/invoices/1`, { headers: bearer(s.token) }),
       refund(t.data, s.token),
     ]);
-    const elapsed = performance.now() - started;
     expect(answers.map((a) => a.status)).toEqual([200, 403]);
-    // Answered while the first delivery is still open (its attempt timeout is 10 s).
-    expect(receiver.received).toHaveLength(1);
-    expect(elapsed).toBeLessThan(5_000);
+    // Answered while the first delivery is still open.
+    expect([receiver.received.length, hangClosed]).toEqual([1, false]);
     // Nothing was delivered: the dead webhook's revoke is pending (or being retried), not lost.
     expect((await t.gw.store.notifications.list({ state: 'delivered' }))).toEqual([]);
   });

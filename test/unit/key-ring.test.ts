@@ -191,3 +191,18 @@ describe('published signing keys: hostile kids', () => {
     expect(published.lastKnown('any')).toBeUndefined();
   });
 });
+
+describe('publishing', () => {
+  it('refuses a key set whose kid is already published with another public key, keeping the last good set', async () => {
+    const clock = new ManualClock(T0);
+    const shared = new MemoryStore();
+    const ring = await KeyRing.open(await newKeys(clock), { store: shared.keys, clock });
+    const before = ring.current();
+    const other = await generateSigningJwk(clock);
+    const squatter = await generateSigningJwk(clock);
+    await shared.keys.publish({ kid: other.kid, jwk: { kty: 'OKP', crv: 'Ed25519', x: squatter.x, kid: other.kid, alg: 'EdDSA', use: 'sig' }, publishedAt: T0 });
+    await expect(ring.load(signingKeysFrom([other], 'clash'))).rejects.toThrow(/already published with another public key/);
+    expect(ring.current()).toBe(before);
+    expect((await ring.signingKey()).kid).toBe(before.signingKey.kid);
+  });
+});
