@@ -21,6 +21,8 @@ import { SessionService } from './sessions/session-service.js';
 import { ApprovalService } from './approvals/approval-service.js';
 import { loadOrCreateSigningKeys } from './sessions/signing-keys.js';
 import { createTokenVerifier } from './sessions/token-verify.js';
+import { KeyRing } from './sessions/key-ring.js';
+import { reloadSigningKeys } from './sessions/key-reload.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { createDispatchers } from './upstream/dispatchers.js';
@@ -32,6 +34,16 @@ import { newReplicaId } from './util/ids.js';
 import { recoverApprovals } from './approvals/recovery.js';
 import { LiveCalls } from './live/live-calls.js';
 import { sessionWatch } from './live/session-watch.js';
+import { DecisionWakeups } from './approvals/decision-wakeups.js';
+import { openSignals } from './store/open-signals.js';
+import { notifyingAudit } from './notify/audit-hook.js';
+import { consoleLink } from './notify/console-link.js';
+import { Notifier } from './notify/notifier.js';
+import { DeliveryWorker } from './notify/worker.js';
+import { ApprovalSignal } from './approvals/approval-signal.js';
+import { ConsoleAuth } from './console/console-auth.js';
+import { handleConsole, isConsolePath } from './console/console-server.js';
+import { InboxStreams } from './console/inbox-stream.js';
 
 export interface GatewayOptions {
   readonly config: GatewayConfig;
@@ -45,18 +57,38 @@ export interface GatewayOptions {
   readonly liveRecheckMs?: number;
   /** An audit log to use instead of the configured one (tests). */
   readonly audit?: AuditLog;
+  /** A store to use instead of the configured one, left open by close() (tests: two replicas sharing one). */
+  readonly store?: Store;
   /** This process's replica id (default: a new random one per start). */
   readonly replicaId?: string;
+  /** How often a console's live inbox re-reads the store (default 1 s). */
+  readonly consolePollMs?: number;
+  /** Webhook delivery worker settings (tests inject the jitter and shorten the attempt timeout). */
+  readonly notifications?: { readonly random?: () => number; readonly intervalMs?: number; readonly timeoutMs?: number };
+}
+
+/** The webhook outbox of a running gateway (SPEC §18). */
+export interface GatewayNotifications {
+  /** Waits until every notification enqueued so far is written, then runs a delivery round and waits for
+   *  it: tests wait on this instead of sleeping. */
+  deliverNow(): Promise<void>;
 }
 
 export interface RunningGateway {
   readonly dataUrl: string;
   readonly controlUrl: string;
+  /** The console's public URL when the console is enabled, else null. */
+  readonly consoleUrl: string | null;
   readonly store: Store;
+  /** This process's id among the replicas sharing the store. */
+  readonly replicaId: string;
   readonly policy: PolicyHolder;
   readonly metrics: GatewayMetrics;
+  readonly notifications: GatewayNotifications;
   /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
   reloadPolicy(): Promise<boolean>;
+  /** Re-reads the signing key file and publishes it (SIGHUP); false when it was refused (last good kept). */
+  reloadKeys(): Promise<boolean>;
   sweep(): Promise<number>;
   /** Readiness off at once, in-flight requests finish within graceMs, then everything closes. */
   close(graceMs?: number): Promise<void>;
@@ -66,27 +98,51 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const readiness: Readiness = { ready: false };
-  const store = await openStore(config.store);
-  const cleanup: (() => unknown)[] = [() => store.close()];
+  const store = options.store ?? (await openStore(config.store));
+  const closeStore = options.store ? async () => {} : () => store.close();
+  const cleanup: (() => unknown)[] = [closeStore];
+  const replicaId = options.replicaId ?? newReplicaId();
+  // Change signals between replicas: a hint to re-read the store sooner; polling stays the fallback.
+  const signals = openSignals(config.store, replicaId, (err) => logger.warn({ err }, 'store change signal failed'));
+  cleanup.push(() => signals.close());
   try {
-    const keys = await loadOrCreateSigningKeys(config.tokens.keysPath, clock);
+    // SPEC §17: this replica's public keys are published before any listener accepts.
+    const keys = await KeyRing.open(await loadOrCreateSigningKeys(config.tokens.keysPath, clock), { store: store.keys, clock });
     const injected = options.audit;
     const written: AuditLog = injected ? { write: injected.write.bind(injected), close: () => {}, ...(injected.head ? { head: injected.head.bind(injected) } : {}) } : openAuditLog({ path: config.audit.path, productVersion: PRODUCT_VERSION });
     // SPEC §13: a failed write refuses requests and retries; it never stops the process.
     const guarded = guardAuditLog(written, { clock, logger });
     // SPEC §13 "Anchors": signed chain heads in the audit stream and in the store, so a cut tail shows.
-    const audit = anchorAuditStream(guarded, {
-      clock, logger, store: store.anchors, signingKey: () => keys.signingKey,
+    const anchored = anchorAuditStream(guarded, {
+      clock, logger, store: store.anchors, signingKey: () => keys.usableSigningKey(),
       head: () => (written.head ? written.head() : undefined),
     });
-    cleanup.push(() => audit.close());
+    cleanup.push(() => anchored.close());
+    const metrics = new GatewayMetrics(store);
+    // SPEC §18: every audit record passes the notifier, which enqueues webhook deliveries in the store.
+    let controlUrl = '';
+    const worker = new DeliveryWorker({
+      store: store.notifications, webhooks: config.notifications.webhooks, clock, logger, ...options.notifications,
+      onOutcome: (outcome) => metrics.notificationDeliveries.inc({ outcome }),
+      onError: () => metrics.notificationErrors.inc({ stage: 'deliver' }),
+    });
+    cleanup.push(() => worker.stop());
+    const notifier = new Notifier({
+      store, webhooks: config.notifications.webhooks, clock, logger,
+      // Before the control listener is bound (start-up recovery), its configured address stands in.
+      consoleLink: () => consoleLink(config, controlUrl || `http://${formatHost(config.listen.control.host)}:${config.listen.control.port}`),
+      onEnqueued: () => worker.wake(),
+      onError: () => metrics.notificationErrors.inc({ stage: 'enqueue' }),
+    });
+    cleanup.push(() => notifier.flush());
+    const audit = notifyingAudit(anchored, (record) => notifier.observe(record));
     readiness.auditAvailable = audit.isAvailable;
     // SPEC §10, §17: calls a stopped replica left in flight have an unknown outcome; before any listener opens.
-    const presence = new ReplicaPresence({ store, audit, clock, replicaId: options.replicaId ?? newReplicaId() });
+    const timeoutMs = config.store.kind === 'postgres' ? config.store.replicaTimeoutMs : undefined;
+    const presence = new ReplicaPresence({ store, audit, clock, replicaId, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
     await presence.start();
     // SPEC §9.4: approvals a stopped process left open on a closed or revoked session expire now.
     await recoverApprovals(store, audit, clock);
-    const metrics = new GatewayMetrics(store);
     const toolNames = new Set(config.tools.keys());
     const policy = await PolicyHolder.create({
       dir: config.policiesDir,
@@ -103,19 +159,38 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...(options.liveRecheckMs !== undefined ? { intervalMs: options.liveRecheckMs } : {}),
     });
     lifecycle.onChange((session) => live.sessionChanged(session));
-    const verifier = createTokenVerifier({ keys, issuer: config.tokens.issuer, audience: config.tokens.audience, clock });
+    // SPEC §8, §17: a change made here ends held calls and streams on the other replicas within 1 s.
+    lifecycle.onChange((session) => void signals.publish({ kind: 'session', sessionId: session.sessionId }));
+    signals.subscribe((change) => {
+      if (change.kind === 'session' && change.origin !== replicaId) live.poke(change.sessionId);
+    });
+    const wakeups = new DecisionWakeups(signals);
+    const verifier = createTokenVerifier({ resolveKey: (kid) => keys.keyFor(kid), issuer: config.tokens.issuer, audience: config.tokens.audience, clock });
     const dispatchers = createDispatchers(config.tools);
     cleanup.push(() => dispatchers.close());
     const agentAuth = createAgentAuthenticator({ store, issuer: config.tokens.issuer, clock });
 
     let publicUrl = config.publicUrl ?? '';
+    // SPEC §18: the console's public URL defaults to the control listener's URL + /console.
+    let consoleUrl = config.console.publicUrl ?? '';
+    const approvalSignal = new ApprovalSignal();
     const sessions = new SessionService({
       store, clock, policy, agentAuth, keys, lifecycle, metrics,
       tokens: { issuer: config.tokens.issuer, audience: config.tokens.audience },
     });
     const actions = new SessionActions(store, clock, lifecycle);
-    const approvals = new ApprovalService({ store, clock, policy, audit });
-    const pipelineDeps = { config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, replicaId: presence.replicaId };
+    const approvals = new ApprovalService({ store, clock, policy, audit, signals, signal: approvalSignal });
+    const consoleEnabled = config.console.enabled;
+    const pipelineDeps = {
+      config, policy, verifier, lifecycle, store, clock, audit, metrics, dispatchers, logger, live, wakeups, replicaId, approvalSignal,
+      consoleUrl: () => (consoleEnabled ? consoleUrl : null),
+    };
+    const consoleAuth = new ConsoleAuth({ store, clock, policy });
+    const consoleStreams = new InboxStreams();
+    const consoleDeps = {
+      store, policy, approvals, actions, audit, clock, logger, metrics, signal: approvalSignal, auth: consoleAuth,
+      streams: consoleStreams, publicUrl: () => consoleUrl, ...(options.consolePollMs !== undefined ? { pollMs: options.consolePollMs } : {}),
+    };
     const controlDeps = { store, policy, sessions, actions, approvals, keys, metrics, verifier, lifecycle, audit, clock, logger, publicUrl: () => publicUrl };
 
     const serverOptions = {
@@ -133,21 +208,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const controlServer = createServer(serverOptions, (req, res) => {
       if (serveHealth(req, res, store, readiness)) return;
-      void handleControl(controlDeps, req, res);
+      // The console is a separate adapter on the same listener (SPEC §18); disabled, its paths are the API's 404.
+      if (consoleEnabled && isConsolePath(req.url)) void handleConsole(consoleDeps, req, res);
+      else void handleControl(controlDeps, req, res);
     });
     // SPEC §2: per listener; further connections are closed at accept.
     dataServer.maxConnections = config.limits.maxConnections;
     controlServer.maxConnections = config.limits.maxConnections;
     const dataUrl = await listen(dataServer, config.listen.data);
     cleanup.push(() => closeServer(dataServer, 0));
-    const controlUrl = await listen(controlServer, config.listen.control);
+    controlUrl = await listen(controlServer, config.listen.control);
     cleanup.push(() => closeServer(controlServer, 0));
     publicUrl ||= dataUrl;
+    consoleUrl ||= `${controlUrl}/console`;
     // DESIGN rule 15: an accept error after start (EMFILE in a connection flood) is logged, never fatal.
     for (const server of [dataServer, controlServer]) server.on('error', (err) => logger.error({ err }, 'listener error'));
 
     // Approvals past their ttl are expired (and audited) even when no call touches them again (SPEC §9).
-    const sweep = async () => (await lifecycle.sweep(policy.current())) + (await approvals.sweep()) + (await presence.sweep());
+    // Each step runs even when an earlier one failed: a failing session sweep must not stop the heartbeat
+    // (the other replicas would take this one for gone). The first failure is thrown afterwards. Lapsed
+    // console sign-ins are removed on the same beat (not counted: they are not sessions).
+    const purgeConsole = async (): Promise<number> => {
+      if (consoleEnabled) await consoleAuth.purge();
+      return 0;
+    };
+    const sweep = () => sweepAll([purgeConsole, () => lifecycle.sweep(policy.current()), () => approvals.sweep(), () => presence.sweep()]);
     const sweepTimer = setInterval(() => {
       sweep().catch((err: unknown) => logger.warn({ err }, 'session sweep failed'));
     }, options.sweepIntervalMs ?? 1000);
@@ -158,17 +243,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
     live.start();
     cleanup.push(() => live.dispose());
-    audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind } });
+    worker.start();
+    audit.write({ event: 'gateway.start', time: clock.now(), status: 'ok', actor: SYSTEM_ACTOR, policyRevision: policy.current().revision, extra: { data_url: dataUrl, control_url: controlUrl, store: store.kind, replica_id: replicaId } });
     readiness.ready = true;
 
     let closing: Promise<void> | undefined;
     return {
       dataUrl,
       controlUrl,
+      consoleUrl: consoleEnabled ? consoleUrl : null,
       store,
+      replicaId,
       policy,
       metrics,
+      notifications: {
+        deliverNow: async () => {
+          await notifier.flush();
+          worker.wake();
+          await worker.idle();
+        },
+      },
       reloadPolicy: async () => (await policy.reload()).ok,
+      reloadKeys: () => reloadSigningKeys({ ring: keys, path: config.tokens.keysPath, audit, logger, clock }),
       sweep,
       close: (graceMs = config.limits.shutdownGraceMs) =>
         (closing ??= (async () => {
@@ -177,6 +273,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           stopWatching();
           // Open streams and held calls end now, so idle listeners do not hold the drain (SPEC §8, §14).
           live.close();
+          consoleStreams.closeAll();
           await Promise.all([closeServer(dataServer, graceMs), closeServer(controlServer, graceMs)]);
           // A request whose connection just closed may still be settling (writing its tool.call record).
           await live.idle(Math.min(graceMs, 1000));
@@ -189,17 +286,31 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           // The last anchor covers gateway.stop, and is stored before the store closes.
           audit.anchorNow();
           await audit.flush();
+          // Notifications of the last actions are written before the store closes; attempts in flight end.
+          await notifier.flush();
+          await worker.stop();
           await dispatchers.close();
           audit.close();
           // SPEC §17: a stopped replica's in-flight entries are recoverable at once by the others.
           await presence.stop().catch((err: unknown) => logger.warn({ err }, 'replica stop could not be recorded'));
-          await store.close();
+          await signals.close();
+          await closeStore();
         })()),
     };
   } catch (err) {
     for (const undo of cleanup.reverse()) await Promise.resolve(undo()).catch(() => {});
     throw err;
   }
+}
+
+const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+async function sweepAll(steps: readonly (() => Promise<number>)[]): Promise<number> {
+  let changed = 0;
+  let failure: unknown;
+  for (const step of steps) changed += await step().catch((err: unknown) => ((failure ??= err), 0));
+  if (failure !== undefined) throw failure;
+  return changed;
 }
 
 function listen(server: Server, address: ListenAddress): Promise<string> {

@@ -17,8 +17,8 @@ import { rfc3339 } from '../util/clock.js';
 
 /** SPEC §9.3: the stored body preview is the first 8 KiB. */
 export const BODY_PREVIEW_BYTES = 8 * 1024;
-/** How often a held call re-reads its approval. Polling the store (not an in-process signal) also sees
- *  decisions made through another replica's control plane. */
+/** How often a held call re-reads its approval. Polling the store also sees decisions made through another
+ *  replica's control plane when no change signal reaches this process (signals only wake it sooner). */
 export const DEFAULT_POLL_MS = 100;
 
 export interface ApprovalFlowEnv {
@@ -27,6 +27,8 @@ export interface ApprovalFlowEnv {
   readonly policy: { current(): PolicySnapshot };
   /** Resolves after `ms`, or at once when `signal` aborts; injected so tests control time. */
   readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+  /** Ends a wait early when the approval is decided (here or on another replica); see decision-wakeups.ts. */
+  readonly wakeups?: { sleep(approvalId: string, ms: number, signal: AbortSignal | undefined): Promise<void> };
   readonly pollMs?: number;
 }
 
@@ -145,7 +147,8 @@ function revalidate(policy: PolicySnapshot, call: ApprovalCall, approval: Approv
 }
 
 async function waitForDecision(env: ApprovalFlowEnv, approvalId: string, deadline: number, signal: AbortSignal | undefined): Promise<void> {
-  const sleep = env.sleep ?? abortableSleep;
+  const wakeups = env.wakeups;
+  const sleep = env.sleep ?? (wakeups ? (ms: number, s: AbortSignal | undefined) => wakeups.sleep(approvalId, ms, s) : abortableSleep);
   const pollMs = env.pollMs ?? DEFAULT_POLL_MS;
   for (;;) {
     const remaining = deadline - env.clock.now();

@@ -8,9 +8,11 @@ import type { ActionTrail } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { PersonDef, PolicySnapshot } from '../policy/types.js';
 import type { ApprovalRecord, ApprovalState } from '../store/approval-types.js';
+import type { StoreSignals } from '../store/signal-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { approvalAuditExtra, systemExpireEvent } from './approval-events.js';
+import type { ApprovalSignal } from './approval-signal.js';
 
 const ADMIN_ROLE = 'admin';
 /** Upper bound of one list answer (newest first). */
@@ -21,6 +23,10 @@ export interface ApprovalServiceDeps {
   readonly clock: Clock;
   readonly policy: { current(): PolicySnapshot };
   readonly audit: AuditLog;
+  /** Tells calls held on this and other replicas that a decision was made (they wake now, not at a poll). */
+  readonly signals?: Pick<StoreSignals, 'publish'>;
+  /** Told of every decision and expiry made here (the console's live inbox). */
+  readonly signal?: ApprovalSignal;
 }
 
 export interface ApprovalListQuery {
@@ -76,7 +82,9 @@ export class ApprovalService {
     const now = this.deps.clock.now();
     const result = await this.deps.store.approvals.decide(approvalId, { state, decidedBy: person.id, comment, now });
     if (result.ok) {
+      this.deps.signal?.notify();
       describe(ctx, result.approval);
+      await this.deps.signals?.publish({ kind: 'approval', approvalId, sessionId: result.approval.sessionId });
       return { kind: 'decided', approval: result.approval };
     }
     if (!result.current) throw new GatewayError('approval_not_found');
@@ -101,6 +109,7 @@ export class ApprovalService {
     const now = this.deps.clock.now();
     const expired = await this.deps.store.approvals.expireDue(now);
     for (const approval of expired) this.deps.audit.write(systemExpireEvent(approval, now));
+    if (expired.length > 0) this.deps.signal?.notify();
     return expired.length;
   }
 }

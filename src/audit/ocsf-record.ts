@@ -77,10 +77,16 @@ const ACTIVITY_BY_EVENT = {
   'ledger.resolve': 99,
   'policy.load': 99,
   'policy.reload_failed': 99,
+  'key.load': 99,
+  'key.reload_failed': 99,
+  'key.retire': 3,
   'gateway.start': 99,
   'gateway.stop': 99,
   'audit.recovered': 99,
   'audit.anchor': 99,
+  // A console sign-in creates a console session; sign-out deletes it.
+  'console.sign_in': 1,
+  'console.sign_out': 4,
 } as const satisfies Record<AuditEventName, ActivityId | 'method'>;
 
 export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): ActivityId {
@@ -92,7 +98,7 @@ export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): Activit
  * SPEC §13 severity, the one table for every status (the `satisfies` makes a new catalogue code a compile
  * error here until it is classified). 1 success; 2 client errors that are not denials (upstream failures
  * too: not the caller's fault, but nothing security-relevant either, and 5 is reserved by the SPEC for the
- * gateway's own failures); 3 policy and approval denials (policy_invalid: a refused policy revision needs
+ * gateway's own failures); 3 policy and approval denials (policy_invalid, keys_invalid: a refused policy revision or key file needs
  * an operator's attention but denies nobody); 4 fencing, replay and credential failures (all idempotency_*
  * codes, as replay protection); 5 store_unavailable and internal_error.
  */
@@ -117,6 +123,7 @@ export const SEVERITY_BY_STATUS = {
   resume_limit: 3,
   scope_empty: 3,
   policy_invalid: 3,
+  keys_invalid: 3,
   token_missing: 4,
   token_invalid: 4,
   token_expired: 4,
@@ -149,6 +156,7 @@ function statusDetail(event: AuditEvent): string {
   if (event.detail !== undefined) return event.detail;
   if (event.status === 'ok') return 'OK';
   if (event.status === 'policy_invalid') return 'The policy revision was refused';
+  if (event.status === 'keys_invalid') return 'The signing key file was refused';
   return CATALOGUE[event.status as ErrorCode].title;
 }
 

@@ -24,10 +24,15 @@ export type AuditEventName =
   | 'ledger.resolve'
   | 'policy.load'
   | 'policy.reload_failed'
+  | 'key.load'
+  | 'key.reload_failed'
+  | 'key.retire'
   | 'gateway.start'
   | 'gateway.stop'
   | 'audit.recovered'
-  | 'audit.anchor';
+  | 'audit.anchor'
+  | 'console.sign_in'
+  | 'console.sign_out';
 
 export type Disposition = 'allowed' | 'blocked' | 'approved' | 'delayed' | 'rejected';
 
@@ -38,9 +43,9 @@ export interface AuditEvent {
   /** X-Request-Id of the request the event belongs to (OCSF correlation_uid); absent for background events. */
   readonly requestId?: string;
   /** 'ok' or the catalogue code that decided the outcome. */
-  /** 'ok', the catalogue code that decided the outcome, or policy_invalid (a refused policy revision:
-   *  an operator event with no client-visible error). */
-  readonly status: 'ok' | ErrorCode | 'policy_invalid';
+  /** 'ok', the catalogue code that decided the outcome, policy_invalid (a refused policy revision) or
+   *  keys_invalid (a refused signing key file): operator events with no client-visible error. */
+  readonly status: 'ok' | ErrorCode | 'policy_invalid' | 'keys_invalid';
   readonly detail?: string;
   readonly disposition?: Disposition;
   readonly actor?: { readonly id: string; readonly type: 'agent' | 'person' | 'system' };

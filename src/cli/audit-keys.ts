@@ -1,15 +1,17 @@
 // Where `epochgate audit verify` gets what it checks anchors against (SPEC §13 "Anchors"):
 // --config F: the operator config's signing key file (read, never created) and its store, opened read-only
-//   without the one-writer lock, so it works while `serve` runs (sqlite-anchor-reader.ts);
+//   without the one-writer lock, so it works while `serve` runs (sqlite-anchor-reader.ts); the store's
+//   published keys (SPEC §17, retired ones too) verify anchors signed by keys no longer in the file;
 // --jwks URL: the public keys a running gateway publishes at /.well-known/jwks.json (no store checks).
 import type { KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey } from 'jose';
 import { request } from 'undici';
 import type { AnchorKeys } from '../audit/anchor-check.js';
 import { loadConfig } from '../config/load.js';
+import { importEd25519 } from '../sessions/published-keys.js';
 import { readSigningKeys } from '../sessions/signing-keys.js';
 import type { StoredAnchor } from '../store/anchor-types.js';
-import { readStoredAnchors } from '../store/sqlite/sqlite-anchor-reader.js';
+import { readPublishedKeys, readStoredAnchors } from '../store/sqlite/sqlite-anchor-reader.js';
 
 /** Bounds of the JWKS fetch: a verifier must not hang on, or buffer without limit from, a bad URL. */
 const JWKS_TIMEOUT_MS = 10_000;
@@ -33,7 +35,12 @@ export async function sourcesFromConfig(file: string): Promise<VerifySources> {
     return { keys, keySource, storeNote: `store kind ${config.store.kind} keeps no anchors this command can read; the files were not compared with stored anchors` };
   }
   const path = config.store.path;
-  return { keys, keySource, stored: { name: path, anchors: readStoredAnchors(path) } };
+  // The file's own keys win a kid they share with the store.
+  for (const published of readPublishedKeys(path)) {
+    const key = keys.has(published.kid) ? undefined : importEd25519(published);
+    if (key) keys.set(published.kid, key);
+  }
+  return { keys, keySource: `${keySource} and the keys published in ${path}`, stored: { name: path, anchors: readStoredAnchors(path) } };
 }
 
 export async function sourcesFromJwks(url: string): Promise<VerifySources> {

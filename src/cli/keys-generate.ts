@@ -1,7 +1,7 @@
 // `epochgate keys generate [--config PATH | --out FILE]` (SPEC §15): appends a new Ed25519 signing key to
 // the key set the operator config names (`tokens.keys`), creating the file if absent, or to FILE with
 // --out. Reading the config keeps rotation honest: a key written anywhere else would never sign. The new
-// key is the newest, so it signs once the gateway restarts (or, on PostgreSQL, after SIGHUP); the older
+// key is the newest, so it signs once the gateway reloads its keys (SIGHUP) or restarts; the older
 // keys stay in the file and keep verifying tokens already issued (SPEC §6 rotation).
 // Prints the new kid only: the private key never leaves the file (0600).
 import { resolve } from 'node:path';
@@ -15,8 +15,9 @@ const USAGE = `Usage: epochgate keys generate [--config PATH | --out FILE]
 
 Appends a new Ed25519 signing key to the key set (a private JWK set, mode 0600), creating the file if it
 does not exist, and prints the new key id (kid). The file is the operator config's tokens.keys, or FILE
-with --out. The newest key signs session tokens after the next gateway start; older keys keep verifying
-tokens already issued. Remove an old key from the file once every token it signed has expired.
+with --out. The newest key signs session tokens once the gateway reloads its keys (SIGHUP, no restart
+needed) or restarts; older keys keep verifying tokens already issued. Once every token an old key signed
+has expired, retire it (POST /v1/keys/{kid}/retire) and remove it from the file.
 
 Options:
   --config PATH   operator config whose tokens.keys is written (default: $EPOCHGATE_CONFIG, else
@@ -55,7 +56,7 @@ export async function runKeysGenerate(args: string[], io: CliIo, env: NodeJS.Pro
   try {
     const { kid, count } = await generateKeyInto(path);
     io.stdout(`${kid}\n`);
-    io.stderr(`added key ${kid} to ${path} (${count} key${count === 1 ? '' : 's'}; the newest signs after the next start)\n`);
+    io.stderr(`added key ${kid} to ${path} (${count} key${count === 1 ? '' : 's'}; the newest signs after SIGHUP or the next start)\n`);
     return EXIT_OK;
   } catch (err) {
     io.stderr(`epochgate keys generate: ${(err as Error).message}\n`);

@@ -13,7 +13,8 @@ Runs the gateway: the data plane (agents → tools) and the control plane (sessi
   --config PATH              operator config (default: $EPOCHGATE_CONFIG or config/epochgate.yaml)
   --listen-data HOST:PORT    overrides listen.data (port 0 = chosen by the OS)
   --listen-control HOST:PORT overrides listen.control
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the policy directory.
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the policy directory and the signing key file
+(tokens.keys): the newest key there signs from then on, without a restart.
 `;
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
@@ -65,7 +66,6 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   // SPEC §1: the "listening" line is printed whatever the configured level (short of silent), because
   // supervisors and tests read the bound URLs from it when ports are 0.
   const announce = config.log.level === 'silent' ? logger : pino({ level: 'info', base: { service: 'epochgate' } }, stderr);
-  announce.info({ data_url: running.dataUrl, control_url: running.controlUrl }, 'listening');
   return new Promise<number>((resolveExit) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
@@ -84,6 +84,14 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         (ok) => logger.info({ ok }, 'policy reload on SIGHUP'),
         (err: unknown) => logger.error({ err }, 'policy reload on SIGHUP failed'),
       );
+      // SPEC §17: a key added with `keys generate` starts signing now.
+      running.reloadKeys().then(
+        (ok) => logger.info({ ok }, 'signing key reload on SIGHUP'),
+        (err: unknown) => logger.error({ err }, 'signing key reload on SIGHUP failed'),
+      );
     });
+    // Announced only once the signal handlers are in place: a supervisor that signals as soon as it reads
+    // the line must never meet the default action (terminate without draining).
+    announce.info({ data_url: running.dataUrl, control_url: running.controlUrl, replica_id: running.replicaId }, 'listening');
   });
 }

@@ -62,6 +62,7 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
   const path = (p: string) => resolve(base, p);
   const store: StoreConfig =
     raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous, ledgerRetentionMs: raw.store.ledger_retention }
+    : raw.store.kind === 'postgres' ? { kind: 'postgres', url: raw.store.url, poolSize: raw.store.pool_size, replicaTimeoutMs: raw.store.replica_timeout_ms, ledgerRetentionMs: raw.store.ledger_retention }
     : { kind: 'memory', ledgerRetentionMs: raw.store.ledger_retention };
   const tools = new FrozenMap<string, ToolConfig>(
     Object.entries(raw.tools).map(([name, tool]) => [
@@ -86,6 +87,10 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
     tokens: { issuer: raw.tokens.issuer, audience: raw.tokens.audience, keysPath: path(raw.tokens.keys) },
     store,
     policiesDir: path(raw.policies),
+    notifications: {
+      webhooks: raw.notifications.webhooks.map((h) => ({ url: h.url, secret: h.secret, events: h.events, format: h.format })),
+    },
+    console: { enabled: raw.console.enabled, publicUrl: raw.console.public_url === undefined ? null : raw.console.public_url.href.replace(/\/+$/, '') },
     audit: { path: raw.audit.path === '-' ? '-' : path(raw.audit.path) },
     log: { level: raw.log.level },
     limits: {

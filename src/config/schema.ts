@@ -97,6 +97,20 @@ const ledgerRetention = z
   })
   .prefault('7d');
 
+// SPEC §17: a postgres:// or postgresql:// URL. It usually carries a password (often substituted from the
+// environment), so no message here ever repeats it or any part of it.
+const postgresUrl = z.string().refine(
+  (text) => {
+    if (!/^postgres(?:ql)?:\/\//.test(text)) return false;
+    try {
+      return new URL(text).hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a postgres:// or postgresql:// URL with a host' },
+);
+
 const storeSchema = z.discriminatedUnion('kind', [
   z
     .object({
@@ -107,8 +121,61 @@ const storeSchema = z.discriminatedUnion('kind', [
       ledger_retention: ledgerRetention,
     })
     .strict(),
+  z
+    .object({
+      kind: z.literal('postgres'),
+      url: postgresUrl,
+      // SPEC §17: connections per replica; the database's max_connections bounds replicas × pool_size.
+      pool_size: z.int().min(1, 'must be at least 1').max(100, 'must be at most 100').default(10),
+      // SPEC §17: a replica silent this long is gone (its in-flight ledger entries become unknown).
+      replica_timeout_ms: z.int().min(1000, 'must be at least 1000').max(3_600_000, 'must be at most 3600000').default(30_000),
+      ledger_retention: ledgerRetention,
+    })
+    .strict(),
   z.object({ kind: z.literal('memory'), ledger_retention: ledgerRetention }).strict(),
 ]);
+
+// SPEC §18 "Notifications": the events a webhook may subscribe to.
+export const NOTIFICATION_EVENTS = [
+  'approval.request', 'approval.approve', 'approval.deny', 'approval.expire', 'session.revoke', 'ledger.unknown',
+] as const;
+
+/** A webhook target: http(s) only. Credentials or a query are allowed (some receivers put their own secret
+ *  there); they are never shown back (GET /v1/notifications strips them). */
+const webhookUrl = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:')) return url.href;
+  ctx.addIssue({ code: 'custom', message: 'url must be an absolute http:// or https:// URL' });
+  return z.NEVER;
+});
+
+const webhookSchema = z
+  .object({
+    url: webhookUrl,
+    // Never logged or echoed: config messages never quote values (see the header of this file).
+    secret: nonEmpty,
+    events: z
+      .array(z.enum(NOTIFICATION_EVENTS))
+      .min(1, 'must name at least one event')
+      .refine((events) => new Set(events).size === events.length, 'must not name an event twice'),
+    format: z.enum(['json', 'slack']).default('json'),
+  })
+  .strict();
+
+const notificationsSchema = z
+  .object({
+    webhooks: z
+      .array(webhookSchema)
+      .default([])
+      // A delivery names its webhook by URL (the outbox keeps no secret), so URLs are unique.
+      .refine((hooks) => new Set(hooks.map((h) => h.url)).size === hooks.length, 'webhook urls must be distinct'),
+  })
+  .strict();
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -129,6 +196,13 @@ export const configFileSchema = z
       .prefault({}),
     store: storeSchema.prefault({ kind: 'sqlite' }),
     policies: nonEmpty.default('../policies'),
+    notifications: notificationsSchema.prefault({}),
+    // The approver web console at the control plane's /console/; public_url is where people reach it
+    // (default: the control listener's URL + /console), used for approval_url links and the cookie's Secure flag.
+    console: z
+      .object({ enabled: z.boolean().default(false), public_url: baseUrl('console.public_url').optional() })
+      .strict()
+      .prefault({}),
     audit: z.object({ path: nonEmpty.default('-') }).strict().prefault({}),
     log: z.object({ level: z.enum(LOG_LEVELS).default('info') }).strict().prefault({}),
     limits: z

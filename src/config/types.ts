@@ -21,8 +21,30 @@ export interface ToolConfig {
   readonly streamIdleTimeoutMs: number;
 }
 
+/** One webhook of SPEC §18 "Notifications". */
+export interface WebhookConfig {
+  /** Absolute http(s) URL as configured (normalised by the URL parser). */
+  readonly url: string;
+  /** HMAC-SHA256 key of X-Epochgate-Signature; never logged, stored or sent. */
+  readonly secret: string;
+  readonly events: readonly NotificationEventName[];
+  readonly format: 'json' | 'slack';
+}
+
+export type NotificationEventName =
+  | 'approval.request' | 'approval.approve' | 'approval.deny' | 'approval.expire' | 'session.revoke' | 'ledger.unknown';
+
 export type StoreConfig =
   | { readonly kind: 'sqlite'; readonly path: string; readonly synchronous: 'full' | 'normal'; readonly ledgerRetentionMs?: number }
+  | {
+      readonly kind: 'postgres';
+      /** May carry a password: never logged (redactPgUrl). */
+      readonly url: string;
+      readonly poolSize: number;
+      /** A replica whose heartbeat is older than this is gone (SPEC §17). */
+      readonly replicaTimeoutMs?: number;
+      readonly ledgerRetentionMs?: number;
+    }
   | { readonly kind: 'memory'; readonly ledgerRetentionMs?: number };
 
 export interface GatewayConfig {
@@ -34,6 +56,9 @@ export interface GatewayConfig {
   readonly tokens: { readonly issuer: string; readonly audience: string; readonly keysPath: string };
   readonly store: StoreConfig;
   readonly policiesDir: string;
+  readonly notifications: { readonly webhooks: readonly WebhookConfig[] };
+  /** The approver web console; publicUrl null = the control listener's URL + /console. No trailing slash. */
+  readonly console: { readonly enabled: boolean; readonly publicUrl: string | null };
   /** '-' = stdout, else an absolute file path appended to. */
   readonly audit: { readonly path: string };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };

@@ -25,21 +25,21 @@ const decisionBody = z.object({ comment: z.string().min(1).max(1000).optional() 
 
 export const APPROVAL_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/approvals', null, async (deps, _p, req, ctx) => {
-    const person = approver(deps, req, ctx);
+    const person = await approver(deps, req, ctx);
     const query = validate(approvalListQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
     const approvals = await deps.approvals.list(person, { state: query.state, sessionId: query.session_id });
     return { status: 200, body: { approvals: approvals.map(approvalView) } };
   }),
   route('GET', '/v1/approvals/:id', null, async (deps, [id], req, ctx) => ({
     status: 200,
-    body: approvalView(await deps.approvals.get(approver(deps, req, ctx), id!)),
+    body: approvalView(await deps.approvals.get(await approver(deps, req, ctx), id!)),
   })),
   route('POST', '/v1/approvals/:id/approve', 'approval.approve', (deps, [id], req, ctx) => decide(deps, id!, 'approved', req, ctx)),
   route('POST', '/v1/approvals/:id/deny', 'approval.deny', (deps, [id], req, ctx) => decide(deps, id!, 'denied', req, ctx)),
 ];
 
 async function decide(deps: ControlDeps, id: string, state: 'approved' | 'denied', req: IncomingMessage, ctx: ControlContext): Promise<ControlReply> {
-  const person = approver(deps, req, ctx);
+  const person = await approver(deps, req, ctx);
   const { comment } = await parseJsonBody(req, decisionBody);
   const { approval } = await deps.approvals.decide(person, id, state, comment ?? null, ctx);
   ctx.audit.disposition = APPROVAL_DISPOSITION[state === 'approved' ? 'approval.approve' : 'approval.deny'];
@@ -47,11 +47,11 @@ async function decide(deps: ControlDeps, id: string, state: 'approved' | 'denied
 }
 
 /** The calling person. A session token (compact JWS) is an agent: forbidden, even when valid and current. */
-function approver(deps: ControlDeps, req: IncomingMessage, ctx: ControlContext) {
+async function approver(deps: ControlDeps, req: IncomingMessage, ctx: ControlContext) {
   if (presentsSessionToken(req)) {
     try {
       // Only to name the agent in the audit record; the answer is forbidden either way.
-      const token = deps.verifier.verify(bearerToken(req.headers.authorization));
+      const token = await deps.verifier.verify(bearerToken(req.headers.authorization));
       ctx.audit.actor = { id: token.agentId, type: 'agent' };
       ctx.audit.sessionId = token.sessionId;
       ctx.audit.tokenJti = token.jti;

@@ -24,7 +24,7 @@ export interface CallerDeps {
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export async function sessionCaller(deps: CallerDeps, policy: PolicySnapshot, req: IncomingMessage, ctx: ControlContext) {
-  const token = deps.verifier.verify(bearerToken(singleAuthorization(req)));
+  const token = await deps.verifier.verify(bearerToken(singleAuthorization(req)));
   ctx.audit.actor = { id: token.agentId, type: 'agent' };
   ctx.audit.tokenJti = token.jti;
   ctx.audit.sessionId = token.sessionId;

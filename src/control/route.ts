@@ -7,7 +7,7 @@ import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { PolicyHolder } from '../policy/holder.js';
 import type { SessionActions } from '../sessions/session-actions.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { SigningKeys } from '../sessions/signing-keys.js';
+import type { KeyRing } from '../sessions/key-ring.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { CallerDeps } from './caller.js';
@@ -18,7 +18,8 @@ export interface ControlDeps extends CallerDeps {
   readonly policy: PolicyHolder;
   readonly sessions: SessionService;
   readonly actions: SessionActions;
-  readonly keys: SigningKeys;
+  /** This replica's signing keys and every published one (SPEC §17). */
+  readonly keys: KeyRing;
   readonly metrics: GatewayMetrics;
   readonly approvals: ApprovalService;
   readonly clock: Clock;
@@ -38,6 +39,7 @@ export interface ControlRoute {
 
 // Path parameters: ids we mint are URL-safe base64 with a prefix.
 const ID = '([A-Za-z0-9_-]{1,100})';
+/** `path` is a regular expression source; `:id` stands for one minted id. */
 export const route = (method: ControlRoute['method'], path: string, event: AuditEventName | null, handle: ControlRoute['handle']): ControlRoute => ({
   method,
   pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),

@@ -3,12 +3,15 @@
 import { rfc3339 } from '../util/clock.js';
 import { APPROVAL_ROUTES } from './approval-routes.js';
 import { personCaller, requireAdmin } from './caller.js';
+import { KEY_ROUTES } from './key-routes.js';
 import { LEDGER_ROUTES } from './ledger-routes.js';
+import { NOTIFICATION_ROUTES } from './notification-routes.js';
 import { route, type ControlRoute } from './route.js';
 import { SESSION_ROUTES } from './session-routes.js';
 
 export const CONTROL_ROUTES: readonly ControlRoute[] = [
-  route('GET', '/\\.well-known/jwks\\.json', null, async (deps) => ({ status: 200, body: deps.keys.jwks() })),
+  // SPEC §17: every published, unretired key of every replica (served from memory for at most a second).
+  route('GET', '/\\.well-known/jwks\\.json', null, async (deps) => ({ status: 200, body: await deps.keys.jwks() })),
   route('GET', '/metrics', null, async (deps) => ({ raw: await deps.metrics.registry.metrics(), contentType: deps.metrics.registry.contentType })),
   // SPEC §7 sessions: create, resume, token, heartbeat, checkpoints, suspend, close, revoke, reads.
   ...SESSION_ROUTES,
@@ -29,4 +32,8 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
   ...APPROVAL_ROUTES,
   // SPEC §7, §10 the session's ledger and the admin's resolution of unknown outcomes.
   ...LEDGER_ROUTES,
+  // SPEC §7, §17 an admin retires a published signing key.
+  ...KEY_ROUTES,
+  // SPEC §7, §18 the webhook outbox (admins).
+  ...NOTIFICATION_ROUTES,
 ];

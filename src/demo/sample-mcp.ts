@@ -16,6 +16,8 @@ import { z } from 'zod';
 
 export interface SampleMcpOptions {
   readonly port?: number;
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host?: string;
   /** No MCP sessions: a fresh server and transport per request. */
   readonly stateless?: boolean;
   /** Answer with application/json instead of an SSE stream. */
@@ -94,7 +96,7 @@ export async function startSampleMcp(options: SampleMcpOptions = {}): Promise<Sa
       else res.destroy();
     });
   });
-  await listen(server, options.port ?? 0);
+  await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/mcp`,
@@ -145,9 +147,9 @@ function statefulHandler(ran: string[], options: SampleMcpOptions): Handler {
   };
 }
 
-function listen(server: Server, port: number): Promise<void> {
+function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
 }

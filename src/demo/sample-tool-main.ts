@@ -6,8 +6,11 @@ import { startSampleTool } from './sample-tool.js';
 
 const port = Number(process.env.SAMPLE_TOOL_PORT ?? 9001);
 const mcpPort = Number(process.env.SAMPLE_MCP_PORT ?? 9002);
-Promise.all([startSampleTool(port), startSampleMcp({
+// docker-compose.yml runs the sample tools as a service of their own, reached by the replicas over the network.
+const host = process.env.SAMPLE_TOOL_HOST ?? '127.0.0.1';
+Promise.all([startSampleTool(port, host), startSampleMcp({
     port: mcpPort,
+    host,
     // Stateless JSON by default, so the README's curl calls need no MCP session and read plain JSON; SDK
     // clients work either way. SAMPLE_MCP_STATEFUL=1 / SAMPLE_MCP_SSE=1 switch to the other SDK modes.
     stateless: process.env.SAMPLE_MCP_STATEFUL !== '1',

@@ -10,7 +10,8 @@ export interface SampleTool {
   close(): Promise<void>;
 }
 
-export async function startSampleTool(port = 0): Promise<SampleTool> {
+/** `host`: 127.0.0.1 by default; docker-compose.yml runs it as a service of its own on 0.0.0.0. */
+export async function startSampleTool(port = 0, host = '127.0.0.1'): Promise<SampleTool> {
   const tool = { calls: 0 } as SampleTool & { calls: number };
   const server = createServer((req, res) => {
     tool.calls++;
@@ -29,7 +30,7 @@ export async function startSampleTool(port = 0): Promise<SampleTool> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(port, host, resolve);
   });
   const bound = (server.address() as AddressInfo).port;
   return Object.assign(tool, {

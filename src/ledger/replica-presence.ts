@@ -10,7 +10,8 @@ import { recoverLedger } from './recovery.js';
 
 /** SPEC §17: a replica whose heartbeat is older than this is gone. */
 export const REPLICA_TIMEOUT_MS = 30_000;
-/** Well inside the timeout, so a busy event loop or one failed write does not make a live replica look gone. */
+/** Well inside the timeout, so a busy event loop or one failed write does not make a live replica look gone:
+ *  every 5 s, or every third of a shorter timeout (store.replica_timeout_ms). */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 
 export interface ReplicaPresenceOptions {
@@ -30,6 +31,14 @@ export class ReplicaPresence {
     return this.options.replicaId;
   }
 
+  get heartbeatMs(): number {
+    return Math.max(1, Math.min(HEARTBEAT_INTERVAL_MS, Math.floor(this.timeoutMs / 3)));
+  }
+
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? REPLICA_TIMEOUT_MS;
+  }
+
   /** Registers this replica, then recovers what stopped replicas left in flight; before any listener opens. */
   async start(): Promise<number> {
     const now = this.options.clock.now();
@@ -42,7 +51,14 @@ export class ReplicaPresence {
   async sweep(): Promise<number> {
     const { store, clock, replicaId } = this.options;
     const now = clock.now();
-    if (now - this.lastHeartbeat >= HEARTBEAT_INTERVAL_MS) {
+    const silentFor = now - this.lastHeartbeat;
+    if (silentFor >= this.timeoutMs - this.heartbeatMs) {
+      // Silent long enough (a database outage, a stalled process) for another replica to have marked this one
+      // stopped, and a stopped replica's heartbeat changes nothing: register again, or the entries it forwards
+      // from now on would be taken for a dead replica's.
+      await store.replicas.register(replicaId, now);
+      this.lastHeartbeat = now;
+    } else if (silentFor >= this.heartbeatMs) {
       await store.replicas.heartbeat(replicaId, now);
       this.lastHeartbeat = now;
     }
@@ -55,7 +71,7 @@ export class ReplicaPresence {
 
   private async recover(now: number): Promise<number> {
     const { store, audit, clock } = this.options;
-    await store.replicas.expire(now - (this.options.timeoutMs ?? REPLICA_TIMEOUT_MS), now);
+    await store.replicas.expire(now - this.timeoutMs, now);
     return recoverLedger(store, audit, clock);
   }
 }

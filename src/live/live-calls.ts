@@ -47,6 +47,8 @@ export class LiveCalls {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly idleWaiters: (() => void)[] = [];
+  /** Sessions with a poke() read under way → whether another signal came meanwhile. */
+  private readonly poking = new Map<string, boolean>();
 
   constructor(private readonly deps: LiveCallsDeps) {
     this.intervalMs = deps.intervalMs ?? DEFAULT_RECHECK_MS;
@@ -90,6 +92,29 @@ export class LiveCalls {
       const refusal = sessionRefusal(session, call.epoch);
       if (refusal) this.end(call, refusal);
     }
+  }
+
+  /**
+   * Another process says the session changed (a store change signal): re-read it now rather than at the next
+   * round, and end what it no longer accepts. Only a hint: a session with no call here costs nothing, and a
+   * signal that arrives while that session's read is under way reads it once more afterwards (the read in
+   * progress may predate the change).
+   */
+  poke(sessionId: string): void {
+    if (!this.sessions.has(sessionId)) return;
+    if (this.poking.has(sessionId)) {
+      this.poking.set(sessionId, true);
+      return;
+    }
+    this.poking.set(sessionId, false);
+    const run = async (): Promise<void> => {
+      do {
+        this.poking.set(sessionId, false);
+        await this.recheck(sessionId);
+      } while (this.poking.get(sessionId) === true);
+      this.poking.delete(sessionId);
+    };
+    void run();
   }
 
   /** How many calls of the session hold a slot now. */

@@ -6,6 +6,9 @@
 // - any other method gets a JSON-RPC error with a code from this gateway's range, -31001…-31008: outside
 //   JSON-RPC's reserved -32768…-32000 and the codes the MCP SDKs use (-32001 is the SDK's RequestTimeout,
 //   -32042 URL elicitation), so a client never confuses ours with its own; error.data is the problem.
+// - except approval_required to a client that declared URL-mode elicitation (MCP 2025-11-25) while the
+//   console is enabled: that is the URL-elicitation-required error -32042, whose one elicitation points at
+//   the approval's console page (SPEC §11), with the problem beside it in error.data.
 //
 // Only the codes below are per-message. Everything else stays an HTTP problem (problemReply): transport
 // and credential failures (token_*, session_*, agent_disabled: 401/403 with the bearer challenge),
@@ -29,6 +32,8 @@ export const MCP_ERROR_CODES = {
 
 /** `_meta` keys this gateway sets on tool results (reverse-DNS prefixed, as MCP asks of _meta keys). */
 export const PROBLEM_META = 'io.epochgate/problem';
+/** MCP 2025-11-25: URL elicitation required. */
+export const URL_ELICITATION_REQUIRED = -32042;
 export const REPLAY_META = 'io.epochgate/replay';
 
 type McpErrorCode = keyof typeof MCP_ERROR_CODES;
@@ -42,13 +47,15 @@ function isMcpErrorCode(code: ErrorCode): code is McpErrorCode {
  * undefined when the error is not a per-message outcome (the caller then answers the HTTP problem).
  * Headers the problem carries (Retry-After) are kept; the bearer challenge never applies to these codes.
  */
-export function mcpErrorReply(error: GatewayError, requestId: string, jsonRpcId: string | number, method: string | undefined): ProblemReply | undefined {
+export function mcpErrorReply(error: GatewayError, requestId: string, jsonRpcId: string | number, method: string | undefined, urlElicitation = false): ProblemReply | undefined {
   if (!isMcpErrorCode(error.code)) return undefined;
   const problem = problemReply(error, requestId);
   const data = JSON.parse(problem.body) as Record<string, unknown>;
   const headers: Record<string, string> = { ...problem.headers, 'content-type': 'application/json' };
+  const elicitation = urlElicitation && error.code === 'approval_required' ? urlElicitationError(data) : undefined;
   const outcome =
-    method === 'tools/call'
+    elicitation !== undefined ? { error: elicitation }
+    : method === 'tools/call'
       ? { result: { content: [{ type: 'text', text: refusalText(error.code, data) }], isError: true, _meta: { [PROBLEM_META]: data } } }
       : { error: { code: MCP_ERROR_CODES[error.code], message: CATALOGUE[error.code].title, data } };
   return { status: 200, headers, body: JSON.stringify({ jsonrpc: '2.0', id: jsonRpcId, ...outcome }), code: error.code };
@@ -83,4 +90,17 @@ function nextStep(code: McpErrorCode, problem: Record<string, unknown>): string 
     case 'too_many_requests':
       return 'Next: too many calls of this session are in flight; retry after the others finish.';
   }
+}
+
+/** The -32042 error for an approval_required problem that carries approval_url; undefined without one. */
+function urlElicitationError(problem: Record<string, unknown>): Record<string, unknown> | undefined {
+  const url = problem.approval_url;
+  const id = problem.approval_id;
+  if (typeof url !== 'string' || typeof id !== 'string') return undefined;
+  const message = `${String(problem.title ?? CATALOGUE.approval_required.title)}: a person must approve this exact call at ${url}; retry it unchanged once approved.`;
+  return {
+    code: URL_ELICITATION_REQUIRED,
+    message,
+    data: { elicitations: [{ mode: 'url', elicitationId: id, url, message }], [PROBLEM_META]: problem },
+  };
 }

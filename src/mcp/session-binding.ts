@@ -18,7 +18,20 @@ export async function mcpSessionHolder(store: Store, key: McpSessionKey, session
 
 /** Binds the id to this gateway session unless it is bound already: 'elsewhere' when another session
  *  holds it (that session keeps it; this one gets 404 if it presents it). */
-export async function bindMcpSessionId(store: Store, key: McpSessionKey, sessionId: string, now: number): Promise<'here' | 'elsewhere'> {
-  const owner = await store.mcpSessions.bind({ tool: key.tool, mcpSessionId: key.mcpSessionId, sessionId, createdAt: now });
+export async function bindMcpSessionId(store: Store, key: McpSessionKey, sessionId: string, now: number, urlElicitation = false): Promise<'here' | 'elsewhere'> {
+  const owner = await store.mcpSessions.bind({ tool: key.tool, mcpSessionId: key.mcpSessionId, sessionId, createdAt: now, urlElicitation });
   return owner === sessionId ? 'here' : 'elsewhere';
+}
+
+/** MCP 2025-11-25: an initialize request whose params.capabilities.elicitation has a `url` member declares
+ *  URL-mode elicitation. `body` is the request as the gateway parsed it already (strict JSON). */
+export function declaresUrlElicitation(body: Uint8Array | null): boolean {
+  if (body === null) return false;
+  try {
+    const message = JSON.parse(Buffer.from(body).toString('utf8')) as { params?: { capabilities?: { elicitation?: unknown } } };
+    const elicitation = message.params?.capabilities?.elicitation;
+    return typeof elicitation === 'object' && elicitation !== null && typeof (elicitation as { url?: unknown }).url === 'object' && (elicitation as { url?: unknown }).url !== null;
+  } catch {
+    return false;
+  }
 }

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SessionState, Store } from '../store/types.js';
 import { SESSION_STATES } from '../store/types.js';
 import { APPROVAL_STATES } from '../store/approval-types.js';
+import { DELIVERY_STATES } from '../store/notification-types.js';
 
 /** One (tool, code) series of epochgate_requests_total, counted in process and handed over at scrape. */
 interface RequestCell {
@@ -55,6 +56,21 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** SPEC §18: webhook delivery attempts by outcome (delivered, retry, failed = gave up after 24 h). */
+  readonly notificationDeliveries = new Counter({
+    name: 'epochgate_notification_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (delivered, retry, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  /** Notifications that could not be enqueued, and delivery rounds that failed (store errors). */
+  readonly notificationErrors = new Counter({
+    name: 'epochgate_notification_errors_total',
+    help: 'Notification failures by stage (enqueue, deliver)',
+    labelNames: ['stage'] as const,
+    registers: [this.registry],
+  });
+
   /** Counts one data-plane request. prom-client hashes the label set on every inc() (children made with
    *  labels() too), so the hot path bumps a cached cell and the counter reads the cells at scrape time. */
   countRequest(tool: string, code: string): void {
@@ -66,7 +82,7 @@ export class GatewayMetrics {
   }
 
   constructor(store: Store) {
-    // Both gauges are registered for their scrape-time collect; nothing else needs to hold them.
+    // The gauges are registered for their scrape-time collect; nothing else needs to hold them.
     new Gauge({
       name: 'epochgate_sessions',
       help: 'Sessions by state',
@@ -86,6 +102,16 @@ export class GatewayMetrics {
       async collect() {
         const counts = await store.approvals.countByState();
         for (const state of APPROVAL_STATES) this.set({ state }, counts[state]);
+      },
+    });
+    new Gauge({
+      name: 'epochgate_notifications',
+      help: 'Webhook deliveries in the outbox by state (pending = not yet delivered)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const counts = await store.notifications.countByState();
+        for (const state of DELIVERY_STATES) this.set({ state }, counts[state]);
       },
     });
   }

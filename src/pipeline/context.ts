@@ -79,6 +79,8 @@ export interface RequestContext {
   mcpMessage?: McpMessage;
   /** The Mcp-Session-Id the request presented, and whether it is already bound to this session (SPEC §11). */
   mcpSession?: { readonly id: string; readonly boundHere: boolean };
+  /** approval_required goes to this MCP client as the URL-elicitation error (set by the approval stage). */
+  urlElicitation?: boolean;
 }
 
 type Staged = 'route' | 'token' | 'session' | 'agent' | 'action' | 'decision';

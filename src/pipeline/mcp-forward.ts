@@ -8,7 +8,7 @@
 // Both are small; an answer over MAX_BUFFERED_MCP_BYTES is refused with 502 upstream_unreachable rather
 // than relayed unvetted. An id first seen on a streamed answer is bound once that answer is relayed.
 import { GatewayError } from '../errors/gateway-error.js';
-import { bindMcpSessionId } from '../mcp/session-binding.js';
+import { bindMcpSessionId, declaresUrlElicitation } from '../mcp/session-binding.js';
 import { filterListAnswer, LIST_KINDS, sseListFilter, type KeepFor, type KeepItem, type ListKind } from '../mcp/list-filter.js';
 import type { ForwardOptions } from '../upstream/forward.js';
 import { decideCall } from '../policy/decide.js';
@@ -27,8 +27,9 @@ type HeaderValue = string | string[] | number | undefined;
 export function mcpBufferedTransform(deps: PipelineDeps, ctx: RequestContext): Transform | undefined {
   const message = ctx.mcpMessage;
   if (message?.method === 'initialize') {
+    const urlElicitation = declaresUrlElicitation(need(ctx, 'action').body);
     return async (_status, headers, body) => {
-      await bindMcpSession(deps, ctx, headers['mcp-session-id']);
+      await bindMcpSession(deps, ctx, headers['mcp-session-id'], urlElicitation);
       return body;
     };
   }
@@ -86,12 +87,12 @@ export function mcpStreamFilter(ctx: RequestContext): ForwardOptions['bodyFilter
  * Records (tool, Mcp-Session-Id) → this gateway session, insert-if-absent (the first binding wins). No
  * store write when the request presented the same id and it is already bound here (the usual case).
  */
-export async function bindMcpSession(deps: PipelineDeps, ctx: RequestContext, value: HeaderValue): Promise<void> {
+export async function bindMcpSession(deps: PipelineDeps, ctx: RequestContext, value: HeaderValue, urlElicitation = false): Promise<void> {
   if (typeof value !== 'string' || value === '') return;
   if (ctx.mcpSession?.id === value && ctx.mcpSession.boundHere) return;
   const tool = need(ctx, 'route').tool.name;
   const sessionId = need(ctx, 'session').sessionId;
-  const holder = await bindMcpSessionId(deps.store, { tool, mcpSessionId: value }, sessionId, deps.clock.now());
+  const holder = await bindMcpSessionId(deps.store, { tool, mcpSessionId: value }, sessionId, deps.clock.now(), urlElicitation);
   if (holder === 'elsewhere') {
     // The upstream handed out an id another gateway session already holds: that session keeps it, and
     // this one gets 404 if it presents it (stage-mcp-session.ts).

@@ -120,7 +120,7 @@ async function refuse(deps: PipelineDeps, ctx: RequestContext, outcome: Settleme
   // SPEC §11: a per-message outcome of an MCP JSON-RPC request is answered in MCP form (mcp-reply.ts);
   // a notification has no id to answer, so it gets the HTTP problem, as does every transport failure.
   const jsonRpcId = ctx.mcpMessage?.id;
-  const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId, ctx.mcpMessage?.method) : undefined;
+  const mcpReply = jsonRpcId !== undefined && ctx.route?.tool.protocol === 'mcp' ? mcpErrorReply(error, requestId, jsonRpcId, ctx.mcpMessage?.method, ctx.urlElicitation === true) : undefined;
   const reply = mcpReply ?? problemReply(error, requestId);
   res.statusCode = reply.status;
   settle(deps, ctx, outcome); // before the reply (durability); answers audit_unavailable itself if the record failed

@@ -2,7 +2,7 @@
 // for this exact call. The flow itself lives in approvals/approval-flow.ts; this stage maps the request
 // onto it and turns each lifecycle step into an audit record written with the tool.call (SPEC §13).
 import { APPROVAL_DISPOSITION, approvalAuditExtra } from '../approvals/approval-events.js';
-import { resolveApproval, type ApprovalCall, type ApprovalStep } from '../approvals/approval-flow.js';
+import { resolveApproval, type ApprovalCall, type ApprovalFlowEnv, type ApprovalStep } from '../approvals/approval-flow.js';
 import type { CompiledRule } from '../policy/types.js';
 import { systemEnvelope } from '../audit/envelope.js';
 import type { AuditEvent } from '../audit/types.js';
@@ -23,15 +23,37 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
   ctx.auditExtra.action_digest = digest;
   const hold = holdSignal(ctx);
   try {
-    const outcome = await resolveApproval({ store: deps.store, clock: deps.clock, policy: deps.policy }, approvalCall(deps, ctx, decision.rule, digest, hold.signal));
+    const outcome = await resolveApproval(approvalEnv(deps), approvalCall(deps, ctx, decision.rule, digest, hold.signal));
     if (outcome.kind === 'consumed') ctx.auditExtra.approval_id = outcome.approval.approvalId;
     else ctx.auditExtra.approval_not_required = true;
   } catch (err) {
     const approvalId = isGatewayError(err) ? err.fields.approval_id : undefined;
     if (approvalId !== undefined) ctx.auditExtra.approval_id = approvalId;
+    // SPEC §18: with the console enabled, approval_required points at the page where a person decides it.
+    const consoleUrl = deps.consoleUrl?.() ?? null;
+    if (isGatewayError(err) && err.code === 'approval_required' && typeof approvalId === 'string' && consoleUrl !== null) {
+      err.fields.approval_url = `${consoleUrl}/approvals/${encodeURIComponent(approvalId)}`;
+      ctx.urlElicitation = await declaredUrlElicitation(deps, ctx);
+    }
     throw err;
   } finally {
     hold.dispose();
+  }
+}
+
+function approvalEnv(deps: PipelineDeps): ApprovalFlowEnv {
+  return { store: deps.store, clock: deps.clock, policy: deps.policy, ...(deps.wakeups ? { wakeups: deps.wakeups } : {}) };
+}
+
+/** SPEC §11: whether this MCP client declared URL-mode elicitation when its MCP session began. A store
+ *  failure here only means the plain tool result (which names the URL too), never a different decision. */
+async function declaredUrlElicitation(deps: PipelineDeps, ctx: RequestContext): Promise<boolean> {
+  const mcpSession = ctx.mcpSession;
+  if (mcpSession === undefined || !mcpSession.boundHere || ctx.mcpMessage?.id === undefined) return false;
+  try {
+    return await deps.store.mcpSessions.urlElicitation(need(ctx, 'route').tool.name, mcpSession.id);
+  } catch {
+    return false;
   }
 }
 
@@ -49,7 +71,11 @@ function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRul
     requestId: ctx.requestId,
     signal,
     recheck: () => recheck(deps, ctx),
-    emit: (step) => ctx.sideEvents.push(stepEvent(deps, ctx, step)),
+    emit: (step) => {
+      ctx.sideEvents.push(stepEvent(deps, ctx, step));
+      // The step is already in the store: a listener that re-reads now sees it.
+      deps.approvalSignal?.notify();
+    },
     // Normally lifecycle records go out with the tool.call record. A held call may wait long enough for a
     // person to decide meanwhile: write what happened so far now, so approval.request precedes
     // approval.approve in the stream (SPEC §13 order) and survives a crash during the hold.

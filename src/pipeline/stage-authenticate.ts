@@ -4,7 +4,7 @@ import { need, type RequestContext } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { bearerToken } from '../http/authorization.js';
 
-export function authenticateStage(deps: PipelineDeps, ctx: RequestContext): void {
+export async function authenticateStage(deps: PipelineDeps, ctx: RequestContext): Promise<void> {
   const route = need(ctx, 'route');
   const header = ctx.req.headers.authorization;
   if (header !== undefined && route.pathToken !== undefined) {
@@ -15,7 +15,7 @@ export function authenticateStage(deps: PipelineDeps, ctx: RequestContext): void
   if (carriesToken(route.segments, route.query, token) || headerCarriesToken(ctx.req.rawHeaders, token)) {
     throw new GatewayError('bad_request', { detail: 'The path, query or a header other than Authorization carries the session token' });
   }
-  ctx.token = deps.verifier.verify(token);
+  ctx.token = await deps.verifier.verify(token);
 }
 
 function carriesToken(segments: readonly string[], query: string, token: string): boolean {

@@ -17,7 +17,8 @@ export type Stage = (deps: PipelineDeps, ctx: RequestContext) => void | Promise<
 export const STAGES: readonly Stage[] = [
   // SPEC §6: target and path checks and routing come before any credential is looked at.
   routeStage,
-  // Steps 1–4: cheap, CPU-only (verified claims are cached); no store read for a bad token.
+  // Steps 1–4: cheap (verified claims and kid standings are cached); a store read only for a kid not seen
+  // within the key status TTL, rate-limited for unknown kids (SPEC §17, published-keys.ts).
   authenticateStage,
   // Steps 5–8: one store read of the session; state and epoch fence before anything else happens.
   fenceStage,

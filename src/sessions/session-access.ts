@@ -37,7 +37,8 @@ export function sessionRefusal(session: SessionRecord | null, tokenEpoch: number
       return new GatewayError('session_stale_epoch', {
         bearer: true,
         detail: `The token is for epoch ${tokenEpoch}; the session is at epoch ${session.epoch}`,
-        fields: { resume_required: true },
+        // SPEC §6 step 6: the body names the epoch to resume from.
+        fields: { resume_required: true, current_epoch: session.epoch },
       });
   }
 }

@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { newSessionId, newTaskId } from '../util/ids.js';
 import type { AgentAuthenticator } from './agent-auth.js';
 import type { SessionLifecycle } from './lifecycle.js';
-import type { SigningKeys } from './signing-keys.js';
+import type { SigningKey } from './key-ring.js';
 import type { AgentCredentialInput } from './agent-auth.js';
 import type { CreateSessionInput, ResumeInput } from './session-inputs.js';
 import { mintSessionToken, type MintedToken } from './token-mint.js';
@@ -48,7 +48,8 @@ export interface SessionServiceDeps {
   readonly clock: Clock;
   readonly policy: PolicyHolder;
   readonly agentAuth: AgentAuthenticator;
-  readonly keys: SigningKeys;
+  /** The key that signs now (key-ring.ts); rejects with store_unavailable while it is retired. */
+  readonly keys: { signingKey(): Promise<SigningKey> };
   readonly tokens: { readonly issuer: string; readonly audience: string };
   readonly lifecycle: SessionLifecycle;
   readonly metrics: GatewayMetrics;
@@ -84,11 +85,13 @@ export class SessionService {
       metadata: input.metadata ?? null,
     };
     ctx.audit.taskId = session.taskId;
+    // Before any state change: a retired signing key refuses the call instead of leaving a session without a token.
+    const signer = await this.deps.keys.signingKey();
     const created = await this.deps.store.sessions.create(session);
     if (!created.ok) {
       throw new GatewayError('session_exists', { detail: 'This agent already has an open session for the task', fields: { session_id: created.existingSessionId } });
     }
-    const issued = await this.issue(created.session, policy);
+    const issued = await this.issue(created.session, policy, signer);
     this.describe(ctx, created.session, issued);
     return { kind: 'created', session: created.session, token: issued };
   }
@@ -106,6 +109,7 @@ export class SessionService {
     const reachable = policy.reachableTools(agent);
     const scope = session.scope.filter((tool) => reachable.has(tool));
     if (scope.length === 0) throw new GatewayError('scope_empty', { detail: 'No tool of the session is reachable under the current policy' });
+    const signer = await this.deps.keys.signingKey();
     const now = this.deps.clock.now();
     const result = await this.deps.store.sessions.resume(sessionId, {
       expectedEpoch: input.expected_epoch ?? session.epoch,
@@ -123,7 +127,7 @@ export class SessionService {
     this.deps.metrics.resumes.inc();
     // SPEC §8: the previous worker's open streams and held calls are fenced off now, not at their next call.
     await this.deps.lifecycle.changed(result.session, ctx.requestId);
-    const issued = await this.issue(result.session, policy);
+    const issued = await this.issue(result.session, policy, signer);
     this.describe(ctx, result.session, issued);
     ctx.audit.extra.previous_epoch = session.epoch;
     return { kind: 'resumed', session: result.session, token: issued, previousEpoch: session.epoch, ...(await this.carryOn(sessionId)) };
@@ -146,7 +150,7 @@ export class SessionService {
     const agent = await this.authenticate(policy, input, ctx);
     const session = await this.ownedSession(sessionId, agent, policy, ctx);
     if (session.state !== 'active') throw stateConflict(session);
-    const issued = await this.issue(session, policy);
+    const issued = await this.issue(session, policy, await this.deps.keys.signingKey());
     this.describe(ctx, session, issued);
     return { kind: 'refreshed', session, token: issued };
   }
@@ -165,8 +169,8 @@ export class SessionService {
     return this.deps.lifecycle.enforceTimeLimits(found, policy, ctx.requestId);
   }
 
-  private async issue(session: SessionRecord, policy: PolicySnapshot): Promise<MintedToken> {
-    return mintSessionToken(this.deps.keys, {
+  private async issue(session: SessionRecord, policy: PolicySnapshot, signingKey: SigningKey): Promise<MintedToken> {
+    return mintSessionToken({ signingKey }, {
       issuer: this.deps.tokens.issuer,
       audience: this.deps.tokens.audience,
       agentId: session.agentId,

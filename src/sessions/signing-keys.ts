@@ -74,7 +74,7 @@ export async function readSigningKeys(path: string): Promise<SigningKeys> {
 }
 
 /** Appends a new key to the key file (creating it if absent) and returns its kid. Used by
- *  `epochgate keys generate` for rotation; a running gateway picks the key up at its next start. */
+ *  `epochgate keys generate` for rotation; a running gateway picks the key up on SIGHUP (key-reload.ts) or at its next start. */
 export async function generateKeyInto(path: string, clock: Clock = systemClock): Promise<{ kid: string; count: number }> {
   const existing = (await readKeyFile(path)) ?? [];
   const fresh = await generateSigningJwk(clock);

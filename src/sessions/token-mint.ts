@@ -29,7 +29,7 @@ export interface MintedToken {
   readonly exp: number;
 }
 
-export async function mintSessionToken(keys: SigningKeys, input: MintInput): Promise<MintedToken> {
+export async function mintSessionToken(keys: Pick<SigningKeys, 'signingKey'>, input: MintInput): Promise<MintedToken> {
   if (!Number.isSafeInteger(input.epoch) || input.epoch < 1) throw new RangeError('epoch must be a positive integer');
   // Whole seconds (RFC 7519 NumericDate); at least 1 s so exp > iat.
   const ttl = Math.max(1, Math.floor(input.ttlMs / 1000));

@@ -1,15 +1,16 @@
 // Session-token verification, SPEC §6 steps 2–4 (steps 5+ live in session-access.ts).
 //
-// Synchronous on purpose: Ed25519 verification with a prepared node:crypto KeyObject is a synchronous
-// call, and a sync verifier costs the hot path no promise/microtask hop. It also keeps the checks in one
-// readable straight line in SPEC order, with no library deciding order or leniency for us: jose's
-// jwtVerify would do extra work we do not want (JWK lookups per call, its own clock tolerance semantics)
-// and cannot reject duplicate member names, which SPEC §6 step 2 requires.
+// Checks in one readable straight line in SPEC order, with no library deciding order or leniency for us:
+// jose's jwtVerify would do extra work we do not want (JWK lookups per call, its own clock tolerance
+// semantics) and cannot reject duplicate member names, which SPEC §6 step 2 requires. Ed25519 verification
+// with a prepared node:crypto KeyObject is synchronous; only the kid lookup may wait (SPEC §17: a kid that
+// another replica published, or whose retirement is due for a re-read, costs one store read; see
+// published-keys.ts for the bounds).
 //
 // Verified claims are cached per token string (lru-cache), so a token presented on every call is
-// verified cryptographically once. Only successes are cached; the time checks (step 4) run on every call,
-// hits included, because the cache entry outlives nothing but the signature check.
-import { verify as cryptoVerify } from 'node:crypto';
+// verified cryptographically once. Only successes are cached; the time checks (step 4) and the kid's
+// standing (retired keys stop verifying, SPEC §17) are re-checked on every call, hits included.
+import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { Clock } from '../util/clock.js';
@@ -33,12 +34,19 @@ export interface VerifiedToken {
 }
 
 export interface TokenVerifier {
-  /** Steps 2–4; throws GatewayError token_invalid / token_expired (bearer: true). */
-  verify(token: string): VerifiedToken;
+  /** Steps 2–4; rejects with GatewayError token_invalid / token_expired (bearer: true), or
+   *  store_unavailable when an unfamiliar kid cannot be looked up. */
+  verify(token: string): Promise<VerifiedToken>;
 }
 
+/** The public key a kid names, or undefined when it is no usable gateway key (unknown or retired). */
+export type KeyResolver = (kid: string) => KeyObject | undefined | Promise<KeyObject | undefined>;
+
 export interface TokenVerifierOptions {
-  readonly keys: SigningKeys;
+  /** The local key set; used when no `resolveKey` is given (a single process with no published keys). */
+  readonly keys?: SigningKeys;
+  /** Looks a kid up among every replica's published keys (key-ring.ts); preferred over `keys`. */
+  readonly resolveKey?: KeyResolver;
   readonly issuer: string;
   readonly audience: string;
   readonly clock: Clock;
@@ -55,34 +63,59 @@ export const CLOCK_LEEWAY_MS = 5_000;
 // RFC 8725 §3.10), or extensions we would have to understand (crit, §4.1.11). Never followed: rejected.
 const FORBIDDEN_HEADER_MEMBERS = ['crit', 'jku', 'x5u', 'jwk', 'x5c'] as const;
 const B64URL = /^[A-Za-z0-9_-]+$/;
+// Our kids are RFC 7638 SHA-256 thumbprints (43 base64url characters); other replicas' keys may use other
+// kids, so any short printable string is looked up, anything else is refused without a lookup.
+const KID = /^[\x21-\x7e]{1,256}$/;
 // An Ed25519 signature is 64 bytes = 86 base64url characters without padding (RFC 8037 §3.1).
 const ED25519_SIGNATURE_CHARS = 86;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+interface CachedToken {
+  readonly kid: string;
+  readonly publicKey: KeyObject;
+  readonly verified: VerifiedToken;
+}
+
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const { keys, issuer, audience, clock } = options;
+  const { issuer, audience, clock } = options;
+  const local = options.keys;
+  const resolveKey: KeyResolver | undefined = options.resolveKey ?? (local ? (kid) => local.publicKeyFor(kid) : undefined);
+  if (!resolveKey) throw new TypeError('createTokenVerifier needs keys or resolveKey');
   const max = options.cacheSize ?? 10_000;
-  const cache = max > 0 ? new LRUCache<string, VerifiedToken>({ max }) : undefined;
+  const cache = max > 0 ? new LRUCache<string, CachedToken>({ max }) : undefined;
 
   return {
-    verify(token: string): VerifiedToken {
+    async verify(token: string): Promise<VerifiedToken> {
       const cached = cache?.get(token);
       if (cached) {
-        checkTime(cached, clock.now());
-        return cached;
+        // The signature was checked with this very key; the kid must still name it (not retired since).
+        const key = await resolveKey(cached.kid);
+        if (!key || (key !== cached.publicKey && !key.equals(cached.publicKey))) throw invalid('The token key is not a gateway key');
+        checkTime(cached.verified, clock.now());
+        return cached.verified;
       }
-      const verified = verifyUncached(token, keys, issuer, audience);
+      const parsed = parseToken(token);
+      const publicKey = await resolveKey(parsed.kid);
+      if (!publicKey) throw invalid('The token key is not a gateway key');
+      const verified = verifyParsed(parsed, publicKey, issuer, audience);
       const now = clock.now();
       checkTime(verified, now);
       // Bounded by exp (+ leeway): after that, step 4 would reject it anyway; let it fall out.
-      cache?.set(token, verified, { ttl: Math.max(1, verified.exp * 1000 + CLOCK_LEEWAY_MS - now) });
+      cache?.set(token, { kid: parsed.kid, publicKey, verified }, { ttl: Math.max(1, verified.exp * 1000 + CLOCK_LEEWAY_MS - now) });
       return verified;
     },
   };
 }
 
-/** Steps 2 and 3. Never caches, never looks at the clock. */
-function verifyUncached(token: string, keys: SigningKeys, issuer: string, audience: string): VerifiedToken {
+interface ParsedToken {
+  readonly kid: string;
+  readonly headerPart: string;
+  readonly payloadPart: string;
+  readonly signaturePart: string;
+}
+
+/** Step 2 up to the key lookup: shape, size, header members, algorithm, type, a kid. */
+function parseToken(token: string): ParsedToken {
   // Step 2: shape and size first, so an oversized or garbage credential costs nothing more.
   if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES) throw invalid('The token is too long');
   const parts = token.split('.');
@@ -100,8 +133,14 @@ function verifyUncached(token: string, keys: SigningKeys, issuer: string, audien
   if (header.alg !== 'EdDSA') throw invalid('The token algorithm is not EdDSA');
   // Exact type (RFC 9068 §2.1, RFC 8725 §3.11): another JWT this key might sign is not a session token.
   if (header.typ !== 'at+jwt') throw invalid('The token type is not at+jwt');
-  const publicKey = typeof header.kid === 'string' ? keys.publicKeyFor(header.kid) : undefined;
-  if (!publicKey) throw invalid('The token key is not a gateway key');
+  // A kid is looked up only when it could be one of ours (a thumbprint-sized printable string).
+  if (typeof header.kid !== 'string' || !KID.test(header.kid)) throw invalid('The token key is not a gateway key');
+  return { kid: header.kid, headerPart, payloadPart, signaturePart };
+}
+
+/** The rest of step 2 (signature) and step 3. Never caches, never looks at the clock. */
+function verifyParsed(parsed: ParsedToken, publicKey: KeyObject, issuer: string, audience: string): VerifiedToken {
+  const { headerPart, payloadPart, signaturePart } = parsed;
   if (signaturePart.length !== ED25519_SIGNATURE_CHARS) throw invalid('The token signature does not verify');
   const signature = Buffer.from(signaturePart, 'base64url');
   // Canonical encoding only: otherwise one signature has several spellings (and several cache keys).

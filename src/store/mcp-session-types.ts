@@ -10,6 +10,9 @@ export interface NewMcpSessionBinding {
   /** The gateway session that received the id. */
   readonly sessionId: string;
   readonly createdAt: number;
+  /** The client declared URL-mode elicitation in the initialize request that minted the id (MCP
+   *  2025-11-25): approval_required then goes to it as the URL-elicitation error. Absent = false. */
+  readonly urlElicitation?: boolean;
 }
 
 export interface McpSessionStore {
@@ -18,4 +21,6 @@ export interface McpSessionStore {
   bind(binding: NewMcpSessionBinding): Promise<string>;
   /** The gateway session the id is bound to, or null when it is unbound. One primary-key read. */
   boundSession(tool: string, mcpSessionId: string): Promise<string | null>;
+  /** Whether the binding's client declared URL-mode elicitation (false when unbound). */
+  urlElicitation(tool: string, mcpSessionId: string): Promise<boolean>;
 }

@@ -1,7 +1,8 @@
 // The one place that turns operator store config into a Store (SPEC §1). Open failures are plain Errors
-// naming the file: they stop start-up (SPEC §14), they are not request-time store_unavailable.
+// naming the file or database (its password redacted): they stop start-up (SPEC §14), they are not request-time store_unavailable.
 import type { StoreConfig } from '../config/types.js';
 import { MemoryStore } from './memory/memory-store.js';
+import { openPostgresStore } from './postgres/pg-store.js';
 import { acquireSqliteLock } from './sqlite/sqlite-lock.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
@@ -16,6 +17,8 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   switch (config.kind) {
     case 'sqlite':
       return openSqlite(config.path, { synchronous: config.synchronous, ...retention(config.ledgerRetentionMs), ...observer });
+    case 'postgres':
+      return openPostgresStore({ url: config.url, poolSize: config.poolSize, ...retention(config.ledgerRetentionMs), ...observer });
     case 'memory':
       return new MemoryStore({ ...retention(config.ledgerRetentionMs), ...observer });
   }

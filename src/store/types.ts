@@ -11,6 +11,9 @@ import type { AnchorStore } from './anchor-types.js';
 import type { ApprovalStore } from './approval-types.js';
 import type { LedgerStore } from './ledger-types.js';
 import type { McpSessionStore } from './mcp-session-types.js';
+import type { KeyStore } from './key-types.js';
+import type { NotificationStore } from './notification-types.js';
+import type { ConsoleSessionStore } from './console-session-types.js';
 import type { ReplicaStore } from './replica-types.js';
 
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
@@ -129,6 +132,12 @@ export interface Store {
   readonly mcpSessions: McpSessionStore;
   /** Signed audit anchors (SPEC §13); see anchor-types.ts. */
   readonly anchors: AnchorStore;
+  /** Published public signing keys and their retirement (SPEC §17); see key-types.ts. */
+  readonly keys: KeyStore;
+  /** The webhook outbox (SPEC §18); see notification-types.ts. */
+  readonly notifications: NotificationStore;
+  /** Console sign-in sessions; see console-session-types.ts. */
+  readonly consoleSessions: ConsoleSessionStore;
 
   /** Cheap liveness probe for /readyz; throws store_unavailable when the backend does not answer. */
   ping(): Promise<void>;

@@ -56,6 +56,16 @@ export function describeMcpSessionContract(backend: ContractBackend): void {
       expect(await store.mcpSessions.boundSession('crm', 'MCP-1')).toBeNull();
     });
 
+    it('remembers whether the first binding\'s client declared URL-mode elicitation; a later binding does not change it', async () => {
+      expect(await store.mcpSessions.urlElicitation('crm', 'mcp-1')).toBe(false);
+      await store.mcpSessions.bind({ ...binding('ses_a'), urlElicitation: true });
+      await store.mcpSessions.bind({ ...binding('ses_a', { mcpSessionId: 'mcp-2' }) });
+      await store.mcpSessions.bind({ ...binding('ses_b', { mcpSessionId: 'mcp-2' }), urlElicitation: true });
+      expect(await store.mcpSessions.urlElicitation('crm', 'mcp-1')).toBe(true);
+      expect(await store.mcpSessions.urlElicitation('crm', 'mcp-2')).toBe(false);
+      expect(await store.mcpSessions.urlElicitation('other', 'mcp-1')).toBe(false);
+    });
+
     if (backend.openPeer !== undefined) it('keeps bindings across a reopen, and a peer cannot rebind them', async () => {
       await store.mcpSessions.bind(binding('ses_a'));
       const peer = await backend.openPeer!();

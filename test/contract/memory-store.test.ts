@@ -6,6 +6,9 @@ import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
+import { describeKeyContract } from './key-contract.js';
+import { describeNotificationContract } from './notification-contract.js';
+import { describeConsoleSessionContract } from './console-session-contract.js';
 import { describeReplicaContract } from './replica-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
@@ -13,6 +16,9 @@ describeApprovalContract({ name: 'memory', create: async () => new MemoryStore()
 describeLedgerContract({ name: 'memory', create: async () => new MemoryStore() });
 describeMcpSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 describeAnchorContract({ name: 'memory', create: async () => new MemoryStore() });
+describeKeyContract({ name: 'memory', create: async () => new MemoryStore() });
+describeNotificationContract({ name: 'memory', create: async () => new MemoryStore() });
+describeConsoleSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 describeReplicaContract({ name: 'memory', create: async () => new MemoryStore() }, { exclusive: false });
 
 describe('memory store', () => {

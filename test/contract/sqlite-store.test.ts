@@ -9,6 +9,9 @@ import { describeApprovalContract } from './approval-contract.js';
 import { describeLedgerContract } from './ledger-contract.js';
 import { describeMcpSessionContract } from './mcp-session-contract.js';
 import { describeAnchorContract } from './anchor-contract.js';
+import { describeKeyContract } from './key-contract.js';
+import { describeNotificationContract } from './notification-contract.js';
+import { describeConsoleSessionContract } from './console-session-contract.js';
 import { describeReplicaContract } from './replica-contract.js';
 
 let dir: string | undefined;
@@ -31,9 +34,12 @@ const sqliteBackend: ContractBackend = {
 
 describeStoreContract(sqliteBackend);
 describeAnchorContract(sqliteBackend);
+describeKeyContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);
 describeLedgerContract(sqliteBackend);
 describeMcpSessionContract(sqliteBackend);
+describeNotificationContract(sqliteBackend);
+describeConsoleSessionContract(sqliteBackend);
 describeReplicaContract(sqliteBackend, { exclusive: true });
 
 describe('sqlite store', () => {

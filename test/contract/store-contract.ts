@@ -12,6 +12,9 @@ export interface ContractBackend {
   /** Like create(), but with durability relaxed (sqlite: synchronous=normal) for timing tests, where fsync
    *  noise from other processes would drown the signal; absent when create() is already that. */
   readonly createForTiming?: () => Promise<Store>;
+  /** Calls per batch of the ledger's cost-growth test (default 1000; 20 batches per phase). A network
+   *  backend pays round trips per call and runs fewer; it checks its statements' plans on a big window too. */
+  readonly ledgerTimingBatch?: number;
   /** Removes whatever create() made (temp files). */
   destroy?(): Promise<void>;
 }

@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startGateway, type RunningGateway } from '../../src/app.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { sha256Hex } from '../../src/util/hash.js';
 import type { Clock } from '../../src/util/clock.js';
+import type { Store } from '../../src/store/types.js';
 
 export const AGENT_SECRET = 'test-agent-secret-0123456789';
 export const OTHER_AGENT_SECRET = 'test-other-secret-0123456789';
@@ -91,6 +92,10 @@ export interface TestGatewayOptions {
   liveRecheckMs?: number;
   /** Top-level YAML appended to the config (e.g. a `limits` block). */
   extraConfig?: string;
+  /** A store shared with another in-process gateway (replicas); the configured SQLite file is then unused. */
+  store?: Store;
+  /** Webhook delivery worker settings (attempt timeout, jitter). */
+  notifications?: GatewayOptions['notifications'];
 }
 
 export function writeGatewayFiles(options: TestGatewayOptions): { dir: string; configFile: string; policyDir: string; auditFile: string } {
@@ -137,6 +142,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     logger: pino({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.liveRecheckMs !== undefined ? { liveRecheckMs: options.liveRecheckMs } : {}),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
     watchPolicies: false,
     sweepIntervalMs: 3_600_000,
   });

@@ -131,7 +131,7 @@ describe('audit records against the shipped JSON Schema (SPEC §13)', () => {
 
   it('lists exactly the catalogue codes, ok and policy_invalid as status codes in the schema', () => {
     const codes = AUDIT_SCHEMA.$defs.statusCode.enum as string[];
-    expect([...codes].sort()).toEqual(['ok', 'policy_invalid', ...Object.keys(CATALOGUE)].sort());
+    expect([...codes].sort()).toEqual(['ok', 'policy_invalid', 'keys_invalid', ...Object.keys(CATALOGUE)].sort());
   });
 
   it('rejects records that break the schema (the check can fail)', () => {

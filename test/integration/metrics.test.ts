@@ -93,6 +93,9 @@ describe('metrics (SPEC §14)', () => {
       epochgate_policy_reloads_total: 'counter',
       epochgate_store_errors_total: 'counter',
       epochgate_internal_errors_total: 'counter',
+      epochgate_notification_deliveries_total: 'counter',
+      epochgate_notification_errors_total: 'counter',
+      epochgate_notifications: 'gauge',
     });
   });
 

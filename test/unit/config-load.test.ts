@@ -143,7 +143,7 @@ describe('loadConfig', () => {
 
   it('validates tool names, store kinds and limits', () => {
     expect(failure(`tools:\n  "bad name":\n    upstream: "http://x"\n`).issues[0]).toMatchObject({ path: 'tools.bad name', line: 2 });
-    expect(failure(`store: { kind: postgres }\n${MINIMAL}`).issues[0]).toMatchObject({ path: 'store.kind', line: 1 });
+    expect(failure(`store: { kind: postgres }\n${MINIMAL}`).issues[0]).toMatchObject({ path: 'store.url', line: 1 });
     expect(failure(`store: { kind: redis, url: "redis://127.0.0.1:6379/0" }\n${MINIMAL}`).issues[0]).toMatchObject({ path: 'store.kind', line: 1 });
     expect(failure(`limits: { max_header_bytes: -1 }\n${MINIMAL}`).issues[0]).toMatchObject({ path: 'limits.max_header_bytes' });
     expect(failure('log: { level: info }\n').issues[0]).toMatchObject({ path: 'tools' });

@@ -12,7 +12,7 @@ const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 // Below the domain: the leaves, the edge helpers both planes share (http), config, the store and metrics.
 const FOUNDATION = ['errors', 'util', 'http', 'config', 'store', 'metrics'];
 // The domain modules: peers of one another, never above the adapters.
-const DOMAIN = ['sessions', 'approvals', 'ledger', 'mcp', 'policy', 'upstream', 'audit', 'live'];
+const DOMAIN = ['sessions', 'approvals', 'ledger', 'mcp', 'policy', 'upstream', 'audit', 'live', 'notify'];
 
 /** Folder (or root file, without `.ts`) → the project folders it may import. */
 export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
@@ -24,10 +24,11 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   store: ['errors', 'util', 'config'],
   metrics: ['store'],
   ...Object.fromEntries(DOMAIN.map((folder) => [folder, [...FOUNDATION, ...DOMAIN.filter((d) => d !== folder)]])),
-  // The two adapters over the domain; neither imports the other.
+  // The adapters over the domain; none imports another (the console is mounted by app, not by control).
   control: [...FOUNDATION, ...DOMAIN],
   pipeline: [...FOUNDATION, ...DOMAIN],
-  app: [...FOUNDATION, ...DOMAIN, 'control', 'pipeline', 'version'],
+  console: [...FOUNDATION, ...DOMAIN],
+  app: [...FOUNDATION, ...DOMAIN, 'control', 'pipeline', 'console', 'version'],
   cli: [...FOUNDATION, ...DOMAIN, 'control', 'app', 'version'],
   main: ['cli'],
   version: [],

@@ -5,6 +5,22 @@ import { GatewayError } from '../../src/errors/gateway-error.js';
 import { MCP_ERROR_CODES, mcpErrorReply } from '../../src/mcp/mcp-reply.js';
 
 describe('mcpErrorReply', () => {
+  it('answers approval_required to a client that declared URL-mode elicitation with -32042 and one URL elicitation', () => {
+    const error = new GatewayError('approval_required', { detail: 'd', fields: { approval_id: 'apr_1', approval_url: 'https://c.example/console/approvals/apr_1' } });
+    const body = JSON.parse(mcpErrorReply(error, 'req_3', 7, 'tools/call', true)!.body);
+    const message = 'This call needs a human approval: a person must approve this exact call at https://c.example/console/approvals/apr_1; retry it unchanged once approved.';
+    expect(body.id).toBe(7);
+    expect(body.error.code).toBe(-32042);
+    expect(body.error.message).toBe(message);
+    expect(body.error.data.elicitations).toEqual([{ mode: 'url', elicitationId: 'apr_1', url: 'https://c.example/console/approvals/apr_1', message }]);
+    expect(body.error.data['io.epochgate/problem']).toMatchObject({ code: 'approval_required', approval_id: 'apr_1', request_id: 'req_3' });
+    // Without a console URL there is nothing to point at: the ordinary tool result.
+    const plain = JSON.parse(mcpErrorReply(new GatewayError('approval_required', { fields: { approval_id: 'apr_1' } }), 'req_4', 8, 'tools/call', true)!.body);
+    expect(plain.result.isError).toBe(true);
+    // Other codes never become -32042.
+    expect(JSON.parse(mcpErrorReply(new GatewayError('approval_denied', { fields: { approval_id: 'apr_1' } }), 'req_5', 9, 'resources/read', true)!.body).error.code).toBe(-31003);
+  });
+
   it('answers policy_denied of a non-tools/call method as HTTP 200 with a JSON-RPC error -31001, same id, problem in data', () => {
     const reply = mcpErrorReply(new GatewayError('policy_denied', { detail: 'Denied by rule r1', fields: { rule_id: 'r1' } }), 'req_1', 'abc', 'resources/read')!;
     expect(reply.status).toBe(200);

@@ -30,6 +30,6 @@ describe('sessionRefusal', () => {
   it('refuses an older epoch with session_stale_epoch and resume_required, before looking at anything else', () => {
     const error = sessionRefusal(session('active', 3), 2)!;
     expect(error.code).toBe('session_stale_epoch');
-    expect(error.fields).toEqual({ resume_required: true });
+    expect(error.fields).toEqual({ resume_required: true, current_epoch: 3 });
   });
 });

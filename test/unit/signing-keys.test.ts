@@ -45,7 +45,7 @@ describe('loadOrCreateSigningKeys', () => {
     expect(second.jwks()).toEqual(first.jwks());
     // A token signed under the first load verifies under the second.
     const { token } = await mint(first);
-    expect(createTokenVerifier({ keys: second, issuer: 'epochgate', audience: 'epochgate', clock }).verify(token).sessionId).toBe('ses_x');
+    expect((await createTokenVerifier({ keys: second, issuer: 'epochgate', audience: 'epochgate', clock }).verify(token)).sessionId).toBe('ses_x');
   });
 
   it.each([
@@ -117,10 +117,10 @@ describe('rotation', () => {
     expect(JSON.stringify(jwks)).not.toContain('"d"');
 
     const verifier = createTokenVerifier({ keys, issuer: 'epochgate', audience: 'epochgate', clock });
-    expect(verifier.verify(oldToken).agentId).toBe('a');
+    expect((await verifier.verify(oldToken)).agentId).toBe('a');
     const newToken = (await mint(keys)).token;
     expect(JSON.parse(Buffer.from(newToken.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
-    expect(verifier.verify(newToken).agentId).toBe('a');
+    expect((await verifier.verify(newToken)).agentId).toBe('a');
   });
 
   it('picks the highest iat even when it is not last in the file', async () => {

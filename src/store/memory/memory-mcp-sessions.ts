@@ -6,6 +6,8 @@ import type { StoreGuard } from '../guard.js';
 export class MemoryMcpSessions implements McpSessionStore {
   /** `tool \0 mcpSessionId` → gateway session id. */
   private readonly bindings = new Map<string, string>();
+  /** Keys of bindings whose client declared URL-mode elicitation. */
+  private readonly urlElicitations = new Set<string>();
 
   constructor(private readonly guard: StoreGuard) {}
 
@@ -15,12 +17,17 @@ export class MemoryMcpSessions implements McpSessionStore {
       const existing = this.bindings.get(key);
       if (existing !== undefined) return existing;
       this.bindings.set(key, binding.sessionId);
+      if (binding.urlElicitation === true) this.urlElicitations.add(key);
       return binding.sessionId;
     });
   }
 
   boundSession(tool: string, mcpSessionId: string): Promise<string | null> {
     return this.guard(() => this.bindings.get(bindingKey(tool, mcpSessionId)) ?? null);
+  }
+
+  urlElicitation(tool: string, mcpSessionId: string): Promise<boolean> {
+    return this.guard(() => this.urlElicitations.has(bindingKey(tool, mcpSessionId)));
   }
 }
 

@@ -9,6 +9,9 @@ import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryAssertionIds } from './memory-assertion-ids.js';
 import { MemoryLedger } from './memory-ledger.js';
 import { MemoryMcpSessions } from './memory-mcp-sessions.js';
+import { MemoryConsoleSessions } from './memory-console-sessions.js';
+import { MemoryKeys } from './memory-keys.js';
+import { MemoryNotifications } from './memory-notifications.js';
 import { MemoryReplicas } from './memory-replicas.js';
 import { MemorySessions } from './memory-sessions.js';
 
@@ -28,6 +31,9 @@ export class MemoryStore implements Store {
   readonly ledger: MemoryLedger;
   readonly mcpSessions: MemoryMcpSessions;
   readonly anchors: MemoryAnchors;
+  readonly keys: MemoryKeys;
+  readonly notifications: MemoryNotifications;
+  readonly consoleSessions: MemoryConsoleSessions;
   private readonly guard: StoreGuard;
   private closed = false;
 
@@ -50,6 +56,9 @@ export class MemoryStore implements Store {
     this.approvals = new MemoryApprovals(guard, (id) => this.sessions.session(id));
     this.mcpSessions = new MemoryMcpSessions(guard);
     this.anchors = new MemoryAnchors(guard);
+    this.keys = new MemoryKeys(guard);
+    this.notifications = new MemoryNotifications(guard);
+    this.consoleSessions = new MemoryConsoleSessions(guard);
   }
 
   ping(): Promise<void> {

@@ -4,7 +4,9 @@
 // connection reads a consistent snapshot of the WAL database without blocking the writer.
 import Database from 'better-sqlite3';
 import type { StoredAnchor } from '../anchor-types.js';
+import type { PublishedKey } from '../key-types.js';
 import { NEWEST_PER_CHAIN_SQL } from './sqlite-anchors.js';
+import { ALL_KEYS_SQL, toKey, type KeyRow } from './sqlite-keys.js';
 
 /** The newest anchor of every chain anchored at or after `createdAtOrAfter` (all chains: 0). */
 export function readStoredAnchors(path: string, createdAtOrAfter = 0): StoredAnchor[] {
@@ -14,6 +16,19 @@ export function readStoredAnchors(path: string, createdAtOrAfter = 0): StoredAnc
     // A database from before anchors existed holds none; that is not an error of the audit files.
     if (hasTable === undefined) return [];
     return db.prepare<[number], StoredAnchor>(NEWEST_PER_CHAIN_SQL).all(createdAtOrAfter);
+  } finally {
+    db.close();
+  }
+}
+
+/** Every published signing key, retired ones included (SPEC §17): an anchor signed before its key was
+ *  retired, or by a key since removed from the key file, still verifies. */
+export function readPublishedKeys(path: string): PublishedKey[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signing_keys'").pluck().get();
+    if (hasTable === undefined) return [];
+    return db.prepare<[], KeyRow>(ALL_KEYS_SQL).all().map(toKey);
   } finally {
     db.close();
   }

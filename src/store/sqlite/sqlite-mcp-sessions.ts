@@ -7,19 +7,23 @@ import type { StoreGuard } from '../guard.js';
 
 export class SqliteMcpSessions implements McpSessionStore {
   private readonly select: Database.Statement<[string, string], string>;
+  private readonly selectElicitation: Database.Statement<[string, string], number>;
   private readonly bindTx: (binding: NewMcpSessionBinding) => string;
 
   constructor(db: Database.Database, private readonly guard: StoreGuard) {
     this.select = db.prepare<[string, string], string>(
       'SELECT session_id FROM mcp_sessions WHERE tool = ? AND mcp_session_id = ?',
     ).pluck();
-    const insert = db.prepare<[NewMcpSessionBinding]>(
-      `INSERT OR IGNORE INTO mcp_sessions (tool, mcp_session_id, session_id, created_at)
-       VALUES (@tool, @mcpSessionId, @sessionId, @createdAt)`,
+    this.selectElicitation = db.prepare<[string, string], number>(
+      'SELECT url_elicitation FROM mcp_sessions WHERE tool = ? AND mcp_session_id = ?',
+    ).pluck();
+    const insert = db.prepare<[NewMcpSessionBinding & { url: number }]>(
+      `INSERT OR IGNORE INTO mcp_sessions (tool, mcp_session_id, session_id, created_at, url_elicitation)
+       VALUES (@tool, @mcpSessionId, @sessionId, @createdAt, @url)`,
     );
     const select = this.select;
     this.bindTx = db.transaction((binding: NewMcpSessionBinding): string => {
-      insert.run(binding);
+      insert.run({ tool: binding.tool, mcpSessionId: binding.mcpSessionId, sessionId: binding.sessionId, createdAt: binding.createdAt, url: binding.urlElicitation === true ? 1 : 0 });
       const bound = select.get(binding.tool, binding.mcpSessionId);
       if (bound === undefined) throw new Error('mcp session binding vanished inside its transaction');
       return bound;
@@ -32,5 +36,9 @@ export class SqliteMcpSessions implements McpSessionStore {
 
   boundSession(tool: string, mcpSessionId: string): Promise<string | null> {
     return this.guard(() => this.select.get(tool, mcpSessionId) ?? null);
+  }
+
+  urlElicitation(tool: string, mcpSessionId: string): Promise<boolean> {
+    return this.guard(() => this.selectElicitation.get(tool, mcpSessionId) === 1);
   }
 }

@@ -12,6 +12,9 @@ import { SqliteApprovals } from './sqlite-approvals.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
 import { SqliteAnchors } from './sqlite-anchors.js';
+import { SqliteKeys } from './sqlite-keys.js';
+import { SqliteNotifications } from './sqlite-notifications.js';
+import { SqliteConsoleSessions } from './sqlite-console-sessions.js';
 import { SqliteWriteBatch, type BatchedWrite } from './sqlite-write-batch.js';
 import { SqliteSessions } from './sqlite-sessions.js';
 import { SqliteAssertionIds } from './sqlite-assertion-ids.js';
@@ -50,6 +53,9 @@ export class SqliteStore implements Store {
   readonly ledger: SqliteLedger;
   readonly mcpSessions: SqliteMcpSessions;
   readonly anchors: SqliteAnchors;
+  readonly keys: SqliteKeys;
+  readonly notifications: SqliteNotifications;
+  readonly consoleSessions: SqliteConsoleSessions;
 
   /** Opens (creating if missing) the file; throws an Error naming the path when it is unusable. */
   constructor(options: SqliteStoreOptions) {
@@ -69,6 +75,9 @@ export class SqliteStore implements Store {
       this.ledger = new SqliteLedger(db, guard, batched, options.ledgerRetentionMs);
       this.mcpSessions = new SqliteMcpSessions(db, guard);
       this.anchors = new SqliteAnchors(db, guard);
+      this.keys = new SqliteKeys(db, guard);
+      this.notifications = new SqliteNotifications(db, guard);
+      this.consoleSessions = new SqliteConsoleSessions(db, guard);
     } catch (err) {
       db.close();
       throw new Error(`SQLite store ${options.path}: cannot prepare statements: ${(err as Error).message}`, { cause: err });

@@ -1,0 +1,134 @@
+// Console request handling: route, run the handler, send the page (or redirect, asset, event stream), and
+// audit state-changing actions exactly like the control plane does (one record per action, also when it
+// fails, written before the response). DESIGN rule 15: nothing here throws out of the request.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { asGatewayError } from '../errors/problem.js';
+import { ownRequestErrors, bodyLeftUnread } from '../http/read-body.js';
+import { ownResponseErrors } from '../http/reply.js';
+import { newRequestId } from '../util/ids.js';
+import type { ConsoleContext, ConsoleDeps, ConsoleReply } from './console-deps.js';
+import { CONSOLE_ROUTES } from './console-routes.js';
+import { errorPage } from './layout.js';
+import { SECURITY_HEADERS } from './security-headers.js';
+
+/** Paths the console answers (everything else on the control plane is the API). */
+export const isConsolePath = (url: string | undefined): boolean => /^\/console(?:[/?]|$)/.test(url ?? '');
+
+export async function handleConsole(deps: ConsoleDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  ownRequestErrors(req);
+  ownResponseErrors(res);
+  const ctx: ConsoleContext = { requestId: newRequestId(), req, res, startedAt: deps.clock.now(), audit: { event: null, extra: {} }, signedIn: null };
+  try {
+    // While the audit stream cannot be written, no action is taken (the same rule as the control plane).
+    if (!deps.audit.isAvailable()) {
+      deps.audit.countRefused();
+      send(ctx, failurePage(ctx, new GatewayError('audit_unavailable')));
+      return;
+    }
+    send(ctx, await run(deps, ctx));
+  } catch (err) {
+    deps.metrics.internalErrors.inc();
+    deps.logger.error({ err, request_id: ctx.requestId }, 'console request failed outside the handler');
+    send(ctx, failurePage(ctx, new GatewayError('internal_error')));
+  }
+}
+
+async function run(deps: ConsoleDeps, ctx: ConsoleContext): Promise<ConsoleReply> {
+  const path = new URL(ctx.req.url ?? '/', 'http://x').pathname;
+  let reply: ConsoleReply;
+  let failure: GatewayError | undefined;
+  try {
+    const { route, params } = findRoute(ctx.req.method ?? 'GET', path);
+    ctx.audit.event = route.event;
+    reply = await route.handle(deps, params, ctx);
+    failure = ctx.failure;
+  } catch (err) {
+    failure = asGatewayError(err);
+    if (failure.code === 'store_unavailable') deps.metrics.storeErrors.inc();
+    if (failure.code === 'internal_error') {
+      deps.metrics.internalErrors.inc();
+      deps.logger.error({ err, request_id: ctx.requestId }, 'console request failed');
+    }
+    reply = failurePage(ctx, failure);
+  }
+  try {
+    settle(deps, ctx, path, failure?.code ?? 'ok', replyStatus(reply, failure));
+  } catch (err) {
+    reply = failurePage(ctx, asGatewayError(err));
+  }
+  return reply;
+}
+
+function replyStatus(reply: ConsoleReply, failure: GatewayError | undefined): number {
+  if (reply.kind === 'page') return reply.status;
+  if (reply.kind === 'redirect') return 303;
+  return failure?.status ?? 200;
+}
+
+/** The audit record of an action (reads write none), synchronously, before the response. */
+function settle(deps: ConsoleDeps, ctx: ConsoleContext, path: string, status: 'ok' | ErrorCode, httpStatus: number): void {
+  const draft = ctx.audit;
+  if (draft.event === null) return;
+  const now = deps.clock.now();
+  deps.audit.write({
+    event: draft.event,
+    time: now,
+    requestId: ctx.requestId,
+    status,
+    disposition: draft.disposition ?? (status === 'ok' ? 'allowed' : 'blocked'),
+    ...(draft.actor ? { actor: draft.actor } : {}),
+    ...(draft.sessionId ? { sessionId: draft.sessionId } : {}),
+    ...(draft.epoch !== undefined ? { epoch: draft.epoch } : {}),
+    ...(draft.taskId ? { taskId: draft.taskId } : {}),
+    policyRevision: deps.policy.current().revision,
+    method: ctx.req.method ?? 'GET',
+    path,
+    httpStatus,
+    durationMs: now - ctx.startedAt,
+    srcIp: ctx.req.socket.remoteAddress ?? '',
+    extra: draft.extra,
+  });
+}
+
+function failurePage(ctx: ConsoleContext, error: GatewayError): ConsoleReply {
+  const detail = error.code === 'internal_error' ? 'Something went wrong; the request was not carried out.' : error.message;
+  return { kind: 'page', status: error.status, body: errorPage(ctx.signedIn, error.status, titleOf(error.code), detail) };
+}
+
+const titleOf = (code: ErrorCode): string => CATALOGUE[code].title;
+
+function send(ctx: ConsoleContext, reply: ConsoleReply): void {
+  const { req, res } = ctx;
+  if (reply.kind === 'streamed' || res.writableEnded || res.destroyed) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  try {
+    const headers: Record<string, string | string[]> = { ...SECURITY_HEADERS, 'x-request-id': ctx.requestId };
+    if (bodyLeftUnread(req)) headers.connection = 'close';
+    if (reply.kind !== 'asset' && reply.cookies) headers['set-cookie'] = [...reply.cookies];
+    if (reply.kind === 'redirect') {
+      res.writeHead(303, { ...headers, location: reply.location, 'content-length': '0' });
+      res.end();
+    } else if (reply.kind === 'asset') {
+      res.writeHead(200, { ...headers, 'content-type': reply.contentType });
+      res.end(reply.body);
+    } else {
+      res.writeHead(reply.status, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+      res.end(reply.body.value);
+    }
+  } catch {
+    res.destroy();
+  }
+}
+
+function findRoute(method: string, path: string) {
+  for (const route of CONSOLE_ROUTES) {
+    const match = route.pattern.exec(path);
+    if (match && route.method === method) return { route, params: match.slice(1) };
+  }
+  throw new GatewayError('route_not_found', { detail: 'No such console page' });
+}
