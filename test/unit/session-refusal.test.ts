@@ -32,4 +32,22 @@ describe('sessionRefusal', () => {
     expect(error.code).toBe('session_stale_epoch');
     expect(error.fields).toEqual({ resume_required: true, current_epoch: 3 });
   });
+
+  it('names both epochs in the session_stale_epoch detail, with the bearer challenge', () => {
+    const error = sessionRefusal(session('active', 3), 2)!;
+    expect({ status: error.status, bearer: error.bearer, detail: error.message }).toEqual({
+      status: 401,
+      bearer: true,
+      detail: 'The token is for epoch 2; the session is at epoch 3',
+    });
+  });
+
+  it('tells the agent of a suspended session to resume (resume_required, its own detail)', () => {
+    const error = sessionRefusal(session('suspended'), 2)!;
+    expect({ fields: error.fields, detail: error.message, bearer: error.bearer }).toEqual({
+      fields: { resume_required: true },
+      detail: 'The session is suspended; resume it to get a new token',
+      bearer: true,
+    });
+  });
 });
