@@ -10,7 +10,7 @@ import type { AgentDef, PolicySnapshot } from '../../src/policy/types.js';
 import { admitSession, refuseChanged } from '../../src/sessions/session-access.js';
 import type { SessionLifecycle } from '../../src/sessions/lifecycle.js';
 import type { VerifiedToken } from '../../src/sessions/token-verify.js';
-import type { SessionRecord } from '../../src/store/types.js';
+import type { SessionRecord, Store } from '../../src/store/types.js';
 
 const IAT_S = 1_795_000_000;
 const session: SessionRecord = {
@@ -27,7 +27,7 @@ const lifecycle = { store: { sessions: { get: async () => session } }, enforceTi
 
 /** The same, with another stored session (or none). */
 const lifecycleWith = (found: SessionRecord | null) =>
-  ({ store: { getSession: async () => found }, enforceTimeLimits: async (s: SessionRecord) => s }) as unknown as SessionLifecycle;
+  ({ store: { sessions: { get: async () => found } }, enforceTimeLimits: async (s: SessionRecord) => s }) as unknown as SessionLifecycle;
 
 /** The refusal's code and bearer flag (every refusal of SPEC §6 steps 5–7 carries the challenge). */
 async function refusedWith(promise: Promise<unknown>): Promise<{ code: string; bearer: boolean } | 'admitted'> {
@@ -96,12 +96,12 @@ describe('admitSession: the session and the agent (SPEC §6 steps 5–7)', () =>
 
 describe('refuseChanged (a conditional write lost to a session change)', () => {
   it('throws the refusal the fence would give now: a newer epoch is session_stale_epoch', async () => {
-    const store = { getSession: async () => ({ ...session, epoch: 3 }) };
+    const store = { sessions: { get: async () => ({ ...session, epoch: 3 }) } } as unknown as Pick<Store, 'sessions'>;
     expect(await refusedWith(refuseChanged(store, session))).toEqual({ code: 'session_stale_epoch', bearer: true });
   });
 
   it('throws 500 internal_error when the session turns out unchanged (the write failed for another reason)', async () => {
-    const store = { getSession: async () => session };
+    const store = { sessions: { get: async () => session } } as unknown as Pick<Store, 'sessions'>;
     expect(await refusedWith(refuseChanged(store, session))).toEqual({ code: 'internal_error', bearer: false });
   });
 });
