@@ -103,7 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const cleanup: (() => unknown)[] = [closeStore];
   const replicaId = options.replicaId ?? newReplicaId();
   // Change signals between replicas: a hint to re-read the store sooner; polling stays the fallback.
-  const signals = openSignals(config.store, replicaId, (err) => logger.warn({ err }, 'store change signal failed'));
+  const signals = await openSignals(config.store, replicaId, (err) => logger.warn({ err }, 'store change signal failed'));
   cleanup.push(() => signals.close());
   try {
     // SPEC §17: this replica's public keys are published before any listener accepts.

@@ -2,7 +2,6 @@
 // naming the file or database (its password redacted): they stop start-up (SPEC §14), they are not request-time store_unavailable.
 import type { StoreConfig } from '../config/types.js';
 import { MemoryStore } from './memory/memory-store.js';
-import { openPostgresStore } from './postgres/pg-store.js';
 import { acquireSqliteLock } from './sqlite/sqlite-lock.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
@@ -17,8 +16,11 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
   switch (config.kind) {
     case 'sqlite':
       return openSqlite(config.path, { synchronous: config.synchronous, ...retention(config.ledgerRetentionMs), ...observer });
-    case 'postgres':
+    case 'postgres': {
+      // Loaded only here: the pg driver is not worth its start-up time to a SQLite gateway or a CLI command.
+      const { openPostgresStore } = await import('./postgres/pg-store.js');
       return openPostgresStore({ url: config.url, poolSize: config.poolSize, ...retention(config.ledgerRetentionMs), ...observer });
+    }
     case 'memory':
       return new MemoryStore({ ...retention(config.ledgerRetentionMs), ...observer });
   }
