@@ -5,12 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { MIGRATION_LOCK_CLASS } from '../../src/store/postgres/pg-migrate.js';
-import { PG_SCHEMA_VERSION } from '../../src/store/postgres/pg-schema.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/pg-schema.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/pg-store.js';
 import { freshPgSchema, pgAdmin, pgAdminClient, pgRunUrl, waitForLockWaiters, type PgSchema } from '../helpers/postgres.js';
 import { session } from './store-contract.js';
 
-const TABLES = ['anchors', 'approvals', 'checkpoints', 'epochgate_schema', 'ledger_counters', 'ledger_entries', 'mcp_sessions', 'replicas', 'sessions', 'used_assertions'];
+const TABLES = [
+  'anchors', 'approvals', 'checkpoints', 'console_sessions', 'epochgate_schema', 'ledger_counters', 'ledger_entries', 'mcp_sessions',
+  'notifications', 'replicas', 'sessions', 'signing_keys', 'used_assertions',
+];
 
 describe('PostgreSQL store: schema and migrations', () => {
   const schemas: PgSchema[] = [];
@@ -64,6 +67,34 @@ describe('PostgreSQL store: schema and migrations', () => {
     const again = await open(schema.url);
     expect(await again.sessions.get('ses_a')).toMatchObject({ sessionId: 'ses_a' });
     expect(await version(schema.name)).toBe(PG_SCHEMA_VERSION);
+  });
+
+  it('brings a version 1 database to the current version, keeping its rows (bindings without URL elicitation)', async () => {
+    const schema = await fresh();
+    const admin = await pgAdminClient();
+    try {
+      await admin.query(`SET search_path = ${schema.name}`);
+      await admin.query(PG_MIGRATIONS.find((m) => m.version === 1)!.sql);
+      await admin.query('CREATE TABLE epochgate_schema (singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton), version integer NOT NULL)');
+      await admin.query('INSERT INTO epochgate_schema (version) VALUES (1)');
+      await admin.query(
+        `INSERT INTO sessions (session_id, task_id, agent_id, state, epoch, scope, original_scope, created_at, updated_at, lease_expires_at)
+         VALUES ('ses_old', 't-1', 'bot', 'active', 1, '[]', '[]', 1, 1, 2)`,
+      );
+      await admin.query("INSERT INTO mcp_sessions (tool, mcp_session_id, session_id, created_at) VALUES ('crm', 'm-1', 'ses_old', 1)");
+    } finally {
+      await admin.end();
+    }
+    const old = await tables(schema.name);
+    expect(old).not.toContain('signing_keys');
+    const store = await open(schema.url);
+    expect(await version(schema.name)).toBe(PG_SCHEMA_VERSION);
+    expect(PG_SCHEMA_VERSION).toBe(2);
+    expect(await tables(schema.name)).toEqual(TABLES);
+    expect(await store.sessions.get('ses_old')).toMatchObject({ sessionId: 'ses_old', epoch: 1, state: 'active' });
+    expect(await store.mcpSessions.boundSession('crm', 'm-1')).toBe('ses_old');
+    expect(await store.mcpSessions.urlElicitation('crm', 'm-1')).toBe(false);
+    expect(await store.notifications.countByState()).toEqual({ pending: 0, delivered: 0, failed: 0 });
   });
 
   it('refuses to start on a database of a newer schema version, changing nothing', async () => {
