@@ -84,8 +84,9 @@ export function parseDataPlaneTarget(rawUrl: string): DataPlaneTarget {
   if (tool === undefined || !TOOL_NAME.test(tool)) return { kind: 'other' };
   const segments = decoded.slice(base + 2);
   const path = `/${segments.join('/')}`;
-  // SPEC §13: never a token in an audited path, even one the agent put below the tool (refused later).
-  const auditPath = `/tools/${tool}${segments.length === 0 ? '' : `/${segments.map(redactJwsLike).join('/')}`}`;
+  // SPEC §13: never a token in an audited path, even one the agent put in the tool's place or below the tool
+  // (both refused later: no such tool, or the path token repeated).
+  const auditPath = `/tools/${redactJwsLike(tool)}${segments.length === 0 ? '' : `/${segments.map(redactJwsLike).join('/')}`}`;
   if (tokenForm) {
     const pathToken = raw[1] ?? '';
     // SPEC §8: the token is never forwarded, also not when the agent repeats it below the tool or in the query.

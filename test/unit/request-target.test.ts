@@ -286,3 +286,11 @@ describe('buildUpstreamUrl: a base URL with its own query', () => {
     expect(buildUpstreamUrl(withQuery, ['a'], '?')).toBe('http://127.0.0.1:9001/api/a?key=1');
   });
 });
+
+describe('audit path of a token in the tool position', () => {
+  it('redacts a JWS-looking tool segment in the audit path (found by the path-normalisation property)', () => {
+    const jws = 'eyJhbGciOiJFZERTQSJ9.eyJzaWQiOiJzZXNfeCJ9.c2lnbmF0dXJl';
+    const parsed = parseDataPlaneTarget(`/tools/${jws}`);
+    expect(parsed).toMatchObject({ kind: 'tool', tool: jws, auditPath: '/tools/[redacted]' });
+  });
+});
