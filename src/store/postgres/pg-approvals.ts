@@ -16,7 +16,8 @@ import {
   type SessionEndReason,
 } from '../approval-types.js';
 import { sql, type PgDb } from './pg-db.js';
-import { approvalValues, toApproval, type ApprovalRow } from './pg-approval-rows.js';
+import { toApproval, type ApprovalRow } from '../approval-rows.js';
+import { approvalValues } from './pg-approval-rows.js';
 
 const OPEN = "('pending', 'approved')";
 

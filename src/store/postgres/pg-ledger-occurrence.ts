@@ -5,7 +5,8 @@
 import type { AsyncOccurrenceTable, OccurrenceKey } from '../ledger-occurrence.js';
 import type { LedgerEntry, ReserveRequest } from '../ledger-types.js';
 import type { PgQueryable } from './pg-db.js';
-import { LQ, toLedgerEntry, type LedgerRow } from './pg-ledger-sql.js';
+import { toLedgerEntry, type LedgerRow } from '../ledger-rows.js';
+import { LQ } from './pg-ledger-sql.js';
 
 /** What the probe returns: the counter, the last occurrence, and the entry at k (all null when none). */
 type ProbeRow = { calls: number; last: number } & { [K in keyof LedgerRow]: LedgerRow[K] | null };

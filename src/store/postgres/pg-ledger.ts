@@ -19,7 +19,8 @@ import type {
 } from '../ledger-types.js';
 import { toSession, type SessionRow } from '../sqlite/sqlite-rows.js';
 import type { PgDb, PgQueryable } from './pg-db.js';
-import { LQ, PURGE_BATCH, toLedgerEntry, type LedgerRow } from './pg-ledger-sql.js';
+import { toLedgerEntry, type LedgerRow } from '../ledger-rows.js';
+import { LQ, PURGE_BATCH } from './pg-ledger-sql.js';
 
 export class PgLedger implements LedgerStore {
   private nextPurge = 0;

@@ -19,7 +19,8 @@ import type {
   UnknownReason,
 } from '../ledger-types.js';
 import { toSession } from './sqlite-rows.js';
-import { prepareLedgerStatements, PURGE_BATCH, toLedgerEntry, type LedgerRow, type LedgerStatements } from './sqlite-ledger-statements.js';
+import { toLedgerEntry, type LedgerRow } from '../ledger-rows.js';
+import { prepareLedgerStatements, PURGE_BATCH, type LedgerStatements } from './sqlite-ledger-statements.js';
 import type { StoreGuard } from '../guard.js';
 import type { BatchedWrite } from './sqlite-write-batch.js';
 
