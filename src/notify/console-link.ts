@@ -1,5 +1,5 @@
 // Where the approver console is, for links in notifications (SPEC §18: `console.public_url`, by default the
-// control plane's URL + /console). Kept in one function: the console's own config block is read here only.
+// control plane's URL + /console).
 import type { GatewayConfig } from '../config/types.js';
 
 export interface ConsoleLink {
@@ -9,14 +9,7 @@ export interface ConsoleLink {
   readonly enabled: boolean;
 }
 
-/** The console block as a configuration that has one describes it (absent: the console is not served). */
-interface WithConsole {
-  readonly console?: { readonly enabled?: boolean; readonly publicUrl?: string | null };
-}
-
 export function consoleLink(config: GatewayConfig, controlUrl: string): ConsoleLink {
-  const block = (config as GatewayConfig & WithConsole).console;
-  const configured = block?.publicUrl ?? null;
-  const baseUrl = (configured ?? `${controlUrl}/console`).replace(/\/+$/, '');
-  return { baseUrl, enabled: block?.enabled === true };
+  const baseUrl = (config.console.publicUrl ?? `${controlUrl}/console`).replace(/\/+$/, '');
+  return { baseUrl, enabled: config.console.enabled };
 }
