@@ -1,13 +1,15 @@
 // Composition root: builds every module once, wires them, starts both listeners. Wiring only, no logic.
 import { SYSTEM_ACTOR } from './audit/envelope.js';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import type { Logger } from 'pino';
 import { guardAuditLog } from './audit/audit-guard.js';
 import { anchorAuditStream } from './audit/anchors.js';
 import { openAuditLog } from './audit/file-audit-log.js';
 import type { AuditLog } from './audit/types.js';
-import type { GatewayConfig, ListenAddress } from './config/types.js';
+import type { GatewayConfig } from './config/types.js';
+import { closeServer, formatHost, listen } from './http/listeners.js';
+import type { RunningGateway } from './app-types.js';
+import { sweepAll } from './util/sweep-all.js';
 import { serveHealth, type Readiness } from './control/health.js';
 import { handleControl } from './control/server.js';
 import { GatewayMetrics } from './metrics/metrics.js';
@@ -67,32 +69,7 @@ export interface GatewayOptions {
   readonly notifications?: { readonly random?: () => number; readonly intervalMs?: number; readonly timeoutMs?: number };
 }
 
-/** The webhook outbox of a running gateway (SPEC §18). */
-export interface GatewayNotifications {
-  /** Waits until every notification enqueued so far is written, then runs a delivery round and waits for
-   *  it: tests wait on this instead of sleeping. */
-  deliverNow(): Promise<void>;
-}
-
-export interface RunningGateway {
-  readonly dataUrl: string;
-  readonly controlUrl: string;
-  /** The console's public URL when the console is enabled, else null. */
-  readonly consoleUrl: string | null;
-  readonly store: Store;
-  /** This process's id among the replicas sharing the store. */
-  readonly replicaId: string;
-  readonly policy: PolicyHolder;
-  readonly metrics: GatewayMetrics;
-  readonly notifications: GatewayNotifications;
-  /** Re-reads the policy directory (SIGHUP); false when the new revision was refused. */
-  reloadPolicy(): Promise<boolean>;
-  /** Re-reads the signing key file and publishes it (SIGHUP); false when it was refused (last good kept). */
-  reloadKeys(): Promise<boolean>;
-  sweep(): Promise<number>;
-  /** Readiness off at once, in-flight requests finish within graceMs, then everything closes. */
-  close(graceMs?: number): Promise<void>;
-}
+export type { GatewayNotifications, RunningGateway } from './app-types.js';
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { config, logger } = options;
@@ -301,43 +278,4 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const undo of cleanup.reverse()) await Promise.resolve(undo()).catch(() => {});
     throw err;
   }
-}
-
-const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
-
-async function sweepAll(steps: readonly (() => Promise<number>)[]): Promise<number> {
-  let changed = 0;
-  let failure: unknown;
-  for (const step of steps) changed += await step().catch((err: unknown) => ((failure ??= err), 0));
-  if (failure !== undefined) throw failure;
-  return changed;
-}
-
-function listen(server: Server, address: ListenAddress): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
-      const bound = server.address() as AddressInfo;
-      const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-      resolve(`http://${host}:${bound.port}`);
-    });
-  });
-}
-
-/** Stops accepting, lets in-flight requests finish for up to graceMs, then cuts what is left. */
-function closeServer(server: Server, graceMs: number): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    // A keep-alive connection that goes idle after close() was called would otherwise hold the drain
-    // open until its keep-alive timeout: close idle ones as they appear.
-    const idleSweep = setInterval(() => server.closeIdleConnections(), 25);
-    server.close(() => {
-      clearTimeout(timer);
-      clearInterval(idleSweep);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

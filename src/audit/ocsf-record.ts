@@ -3,13 +3,15 @@
 // except `extra` into unmapped.epochgate, so a field added to AuditEvent later cannot leak by accident
 // (SPEC §13 "Never in the stream"). Absent optional members are omitted, never written as null.
 import { CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
-import type { AuditEvent, AuditEventName, Disposition } from './types.js';
+import type { AuditEvent, Disposition } from './types.js';
+import { activityId } from './ocsf-activity.js';
+
+export { activityFromMethod, activityId, type ActivityId } from './ocsf-activity.js';
 
 export const OCSF_VERSION = '1.9.0';
 export const API_ACTIVITY_CLASS_UID = 6003;
 export const APPLICATION_ACTIVITY_CATEGORY_UID = 6;
 
-export type ActivityId = 1 | 2 | 3 | 4 | 99;
 export type SeverityId = 1 | 2 | 3 | 4 | 5;
 
 export interface OcsfMeta {
@@ -33,66 +35,6 @@ export interface ChainLink {
 const PROFILES_INTEGRITY = Object.freeze(['record_integrity']);
 const PROFILES_AGENT = Object.freeze(['ai_operation']);
 const PROFILES_BOTH = Object.freeze(['ai_operation', 'record_integrity']);
-
-/** SPEC §13: 1 Create (POST), 2 Read (GET, HEAD), 3 Update (PUT, PATCH), 4 Delete (DELETE), else 99 Other. */
-export function activityFromMethod(method: string | undefined): ActivityId {
-  switch (method?.toUpperCase()) {
-    case 'POST':
-      return 1;
-    case 'GET':
-    case 'HEAD':
-      return 2;
-    case 'PUT':
-    case 'PATCH':
-      return 3;
-    case 'DELETE':
-      return 4;
-    default:
-      return 99;
-  }
-}
-
-// SPEC §13 activity per event. 'method': the HTTP method decides (data-plane calls).
-// Beyond the SPEC's list: token refresh, heartbeat and lease expiry change the session's credential, lease or
-// state, so they are Update like resume/suspend; approval.request creates an approval (Create), and its
-// consume/expire are state changes (Update); ledger, policy and gateway events are none of CRUD (Other).
-const ACTIVITY_BY_EVENT = {
-  'tool.call': 'method',
-  'session.create': 1,
-  'session.resume': 3,
-  'session.token': 3,
-  'session.checkpoint': 3,
-  'session.suspend': 3,
-  'session.close': 3,
-  'session.revoke': 3,
-  'session.lease_expired': 3,
-  'session.heartbeat': 3,
-  'approval.request': 1,
-  'approval.approve': 3,
-  'approval.deny': 3,
-  'approval.consume': 3,
-  'approval.expire': 3,
-  'ledger.replay': 99,
-  'ledger.unknown': 99,
-  'ledger.resolve': 99,
-  'policy.load': 99,
-  'policy.reload_failed': 99,
-  'key.load': 99,
-  'key.reload_failed': 99,
-  'key.retire': 3,
-  'gateway.start': 99,
-  'gateway.stop': 99,
-  'audit.recovered': 99,
-  'audit.anchor': 99,
-  // A console sign-in creates a console session; sign-out deletes it.
-  'console.sign_in': 1,
-  'console.sign_out': 4,
-} as const satisfies Record<AuditEventName, ActivityId | 'method'>;
-
-export function activityId(event: Pick<AuditEvent, 'event' | 'method'>): ActivityId {
-  const mapped = ACTIVITY_BY_EVENT[event.event];
-  return mapped === 'method' ? activityFromMethod(event.method) : mapped;
-}
 
 /**
  * SPEC §13 severity, the one table for every status (the `satisfies` makes a new catalogue code a compile

@@ -28,8 +28,10 @@ export const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   control: [...FOUNDATION, ...DOMAIN],
   pipeline: [...FOUNDATION, ...DOMAIN],
   console: [...FOUNDATION, ...DOMAIN],
-  app: [...FOUNDATION, ...DOMAIN, 'control', 'pipeline', 'console', 'version'],
-  cli: [...FOUNDATION, ...DOMAIN, 'control', 'app', 'version'],
+  app: [...FOUNDATION, ...DOMAIN, 'control', 'pipeline', 'console', 'version', 'app-types'],
+  // The shape of a running gateway, beside the composition root that builds it.
+  'app-types': [...FOUNDATION, ...DOMAIN],
+  cli: [...FOUNDATION, ...DOMAIN, 'control', 'app', 'app-types', 'version'],
   main: ['cli'],
   version: [],
   // `npm run demo` drives the built CLI over HTTP; it imports only the audit verifier, to check the chain
