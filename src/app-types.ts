@@ -1,7 +1,11 @@
-// What startGateway hands back: the running gateway as the CLI and the tests drive it.
+// What startGateway takes and hands back: the running gateway as the CLI and the tests drive it.
+import type { Logger } from 'pino';
+import type { AuditLog } from './audit/types.js';
+import type { GatewayConfig } from './config/types.js';
 import type { GatewayMetrics } from './metrics/metrics.js';
 import type { PolicyHolder } from './policy/holder.js';
 import type { Store } from './store/types.js';
+import type { Clock } from './util/clock.js';
 
 /** The webhook outbox of a running gateway (SPEC §18). */
 export interface GatewayNotifications {
@@ -30,3 +34,24 @@ export interface RunningGateway {
   close(graceMs?: number): Promise<void>;
 }
 
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** How often idle sessions are checked for lease expiry and max_age (default 1 s). */
+  readonly sweepIntervalMs?: number;
+  /** Watch the policy directory for changes (default true). */
+  readonly watchPolicies?: boolean;
+  /** How often sessions with live calls are re-read from the store (default 300 ms). */
+  readonly liveRecheckMs?: number;
+  /** An audit log to use instead of the configured one (tests). */
+  readonly audit?: AuditLog;
+  /** A store to use instead of the configured one, left open by close() (tests: two replicas sharing one). */
+  readonly store?: Store;
+  /** This process's replica id (default: a new random one per start). */
+  readonly replicaId?: string;
+  /** How often a console's live inbox re-reads the store (default 1 s). */
+  readonly consolePollMs?: number;
+  /** Webhook delivery worker settings (tests inject the jitter and shorten the attempt timeout). */
+  readonly notifications?: { readonly random?: () => number; readonly intervalMs?: number; readonly timeoutMs?: number };
+}
