@@ -45,75 +45,88 @@ interface OpenFile {
 
 /** Opens the audit stream. Throws if the file cannot be created or read: the gateway must not start. */
 export function openAuditLog(options: AuditLogOptions): AuditLog {
-  const eventUid = options.eventUid ?? newEventId;
-  // The config loader resolves paths against the config file; whatever is still relative is cwd-relative.
-  const file = options.path === '-' ? undefined : resolve(options.path);
-  // A stream has no earlier records to read back: each process start begins from 64 zeros.
-  let current: OpenFile | undefined = file === undefined ? undefined : openFile(file);
-  let fd = current?.fd ?? STDOUT_FD;
-  let chain = new HashChain(options.chainUid ?? newId('chn', 12), current?.prevHash ?? ZERO_HASH);
-  let closed = false;
-  let danglingFragment = false;
-  let stale = false;
-  let checkedAt = Date.now();
+  return new FileAuditLog(options);
+}
+
+class FileAuditLog implements AuditLog {
+  private readonly eventUid: () => string;
+  /** Undefined for stdout. The config loader resolves paths against the config file; whatever is still
+   *  relative is cwd-relative. */
+  private readonly file: string | undefined;
+  private current: OpenFile | undefined;
+  private fd: number;
+  private chain: HashChain;
+  private closed = false;
+  private danglingFragment = false;
+  private stale = false;
+  private checkedAt = Date.now();
   /** The last written record, for the next record's OCSF prev_event (only within the same chain). */
-  let last: { chain: HashChain; uid: string; typeUid: number; hash: string } | undefined;
+  private last: { chain: HashChain; uid: string; typeUid: number; hash: string } | undefined;
+
+  constructor(private readonly options: AuditLogOptions) {
+    this.eventUid = options.eventUid ?? newEventId;
+    this.file = options.path === '-' ? undefined : resolve(options.path);
+    // A stream has no earlier records to read back: each process start begins from 64 zeros.
+    this.current = this.file === undefined ? undefined : openFile(this.file);
+    this.fd = this.current?.fd ?? STDOUT_FD;
+    this.chain = new HashChain(options.chainUid ?? newId('chn', 12), this.current?.prevHash ?? ZERO_HASH);
+  }
+
+  write(event: AuditEvent): void {
+    if (this.closed) throw new Error('audit write after close');
+    this.ensureCurrent();
+    const { chain, last } = this;
+    const uid = this.eventUid();
+    const integrity = last === undefined || last.chain !== chain ? { chainUid: chain.uid } : { chainUid: chain.uid, prev: last };
+    const record = toOcsf(event, { productVersion: this.options.productVersion, sequence: chain.nextSequence, eventUid: uid, integrity });
+    if (this.options.clock) (record.metadata as Record<string, unknown>).logged_time = this.options.clock.now();
+    const sealed = chain.seal(record);
+    // After a short write failed midway, end that fragment first so this record gets a line of its own.
+    const text = this.danglingFragment ? `\n${sealed.line}\n` : `${sealed.line}\n`;
+    try {
+      writeText(this.fd, text, this.fd === STDOUT_FD);
+      this.danglingFragment = false;
+    } catch (err) {
+      if ((err as PartialWrite).partial) this.danglingFragment = true;
+      throw new Error(`audit write failed (${(err as NodeJS.ErrnoException).code ?? 'error'}): failing closed`, { cause: err });
+    }
+    // Only a written line moves the chain on: after a failure the next record links to the last one on disk.
+    chain.advance(sealed);
+    this.last = { chain, uid, typeUid: record.type_uid as number, hash: sealed.hash };
+  }
+
+  // Read from the chain itself: nothing is kept per record for it (the hot path stays one counter).
+  head(): ChainHead | undefined {
+    const sequence = this.chain.nextSequence - 1;
+    return sequence === 0 ? undefined : { chainUid: this.chain.uid, sequence, hash: this.chain.previousHash };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.current) closeSync(this.current.fd);
+  }
 
   /** Throws when the path no longer names the open file; reopens it on the next attempt. */
-  const ensureCurrent = (): void => {
+  private ensureCurrent(): void {
+    const file = this.file;
     if (file === undefined) return;
-    if (!stale) {
+    if (!this.stale) {
       const now = Date.now();
-      if (now - checkedAt < IDENTITY_CHECK_MS) return;
-      checkedAt = now;
-      if (identityOfPath(file) === current?.identity) return;
-      stale = true;
+      if (now - this.checkedAt < IDENTITY_CHECK_MS) return;
+      this.checkedAt = now;
+      if (identityOfPath(file) === this.current?.identity) return;
+      this.stale = true;
       throw new Error('audit write failed (the audit file was removed or replaced): failing closed');
     }
-    if (current) closeQuietly(current.fd);
-    current = undefined;
-    current = openFile(file);
-    fd = current.fd;
-    chain = new HashChain(newId('chn', 12), current.prevHash);
-    stale = false;
-    danglingFragment = false;
-  };
-
-  return {
-    write(event: AuditEvent): void {
-      if (closed) throw new Error('audit write after close');
-      ensureCurrent();
-      const uid = eventUid();
-      const integrity = last === undefined || last.chain !== chain ? { chainUid: chain.uid } : { chainUid: chain.uid, prev: last };
-      const record = toOcsf(event, { productVersion: options.productVersion, sequence: chain.nextSequence, eventUid: uid, integrity });
-      if (options.clock) (record.metadata as Record<string, unknown>).logged_time = options.clock.now();
-      const sealed = chain.seal(record);
-      // After a short write failed midway, end that fragment first so this record gets a line of its own.
-      const text = danglingFragment ? `\n${sealed.line}\n` : `${sealed.line}\n`;
-      try {
-        writeText(fd, text, fd === STDOUT_FD);
-        danglingFragment = false;
-      } catch (err) {
-        if ((err as PartialWrite).partial) danglingFragment = true;
-        throw new Error(`audit write failed (${(err as NodeJS.ErrnoException).code ?? 'error'}): failing closed`, {
-          cause: err,
-        });
-      }
-      // Only a written line moves the chain on: after a failure the next record links to the last one on disk.
-      chain.advance(sealed);
-      last = { chain, uid, typeUid: record.type_uid as number, hash: sealed.hash };
-    },
-    // Read from the chain itself: nothing is kept per record for it (the hot path stays one counter).
-    head(): ChainHead | undefined {
-      const sequence = chain.nextSequence - 1;
-      return sequence === 0 ? undefined : { chainUid: chain.uid, sequence, hash: chain.previousHash };
-    },
-    close(): void {
-      if (closed) return;
-      closed = true;
-      if (current) closeSync(current.fd);
-    },
-  };
+    if (this.current) closeQuietly(this.current.fd);
+    this.current = undefined;
+    this.current = openFile(file);
+    this.fd = this.current.fd;
+    this.chain = new HashChain(newId('chn', 12), this.current.prevHash);
+    this.stale = false;
+    this.danglingFragment = false;
+  }
 }
 
 /** Opens (creating) the file for appending and reads the hash its last complete line carries. */

@@ -1,7 +1,7 @@
 // `epochgate serve`: load config, start both listeners, handle SIGTERM (drain) and SIGHUP (reload).
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { startGateway } from '../app.js';
+import { pino, type Logger } from 'pino';
+import { startGateway, type RunningGateway } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { configPath } from './config-path.js';
 import { installLastResort } from './last-resort.js';
@@ -18,32 +18,13 @@ Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the policy directory an
 `;
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string' },
-        'listen-data': { type: 'string' },
-        'listen-control': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    io.stderr(`epochgate serve: ${(err as Error).message}\n\n${SERVE_HELP}`);
-    return EXIT_USAGE;
-  }
-  if (values.help) {
-    io.stdout(SERVE_HELP);
-    return EXIT_OK;
-  }
+  const parsed = parseServeArgs(args, io);
+  if (typeof parsed === 'number') return parsed;
   let config;
   try {
-    config = loadConfig(configPath(values.config), {
-      ...(values['listen-data'] ? { listenData: values['listen-data'] } : {}),
-      ...(values['listen-control'] ? { listenControl: values['listen-control'] } : {}),
+    config = loadConfig(configPath(parsed.config), {
+      ...(parsed['listen-data'] ? { listenData: parsed['listen-data'] } : {}),
+      ...(parsed['listen-control'] ? { listenControl: parsed['listen-control'] } : {}),
     });
   } catch (err) {
     io.stderr(`epochgate serve: ${(err as Error).message}\n`);
@@ -61,11 +42,38 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     if (config.log.level === 'silent') io.stderr(`epochgate serve: ${(err as Error).message}\n`);
     return EXIT_FAILED;
   }
-  const running = gateway;
-  installLastResort(logger, running.metrics);
+  installLastResort(logger, gateway.metrics);
   // SPEC §1: the "listening" line is printed whatever the configured level (short of silent), because
   // supervisors and tests read the bound URLs from it when ports are 0.
   const announce = config.log.level === 'silent' ? logger : pino({ level: 'info', base: { service: 'epochgate' } }, stderr);
+  return runUntilSignalled(gateway, logger, announce);
+}
+
+/** The parsed flags, or the exit code when there is nothing to run (usage error or --help). */
+function parseServeArgs(args: string[], io: CliIo): { config?: string; 'listen-data'?: string; 'listen-control'?: string } | number {
+  try {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        'listen-data': { type: 'string' },
+        'listen-control': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (!values.help) return values;
+    io.stdout(SERVE_HELP);
+    return EXIT_OK;
+  } catch (err) {
+    io.stderr(`epochgate serve: ${(err as Error).message}\n\n${SERVE_HELP}`);
+    return EXIT_USAGE;
+  }
+}
+
+/** SIGTERM/SIGINT drain and resolve the exit code; SIGHUP reloads policy and keys (SPEC §14, §17). */
+function runUntilSignalled(running: RunningGateway, logger: Logger, announce: Logger): Promise<number> {
   return new Promise<number>((resolveExit) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
@@ -79,19 +87,21 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      running.reloadPolicy().then(
-        (ok) => logger.info({ ok }, 'policy reload on SIGHUP'),
-        (err: unknown) => logger.error({ err }, 'policy reload on SIGHUP failed'),
-      );
-      // SPEC §17: a key added with `keys generate` starts signing now.
-      running.reloadKeys().then(
-        (ok) => logger.info({ ok }, 'signing key reload on SIGHUP'),
-        (err: unknown) => logger.error({ err }, 'signing key reload on SIGHUP failed'),
-      );
-    });
+    process.on('SIGHUP', () => reloadOnHangup(running, logger));
     // Announced only once the signal handlers are in place: a supervisor that signals as soon as it reads
     // the line must never meet the default action (terminate without draining).
     announce.info({ data_url: running.dataUrl, control_url: running.controlUrl, replica_id: running.replicaId }, 'listening');
   });
+}
+
+function reloadOnHangup(running: RunningGateway, logger: Logger): void {
+  running.reloadPolicy().then(
+    (ok) => logger.info({ ok }, 'policy reload on SIGHUP'),
+    (err: unknown) => logger.error({ err }, 'policy reload on SIGHUP failed'),
+  );
+  // SPEC §17: a key added with `keys generate` starts signing now.
+  running.reloadKeys().then(
+    (ok) => logger.info({ ok }, 'signing key reload on SIGHUP'),
+    (err: unknown) => logger.error({ err }, 'signing key reload on SIGHUP failed'),
+  );
 }

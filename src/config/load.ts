@@ -60,12 +60,34 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
   // SPEC §2: relative paths resolve against the config file's directory, not the working directory.
   const base = dirname(file);
   const path = (p: string) => resolve(base, p);
-  const store: StoreConfig =
-    raw.store.kind === 'sqlite' ? { kind: 'sqlite', path: path(raw.store.path), synchronous: raw.store.synchronous, ledgerRetentionMs: raw.store.ledger_retention }
-    : raw.store.kind === 'postgres' ? { kind: 'postgres', url: raw.store.url, poolSize: raw.store.pool_size, replicaTimeoutMs: raw.store.replica_timeout_ms, ledgerRetentionMs: raw.store.ledger_retention }
-    : { kind: 'memory', ledgerRetentionMs: raw.store.ledger_retention };
-  const tools = new FrozenMap<string, ToolConfig>(
-    Object.entries(raw.tools).map(([name, tool]) => [
+  return {
+    file,
+    listen: { data: listenData ?? raw.listen.data, control: listenControl ?? raw.listen.control },
+    publicUrl: raw.public_url === undefined ? null : raw.public_url.href.replace(/\/+$/, ''),
+    tokens: { issuer: raw.tokens.issuer, audience: raw.tokens.audience, keysPath: path(raw.tokens.keys) },
+    store: storeConfig(raw.store, path),
+    policiesDir: path(raw.policies),
+    notifications: {
+      webhooks: raw.notifications.webhooks.map((h) => ({ url: h.url, secret: h.secret, events: h.events, format: h.format })),
+    },
+    console: { enabled: raw.console.enabled, publicUrl: raw.console.public_url === undefined ? null : raw.console.public_url.href.replace(/\/+$/, '') },
+    audit: { path: raw.audit.path === '-' ? '-' : path(raw.audit.path) },
+    log: { level: raw.log.level },
+    limits: limitsConfig(raw.limits),
+    tools: toolConfigs(raw.tools),
+  };
+}
+
+function storeConfig(raw: ConfigFile['store'], path: (p: string) => string): StoreConfig {
+  const ledgerRetentionMs = raw.ledger_retention;
+  if (raw.kind === 'sqlite') return { kind: 'sqlite', path: path(raw.path), synchronous: raw.synchronous, ledgerRetentionMs };
+  if (raw.kind === 'postgres') return { kind: 'postgres', url: raw.url, poolSize: raw.pool_size, replicaTimeoutMs: raw.replica_timeout_ms, ledgerRetentionMs };
+  return { kind: 'memory', ledgerRetentionMs };
+}
+
+function toolConfigs(raw: ConfigFile['tools']): FrozenMap<string, ToolConfig> {
+  return new FrozenMap<string, ToolConfig>(
+    Object.entries(raw).map(([name, tool]) => [
       name,
       {
         name,
@@ -80,27 +102,15 @@ function build(file: string, raw: ConfigFile, listenData?: ListenAddress, listen
       },
     ]),
   );
+}
+
+function limitsConfig(raw: ConfigFile['limits']): GatewayConfig['limits'] {
   return {
-    file,
-    listen: { data: listenData ?? raw.listen.data, control: listenControl ?? raw.listen.control },
-    publicUrl: raw.public_url === undefined ? null : raw.public_url.href.replace(/\/+$/, ''),
-    tokens: { issuer: raw.tokens.issuer, audience: raw.tokens.audience, keysPath: path(raw.tokens.keys) },
-    store,
-    policiesDir: path(raw.policies),
-    notifications: {
-      webhooks: raw.notifications.webhooks.map((h) => ({ url: h.url, secret: h.secret, events: h.events, format: h.format })),
-    },
-    console: { enabled: raw.console.enabled, publicUrl: raw.console.public_url === undefined ? null : raw.console.public_url.href.replace(/\/+$/, '') },
-    audit: { path: raw.audit.path === '-' ? '-' : path(raw.audit.path) },
-    log: { level: raw.log.level },
-    limits: {
-      maxHeaderBytes: raw.limits.max_header_bytes,
-      requestTimeoutMs: raw.limits.request_timeout_ms,
-      shutdownGraceMs: raw.limits.shutdown_grace_ms,
-      headersTimeoutMs: raw.limits.headers_timeout_ms,
-      maxConnections: raw.limits.max_connections,
-      maxInflightPerSession: raw.limits.max_inflight_per_session,
-    },
-    tools,
+    maxHeaderBytes: raw.max_header_bytes,
+    requestTimeoutMs: raw.request_timeout_ms,
+    shutdownGraceMs: raw.shutdown_grace_ms,
+    headersTimeoutMs: raw.headers_timeout_ms,
+    maxConnections: raw.max_connections,
+    maxInflightPerSession: raw.max_inflight_per_session,
   };
 }

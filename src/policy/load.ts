@@ -64,16 +64,7 @@ export async function validatePolicyDir(dir: string, options: PolicyLoadOptions)
     return done();
   }
 
-  const contents: [string, string][] = [];
-  const valid: ValidPolicyFile[] = [];
-  for (const name of names) {
-    const display = join(dir, name);
-    const file = await readYamlFile(display, policyFileSchema, issues);
-    if (file.text === undefined) continue;
-    contents.push([name, file.text]);
-    if (file.valid) valid.push({ name, display, locate: file.valid.locate, data: file.valid.data });
-    if (file.invalid && options.toolNames) issues.push(...rawToolNameIssues(display, file.invalid.value, file.invalid.locate, options.toolNames));
-  }
+  const { contents, valid } = await readPolicyFiles(dir, names, options, issues);
 
   // Cross-file checks run over the files that did validate, so one run reports everything.
   const checked = checkPolicyFiles(valid, options.toolNames);
@@ -91,6 +82,21 @@ export async function validatePolicyDir(dir: string, options: PolicyLoadOptions)
     warnings: warnings.map(formatIssue),
   });
   return { ...done(), snapshot };
+}
+
+/** Reads and validates each file on its own; a file that does not parse is listed in issues, not thrown. */
+async function readPolicyFiles(dir: string, names: readonly string[], options: PolicyLoadOptions, issues: FileIssue[]) {
+  const contents: [string, string][] = [];
+  const valid: ValidPolicyFile[] = [];
+  for (const name of names) {
+    const display = join(dir, name);
+    const file = await readYamlFile(display, policyFileSchema, issues);
+    if (file.text === undefined) continue;
+    contents.push([name, file.text]);
+    if (file.valid) valid.push({ name, display, locate: file.valid.locate, data: file.valid.data });
+    if (file.invalid && options.toolNames) issues.push(...rawToolNameIssues(display, file.invalid.value, file.invalid.locate, options.toolNames));
+  }
+  return { contents, valid };
 }
 
 /** SPEC §3: the revision is a content hash — SHA-256 over the sorted (file name, content) pairs. */

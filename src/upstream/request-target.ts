@@ -47,37 +47,15 @@ function bad(detail: string): GatewayError {
  * route (the caller answers route_not_found).
  */
 export function parseDataPlaneTarget(rawUrl: string): DataPlaneTarget {
-  // SPEC §8: only origin-form. Absolute-form ("http://h/x"), authority-form ("h:443") and asterisk-form
-  // ("*") would let the target, not the path, choose where the request goes.
-  if (!rawUrl.startsWith('/')) throw bad('Request target must be origin-form');
-  if (!RAW_TARGET_OK.test(rawUrl)) throw bad('Request target contains a raw control or non-ASCII character');
-  // RFC 9112 §3.2.1: origin-form has no fragment; a raw "#" is malformed, not a delimiter to honour.
-  if (rawUrl.includes('#')) throw bad('Request target contains "#"');
-  // A raw "\" is a path separator to some servers (WHATWG URL treats it as "/" for http).
-  if (rawUrl.includes('\\')) throw bad('Request target contains "\\"');
-
+  checkTargetForm(rawUrl);
   const q = rawUrl.indexOf('?');
   const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
   const query = q === -1 ? '' : rawUrl.slice(q);
   if (rawPath === '/') return { kind: 'other' };
   const raw = rawPath.slice(1).split('/');
-
-  // The /s/{token}/ form: the token segment is kept raw (never decoded, so never "normalised" into
-  // something else and never copied into an error detail). Everything else is decoded once.
-  const first = decodeSegment(raw[0] ?? '', 0, raw.length);
-  if (first === 's' && raw.length < 4) return { kind: 'other' }; // too short for /s/{token}/tools/{tool}
-  const tokenForm = first === 's';
-  const decoded: string[] = [first];
-  for (let i = 1; i < raw.length; i += 1) {
-    const segment = raw[i] ?? '';
-    if (tokenForm && i === 1) {
-      if (segment === '' || isDotSegment(segment)) throw bad('Malformed token path segment');
-      decoded.push(segment);
-    } else {
-      decoded.push(decodeSegment(segment, i, raw.length));
-    }
-  }
-
+  const decoded = decodePath(raw);
+  if (decoded === null) return { kind: 'other' };
+  const tokenForm = decoded[0] === 's';
   const base = tokenForm ? 2 : 0;
   if (decoded[base] !== 'tools') return { kind: 'other' };
   const tool = decoded[base + 1];
@@ -96,6 +74,40 @@ export function parseDataPlaneTarget(rawUrl: string): DataPlaneTarget {
     return { kind: 'tool', tool, segments, path, query, pathToken, auditPath };
   }
   return { kind: 'tool', tool, segments, path, query, auditPath };
+}
+
+/** Refuses what is malformed or dangerous before any segment is looked at. */
+function checkTargetForm(rawUrl: string): void {
+  // SPEC §8: only origin-form. Absolute-form ("http://h/x"), authority-form ("h:443") and asterisk-form
+  // ("*") would let the target, not the path, choose where the request goes.
+  if (!rawUrl.startsWith('/')) throw bad('Request target must be origin-form');
+  if (!RAW_TARGET_OK.test(rawUrl)) throw bad('Request target contains a raw control or non-ASCII character');
+  // RFC 9112 §3.2.1: origin-form has no fragment; a raw "#" is malformed, not a delimiter to honour.
+  if (rawUrl.includes('#')) throw bad('Request target contains "#"');
+  // A raw "\" is a path separator to some servers (WHATWG URL treats it as "/" for http).
+  if (rawUrl.includes('\\')) throw bad('Request target contains "\\"');
+}
+
+/**
+ * Decodes every segment once; null for a /s/ path too short to name a tool. The /s/{token}/ form: the token
+ * segment is kept raw (never decoded, so never "normalised" into something else and never copied into an
+ * error detail).
+ */
+function decodePath(raw: readonly string[]): string[] | null {
+  const first = decodeSegment(raw[0] ?? '', 0, raw.length);
+  if (first === 's' && raw.length < 4) return null; // too short for /s/{token}/tools/{tool}
+  const tokenForm = first === 's';
+  const decoded: string[] = [first];
+  for (let i = 1; i < raw.length; i += 1) {
+    const segment = raw[i] ?? '';
+    if (tokenForm && i === 1) {
+      if (segment === '' || isDotSegment(segment)) throw bad('Malformed token path segment');
+      decoded.push(segment);
+    } else {
+      decoded.push(decodeSegment(segment, i, raw.length));
+    }
+  }
+  return decoded;
 }
 
 /**
