@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { verifyAuditLines } from '../audit/verify.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSampleTool } from './sample-tool.js';
+import { startSampleTool, type SampleTool } from './sample-tool.js';
 import { spawnGateway } from './spawn-gateway.js';
 import { writeDemoConfig } from './demo-config.js';
 
@@ -55,48 +55,7 @@ async function main(): Promise<number> {
   });
   const control = gateway.controlUrl;
   try {
-    say('1. The agent opens a session for its task and receives a short-lived token (epoch 1).');
-    const created = await send('POST', `${control}/v1/sessions`, { json: { ...AGENT, task_id: 'refund-4711' } });
-    expect('201 with a token for epoch 1', created.status === 201 && created.body.epoch === 1);
-    const sessionId = String(created.body.session_id);
-    const oldToken = String(created.body.token);
-    const billing = String((created.body.tool_urls as Record<string, string>).billing);
-
-    say('2. It calls its tool through the gateway.');
-    const first = await send('GET', `${billing}/invoices/42`, { token: oldToken });
-    expect('200 from the tool, which saw epoch 1', first.status === 200 && first.body.seen_epoch === '1');
-
-    say('3. The worker crashes. The orchestrator resumes the session for a new worker (expected epoch 1).');
-    const resumed = await send('POST', `${control}/v1/sessions/${sessionId}/resume`, { json: { ...AGENT, expected_epoch: 1 } });
-    expect('200, now epoch 2, with a new token', resumed.status === 200 && resumed.body.epoch === 2 && resumed.body.previous_epoch === 1);
-    const newToken = String(resumed.body.token);
-
-    say('4. The old worker (a zombie) still holds its epoch-1 token and tries again.');
-    const stale = await send('GET', `${billing}/invoices/42`, { token: oldToken });
-    expect('401 session_stale_epoch, resume required', stale.status === 401 && stale.body.code === 'session_stale_epoch' && stale.body.resume_required === true);
-
-    say('5. The new worker uses the epoch-2 token.');
-    const fresh = await send('GET', `${billing}/invoices/42`, { token: newToken });
-    expect('200 from the tool, which saw epoch 2', fresh.status === 200 && fresh.body.seen_epoch === '2');
-
-    say('6. The agent tries a call outside its policy (rule never-admin).');
-    const callsBefore = tool.calls;
-    const denied = await send('GET', `${billing}/admin/users`, { token: newToken });
-    expect('403 policy_denied by never-admin; the tool was not called', denied.status === 403 && denied.body.code === 'policy_denied' && denied.body.rule_id === 'never-admin' && tool.calls === callsBefore);
-
-    say('7. A security admin revokes the session.');
-    const revoked = await send('POST', `${control}/v1/sessions/${sessionId}/revoke`, { token: ADMIN_SECRET, json: { reason: 'demo: incident drill' } });
-    expect('200, state revoked', revoked.status === 200 && revoked.body.state === 'revoked');
-
-    say('8. Every call of the session is refused now, and it cannot be resumed.');
-    const afterNew = await send('GET', `${billing}/invoices/42`, { token: newToken });
-    const afterOld = await send('GET', `${billing}/invoices/42`, { token: oldToken });
-    const afterResume = await send('POST', `${control}/v1/sessions/${sessionId}/resume`, { json: AGENT });
-    expect(
-      '401 session_revoked for both tokens, 409 session_revoked for the resume',
-      afterNew.status === 401 && afterNew.body.code === 'session_revoked' && afterOld.status === 401 && afterOld.body.code === 'session_revoked' && afterResume.status === 409 && afterResume.body.code === 'session_revoked',
-    );
-    say(`The tool API received ${tool.calls} request(s) in all.`);
+    await tellStory(control, tool);
   } finally {
     const code = await gateway.stop();
     if (code !== 0) {
@@ -112,6 +71,57 @@ async function main(): Promise<number> {
   }
   say(failures === 0 ? 'demo: every step behaved as stated.' : `demo: ${failures} step(s) did not behave as stated.`);
   return failures === 0 ? 0 : 1;
+}
+
+/** Steps 1–5: a session, a crash, a resume, and the zombie worker fenced out. */
+async function tellStory(control: string, tool: SampleTool): Promise<void> {
+  say('1. The agent opens a session for its task and receives a short-lived token (epoch 1).');
+  const created = await send('POST', `${control}/v1/sessions`, { json: { ...AGENT, task_id: 'refund-4711' } });
+  expect('201 with a token for epoch 1', created.status === 201 && created.body.epoch === 1);
+  const sessionId = String(created.body.session_id);
+  const oldToken = String(created.body.token);
+  const billing = String((created.body.tool_urls as Record<string, string>).billing);
+
+  say('2. It calls its tool through the gateway.');
+  const first = await send('GET', `${billing}/invoices/42`, { token: oldToken });
+  expect('200 from the tool, which saw epoch 1', first.status === 200 && first.body.seen_epoch === '1');
+
+  say('3. The worker crashes. The orchestrator resumes the session for a new worker (expected epoch 1).');
+  const resumed = await send('POST', `${control}/v1/sessions/${sessionId}/resume`, { json: { ...AGENT, expected_epoch: 1 } });
+  expect('200, now epoch 2, with a new token', resumed.status === 200 && resumed.body.epoch === 2 && resumed.body.previous_epoch === 1);
+  const newToken = String(resumed.body.token);
+
+  say('4. The old worker (a zombie) still holds its epoch-1 token and tries again.');
+  const stale = await send('GET', `${billing}/invoices/42`, { token: oldToken });
+  expect('401 session_stale_epoch, resume required', stale.status === 401 && stale.body.code === 'session_stale_epoch' && stale.body.resume_required === true);
+
+  say('5. The new worker uses the epoch-2 token.');
+  const fresh = await send('GET', `${billing}/invoices/42`, { token: newToken });
+  expect('200 from the tool, which saw epoch 2', fresh.status === 200 && fresh.body.seen_epoch === '2');
+  await tellRevocation(control, tool, { sessionId, oldToken, newToken, billing });
+}
+
+/** Steps 6–8: a policy denial, then a revocation that ends every token of the session. */
+async function tellRevocation(control: string, tool: SampleTool, s: { sessionId: string; oldToken: string; newToken: string; billing: string }): Promise<void> {
+  const { sessionId, oldToken, newToken, billing } = s;
+  say('6. The agent tries a call outside its policy (rule never-admin).');
+  const callsBefore = tool.calls;
+  const denied = await send('GET', `${billing}/admin/users`, { token: newToken });
+  expect('403 policy_denied by never-admin; the tool was not called', denied.status === 403 && denied.body.code === 'policy_denied' && denied.body.rule_id === 'never-admin' && tool.calls === callsBefore);
+
+  say('7. A security admin revokes the session.');
+  const revoked = await send('POST', `${control}/v1/sessions/${sessionId}/revoke`, { token: ADMIN_SECRET, json: { reason: 'demo: incident drill' } });
+  expect('200, state revoked', revoked.status === 200 && revoked.body.state === 'revoked');
+
+  say('8. Every call of the session is refused now, and it cannot be resumed.');
+  const afterNew = await send('GET', `${billing}/invoices/42`, { token: newToken });
+  const afterOld = await send('GET', `${billing}/invoices/42`, { token: oldToken });
+  const afterResume = await send('POST', `${control}/v1/sessions/${sessionId}/resume`, { json: AGENT });
+  expect(
+    '401 session_revoked for both tokens, 409 session_revoked for the resume',
+    afterNew.status === 401 && afterNew.body.code === 'session_revoked' && afterOld.status === 401 && afterOld.body.code === 'session_revoked' && afterResume.status === 409 && afterResume.body.code === 'session_revoked',
+  );
+  say(`The tool API received ${tool.calls} request(s) in all.`);
 }
 
 /** Checks the stopped gateway's audit stream the way `epochgate audit verify` does, and summarises it. */

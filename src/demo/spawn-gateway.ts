@@ -35,19 +35,13 @@ export function spawnGateway(configFile: string, extraArgs: string[] = [], timeo
     child.once('exit', onEarlyExit);
     createInterface({ input: child.stderr! }).on('line', (line) => {
       logLines.push(line);
-      let entry: { msg?: string; data_url?: string; control_url?: string };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.msg !== 'listening' || !entry.data_url || !entry.control_url) return;
+      const urls = listeningUrls(line);
+      if (urls === null) return;
       clearTimeout(timer);
       child.off('exit', onEarlyExit);
       resolve({
         child,
-        dataUrl: entry.data_url,
-        controlUrl: entry.control_url,
+        ...urls,
         logLines,
         stop: (signal = 'SIGTERM') => {
           if (child.exitCode !== null || child.signalCode !== null) return exited;
@@ -57,4 +51,16 @@ export function spawnGateway(configFile: string, extraArgs: string[] = [], timeo
       });
     });
   });
+}
+
+/** The bound URLs from the gateway's "listening" log line; null for any other line. */
+function listeningUrls(line: string): { dataUrl: string; controlUrl: string } | null {
+  let entry: { msg?: string; data_url?: string; control_url?: string };
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (entry.msg !== 'listening' || !entry.data_url || !entry.control_url) return null;
+  return { dataUrl: entry.data_url, controlUrl: entry.control_url };
 }
