@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { AnchorStore, StoredAnchor } from '../store/anchor-types.js';
 import type { Clock } from '../util/clock.js';
 import { signAnchor, type AnchorSigningKey } from './anchor-jws.js';
+import { SYSTEM_ACTOR } from './envelope.js';
 import type { AuditEvent, AuditStream, ChainHead } from './types.js';
 
 export const ANCHOR_EVERY_RECORDS = 1_000;
@@ -125,6 +126,6 @@ function writeAnchor(inner: AuditStream, options: AnchorOptions): StoredAnchor |
   const createdAt = options.clock.now();
   const jws = signAnchor({ chain_uid: head.chainUid, sequence: head.sequence, hash: head.hash, iat: Math.floor(createdAt / 1000) }, options.signingKey());
   const anchor = { chain_uid: head.chainUid, sequence: head.sequence, hash: head.hash, jws };
-  inner.write({ event: 'audit.anchor', time: createdAt, status: 'ok', actor: { id: 'epochgate', type: 'system' }, extra: { anchor } });
+  inner.write({ event: 'audit.anchor', time: createdAt, status: 'ok', actor: SYSTEM_ACTOR, extra: { anchor } });
   return { chainUid: head.chainUid, sequence: head.sequence, hash: head.hash, jws, createdAt };
 }

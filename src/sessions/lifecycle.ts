@@ -10,7 +10,7 @@ import { SYSTEM_ACTOR } from '../audit/envelope.js';
 import { systemExpireEvent } from '../approvals/approval-events.js';
 import type { AuditLog } from '../audit/types.js';
 import type { PolicySnapshot } from '../policy/types.js';
-import type { SessionRecord, Store, TransitionRequest } from '../store/types.js';
+import { OPEN_STATES, type SessionRecord, type Store, type TransitionRequest } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 
 /** The records of a transition made because time passed (SPEC §5). */
@@ -53,7 +53,7 @@ export class SessionLifecycle {
     const now = this.clock.now();
     const final = session.state === 'closed' || session.state === 'revoked';
     if (!final && session.createdAt + policy.sessions.maxAgeMs <= now) {
-      return this.expire(session, { from: ['active', 'suspended'], to: 'closed', reason: 'max_age', now }, 'session.close', requestId);
+      return this.expire(session, { from: OPEN_STATES, to: 'closed', reason: 'max_age', now }, 'session.close', requestId);
     }
     if (session.state === 'active' && session.leaseExpiresAt <= now) {
       return this.expire(session, { from: ['active'], to: 'suspended', reason: 'lease_expired', now }, 'session.lease_expired', requestId);

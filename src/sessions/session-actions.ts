@@ -5,7 +5,7 @@ import type { ActionTrail } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { stateConflict } from './state-errors.js';
 import type { PolicySnapshot } from '../policy/types.js';
-import type { CheckpointRecord, SessionRecord, SessionState, Store } from '../store/types.js';
+import { OPEN_STATES, type CheckpointRecord, type SessionRecord, type SessionState, type Store } from '../store/types.js';
 import { canonicalJson } from '../util/canonical-json.js';
 import type { Clock } from '../util/clock.js';
 import { sha256Hex } from '../util/hash.js';
@@ -59,15 +59,15 @@ export class SessionActions {
   }
 
   close(session: SessionRecord, ctx: ActionTrail): Promise<TransitionedSession> {
-    return this.transition(session.sessionId, ['active', 'suspended'], 'closed', 'requested', ctx);
+    return this.transition(session.sessionId, OPEN_STATES, 'closed', 'requested', ctx);
   }
 
   async revoke(sessionId: string, reason: string | undefined, ctx: ActionTrail): Promise<TransitionedSession> {
     ctx.audit.sessionId = sessionId;
-    return this.transition(sessionId, ['active', 'suspended'], 'revoked', reason ?? 'revoked by admin', ctx);
+    return this.transition(sessionId, OPEN_STATES, 'revoked', reason ?? 'revoked by admin', ctx);
   }
 
-  private async transition(sessionId: string, from: SessionState[], to: SessionState, reason: string, ctx: ActionTrail): Promise<TransitionedSession> {
+  private async transition(sessionId: string, from: readonly SessionState[], to: SessionState, reason: string, ctx: ActionTrail): Promise<TransitionedSession> {
     const result = await this.store.sessions.transition(sessionId, { from, to, reason, now: this.clock.now() });
     if (!result.ok) {
       if (!result.current) throw new GatewayError('session_not_found');

@@ -19,6 +19,10 @@ import type { ReplicaStore } from './replica-types.js';
 export type SessionState = 'active' | 'suspended' | 'closed' | 'revoked';
 export const SESSION_STATES: readonly SessionState[] = ['active', 'suspended', 'closed', 'revoked'];
 export const FINAL_STATES: readonly SessionState[] = ['closed', 'revoked'];
+/** The states a session can still be used or resumed from (the complement of FINAL_STATES). */
+export const OPEN_STATES: readonly SessionState[] = ['active', 'suspended'];
+/** OPEN_STATES as an SQL list, for the backends' statements and partial indexes. */
+export const OPEN_STATES_SQL = `(${OPEN_STATES.map((state) => `'${state}'`).join(', ')})`;
 
 export interface SessionRecord {
   readonly sessionId: string;

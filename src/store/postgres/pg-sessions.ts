@@ -3,6 +3,7 @@
 // for a concurrent writer's row lock, so two replicas resuming with the same expected epoch cannot both
 // win. The hot-path read (get) is one named statement, one round trip; epochs are never cached.
 import {
+  OPEN_STATES_SQL,
   SESSION_STATES,
   type CheckpointRecord,
   type ConditionalResult,
@@ -18,7 +19,7 @@ import {
 import { sessionParams, toCheckpoint, toSession, type CheckpointRow, type SessionRow } from '../sqlite/sqlite-rows.js';
 import { sql, type PgDb, type PgQueryable } from './pg-db.js';
 
-const OPEN = "('active', 'suspended')";
+const OPEN = OPEN_STATES_SQL;
 
 const Q = {
   insert: sql(
