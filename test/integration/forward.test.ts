@@ -1,125 +1,14 @@
 // The forwarding primitive against real node:http servers on port 0: a tool upstream and a minimal
 // gateway front (parse target → headers → forward), driven by a plain node:http client.
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ToolConfig } from '../../src/config/types.js';
-import { asGatewayError } from '../../src/errors/problem.js';
-import { createDispatchers, type ToolDispatchers } from '../../src/upstream/dispatchers.js';
-import { forward, type ForwardResult } from '../../src/upstream/forward.js';
-import { buildUpstreamHeaders } from '../../src/upstream/headers.js';
-import { buildUpstreamUrl, parseDataPlaneTarget } from '../../src/upstream/request-target.js';
+import http from 'node:http';
+import type { ForwardResult } from '../../src/upstream/forward.js';
+import { cleanups, listen, readBody, send, startFront, startUpstream } from '../helpers/forward-front.js';
 
-type Outcome = { result: ForwardResult } | { code: string };
-
-const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-async function listen(server: Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise((r) => server.close(r));
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function startUpstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<number> {
-  return listen(http.createServer(handler));
-}
-
-interface Front {
-  port: number;
-  /** Settles with the forward() outcome of the next request, in order. */
-  next(): Promise<Outcome>;
-}
-
-async function startFront(upstreamPort: number, over: Partial<ToolConfig> = {}, capture?: { maxBytes?: number }): Promise<Front> {
-  const tool: ToolConfig = {
-    name: 'billing',
-    upstream: new URL(`http://127.0.0.1:${upstreamPort}/api`),
-    protocol: 'http',
-    headers: { authorization: 'Bearer tool-key' },
-    timeoutMs: 2000,
-    maxBodyBytes: 1 << 20,
-    forwardCookies: false,
-    maxConnections: 16,
-    streamIdleTimeoutMs: 300_000,
-    ...over,
-  };
-  const dispatchers: ToolDispatchers = createDispatchers(new Map([[tool.name, tool]]));
-  cleanups.push(() => dispatchers.destroy());
-  const outcomes: Array<Promise<Outcome>> = [];
-  let taken = 0;
-  const server = http.createServer((req, res) => {
-    outcomes.push((async (): Promise<Outcome> => {
-        const target = parseDataPlaneTarget(req.url ?? '');
-        if (target.kind !== 'tool') throw new Error('test routes only tools');
-        const body = await readBody(req);
-        res.setHeader('x-request-id', 'gw-req-1');
-        try {
-          const result = await forward(
-            {
-              dispatcher: dispatchers.get(tool.name),
-              url: buildUpstreamUrl(tool.upstream, target.segments, target.query),
-              method: req.method ?? 'GET',
-              headers: buildUpstreamHeaders(req.rawHeaders, {
-                tool,
-                requestId: 'gw-req-1',
-                clientIp: req.socket.remoteAddress ?? '',
-                proto: 'http',
-                host: req.headers.host,
-                sessionId: 'ses_1',
-                epoch: 4,
-                agentId: 'agent-a',
-              }),
-              body: body.length > 0 ? body : null,
-              timeoutMs: tool.timeoutMs,
-              ...(capture ? { capture } : {}),
-            },
-            res,
-          );
-          return { result };
-        } catch (err) {
-          const e = asGatewayError(err);
-          res.writeHead(e.status, { 'x-error-code': e.code });
-          res.end();
-          return { code: e.code };
-        }
-      })());
-  });
-  const port = await listen(server);
-  return {
-    port,
-    next: async () => {
-      while (outcomes.length <= taken) await new Promise((r) => setImmediate(r));
-      return outcomes[taken++] as Promise<Outcome>;
-    },
-  };
-}
-
-type Reply = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
-
-function send(port: number, path: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
-      readBody(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
 
 describe('forward', () => {
   it('sends the upstream the method, re-encoded path, query, hygienic headers and body', async () => {
