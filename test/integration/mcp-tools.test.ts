@@ -1,62 +1,9 @@
 // SPEC §11 end to end: an in-process gateway in front of a fake MCP Streamable HTTP server on port 0.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ServerResponse } from 'node:http';
-import { AGENT_SECRET, defaultPolicy, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { AGENT_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { bearer, call, postJson, type Reply } from '../helpers/client.js';
-
-const LISTED = ['search_orders', 'get_customer', 'refund_order', 'delete_customer', 'export_all'];
-const MCP_RULES = `  - id: crm-read
-    effect: allow
-    roles: [billing-agent]
-    tools: [crm]
-    mcp_tools: ["search_*", "get_customer"]
-  - id: crm-refunds
-    effect: require_approval
-    roles: [billing-agent]
-    tools: [crm]
-    mcp_tools: ["refund_*"]
-    approval: { approvers: [finance-approver], ttl: 1h, hold: 0s }
-  - id: crm-no-delete
-    effect: deny
-    tools: [crm]
-    mcp_tools: ["delete_*"]
-`;
-// The default policy without its allow-everything crm rule, plus the MCP rules above.
-const POLICY = defaultPolicy(MCP_RULES).replace(/  - id: crm-all\n[\s\S]*?tools: \[crm\]\n/, '');
-
-/** A minimal MCP server: initialize mints a session id, tools/list answers as JSON or SSE, tools/call echoes. */
-function mcpServer(state: { sse: boolean; minted: number }) {
-  return (req: { method?: string }, res: ServerResponse, body: string): void => {
-    if (req.method === 'GET') {
-      // A resumed stream (Last-Event-ID) replaying an earlier tools/list answer, then a progress event.
-      const result = { tools: LISTED.map((name) => ({ name, inputSchema: { type: 'object' } })) };
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`id: e1\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 'earlier', result })}\n`);
-      res.end(`\nid: e2\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n`);
-      return;
-    }
-    const message = JSON.parse(body) as { id?: number | string; method: string; params?: { name?: string } };
-    const reply = (result: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(200, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result }));
-    };
-    // Answers tools/list whatever the id (null, or none at all), as a careless server might.
-    if (message.id === undefined && message.method !== 'tools/list') {
-      res.writeHead(202).end();
-    } else if (message.method === 'initialize') {
-      reply({ protocolVersion: '2025-11-25', capabilities: { tools: {} }, serverInfo: { name: 'fake', version: '1' } }, { 'mcp-session-id': `mcp-sess-${++state.minted}` });
-    } else if (message.method === 'tools/list') {
-      const result = { tools: LISTED.map((name) => ({ name, inputSchema: { type: 'object' } })) };
-      if (!state.sse) return reply(result);
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'listing' } })}\n\n`);
-      res.end(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result })}\n\n`);
-    } else {
-      reply({ content: [{ type: 'text', text: `called ${message.params?.name ?? message.method}` }] });
-    }
-  };
-}
+import { POLICY, mcpServer } from '../helpers/fake-mcp.js';
 
 describe('MCP tools (SPEC §11)', () => {
   let upstream: TestUpstream;
@@ -268,42 +215,5 @@ describe('MCP tools (SPEC §11)', () => {
     expect(upstream.seen[0]!.headers['mcp-session-id']).toBe(mcpSession);
     // An id no session holds is forwarded: the upstream judges it.
     expect((await toolCall(b.token, 3, 'search_orders', { 'mcp-session-id': 'never-minted' })).status).toBe(200);
-  });
-});
-
-describe('MCP session bindings across a restart (SPEC §11, SQLite)', () => {
-  it('still refuses another session after the gateway restarts on the same store', async () => {
-    const state = { sse: false, minted: 0 };
-    const upstream = await startUpstream(mcpServer(state));
-    let t = await startTestGateway({ upstreamUrl: upstream.url, policy: POLICY });
-    try {
-      const open = async (task: string) =>
-        (await postJson(`${t.control}/v1/sessions`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET, task_id: task })).json as { token: string };
-      const a = await open('restart-a');
-      const b = await open('restart-b');
-      const init = await call(`${t.data}/tools/crm/`, {
-        method: 'POST',
-        headers: { ...bearer(a.token), 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: {} }),
-      });
-      const mcpSession = init.headers['mcp-session-id'] as string;
-      expect(mcpSession).toBeTruthy();
-      await t.close();
-      t = await startTestGateway({ upstreamUrl: upstream.url, dir: t.dir });
-      upstream.seen.length = 0;
-      const send = (token: string) =>
-        call(`${t.data}/tools/crm/`, {
-          method: 'POST',
-          headers: { ...bearer(token), 'content-type': 'application/json', 'mcp-session-id': mcpSession },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_customer' } }),
-        });
-      expect((await send(b.token)).status).toBe(404);
-      expect(upstream.seen).toHaveLength(0);
-      expect((await send(a.token)).status).toBe(200);
-      expect(upstream.seen).toHaveLength(1);
-    } finally {
-      await t.close();
-      await upstream.close();
-    }
   });
 });
