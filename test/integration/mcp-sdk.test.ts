@@ -146,7 +146,7 @@ describe('MCP messages and requests governed by the gateway (SDK server, statefu
     expect(resumed.status).toBe(200);
     const fresh = await connect(t, resumed.json.token);
     const own = fresh.transport.sessionId;
-    expect(own).toBeTruthy();
+    expect(own).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/); // the server's randomUUID()
     await fresh.client.listTools(); // moves the SDK's request ids on: the replay must carry the new one
     const replayed = await fresh.client.callTool({ name: 'add_note', arguments: { id: '1', note: 'called back' } });
     expect(replayed).toEqual(original);

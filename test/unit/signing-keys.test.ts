@@ -31,7 +31,7 @@ describe('loadOrCreateSigningKeys', () => {
     expect(file.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: keys.signingKey.kid, iat: Math.floor(clock.now() / 1000) });
     expect(typeof file.keys[0]!.d).toBe('string');
     expect(keys.signingKey.kid).toMatch(/^[A-Za-z0-9_-]{43}$/); // RFC 7638 SHA-256 thumbprint
-    expect(keys.publicKeyFor(keys.signingKey.kid)).toBeDefined();
+    expect(keys.publicKeyFor(keys.signingKey.kid)?.asymmetricKeyType).toBe('ed25519');
     expect(keys.publicKeyFor('other')).toBeUndefined();
   });
 
