@@ -58,8 +58,9 @@ export interface ApprovalCall {
   readonly recheck?: () => Promise<void>;
   /** Each lifecycle step, as it happens (audited with the request). */
   readonly emit: (step: ApprovalStep) => void;
-  /** Called before each wait of a hold, so steps emitted so far can be written now (see stage-approval). */
-  readonly beforeWait?: () => void;
+  /** Called before each wait of a hold: steps emitted so far are written now, and what the call holds
+   *  that it must not keep while it waits is let go (see stage-approval). */
+  readonly beforeWait?: () => void | Promise<void>;
 }
 
 /** The call may proceed: it consumed `approval`, or the current policy no longer asks for one. */
@@ -76,7 +77,7 @@ export async function resolveApproval(env: ApprovalFlowEnv, call: ApprovalCall):
     if (result.kind !== 'pending') return result;
     if (env.clock.now() >= deadline || call.signal?.aborted) throw endOfHold(call.signal, result.approval);
     // A decision during the hold lets this same request proceed (the next attempt consumes it).
-    call.beforeWait?.();
+    await call.beforeWait?.();
     await waitForDecision(env, result.approval.approvalId, deadline, call.signal);
     // SPEC §9.4: a call that waited is checked again before anything is consumed or forwarded. A wait that
     // was cut short (the session changed, the client went away, shutdown) consumes nothing.

@@ -79,6 +79,18 @@ export class LedgerReservation {
     return result;
   }
 
+  /**
+   * Lets the reservation go while the call waits for a person (SPEC §9 hold): the call has not reached the
+   * tool, so the entry must not stay in flight — a gateway that stopped during the wait would otherwise
+   * leave an `unknown` outcome for a call that never happened. False when the store could not release it
+   * (the reservation is then kept, and settled as usual).
+   */
+  async releaseForHold(): Promise<boolean> {
+    if (this.settled || this.sent) return false;
+    await this.release();
+    return this.settled;
+  }
+
   /** Request finisher: whatever is still open is settled (never forwarded → released, else unknown). */
   async settleIfOpen(): Promise<void> {
     if (this.settled) return;

@@ -11,6 +11,7 @@ import { deniedError } from '../policy/denied-error.js';
 import { admitSession } from '../sessions/session-access.js';
 import { assertInScope } from './stage-fence.js';
 import { actionDigestOf } from './action-digest.js';
+import { ledgerStage } from './stage-ledger.js';
 import { requestFacts } from './request-facts.js';
 import { requestEnvelope } from './request-audit.js';
 import { need, type RequestContext } from './context.js';
@@ -27,6 +28,7 @@ export async function approvalStage(deps: PipelineDeps, ctx: RequestContext): Pr
     if (outcome.kind === 'consumed') ctx.auditExtra.approval_id = outcome.approval.approvalId;
     else ctx.auditExtra.approval_not_required = true;
   } catch (err) {
+    if (err instanceof AnsweredFromLedger) return;
     const approvalId = isGatewayError(err) ? err.fields.approval_id : undefined;
     if (approvalId !== undefined) ctx.auditExtra.approval_id = approvalId;
     // SPEC §18: with the console enabled, approval_required points at the page where a person decides it.
@@ -58,6 +60,7 @@ async function declaredUrlElicitation(deps: PipelineDeps, ctx: RequestContext): 
 }
 
 function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRule, digest: string, signal: AbortSignal): ApprovalCall {
+  const ledgerHold = { released: false };
   const route = need(ctx, 'route');
   const action = need(ctx, 'action');
   return {
@@ -70,7 +73,10 @@ function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRul
     bodySha256: action.bodySha256 ?? null,
     requestId: ctx.requestId,
     signal,
-    recheck: () => recheck(deps, ctx),
+    recheck: async () => {
+      await recheck(deps, ctx);
+      await reserveAgain(deps, ctx, ledgerHold);
+    },
     emit: (step) => {
       ctx.sideEvents.push(stepEvent(deps, ctx, step));
       // The step is already in the store: a listener that re-reads now sees it.
@@ -79,8 +85,9 @@ function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRul
     // Normally lifecycle records go out with the tool.call record. A held call may wait long enough for a
     // person to decide meanwhile: write what happened so far now, so approval.request precedes
     // approval.approve in the stream (SPEC §13 order) and survives a crash during the hold.
-    beforeWait: () => {
+    beforeWait: async () => {
       for (const event of ctx.sideEvents.splice(0)) deps.audit.write(event);
+      ledgerHold.released = (await ctx.ledger?.releaseForHold()) ?? false;
     },
   };
 }
@@ -105,6 +112,22 @@ function holdSignal(ctx: RequestContext): { signal: AbortSignal; dispose: () => 
       live?.setPhase('admitted');
     },
   };
+}
+
+/** Thrown out of the approval flow when a held call was answered from the ledger instead (below). */
+class AnsweredFromLedger extends Error {}
+
+/**
+ * A held call let its ledger reservation go while it waited (LedgerReservation.releaseForHold); before it can
+ * consume an approval and be forwarded, it reserves again, as if it arrived now (SPEC §10: the ledger holds
+ * forwarded calls). A matching call completed meanwhile is answered from the ledger, consuming nothing; an
+ * in-progress or unknown match, or a fenced session, refuses the call as the ledger stage would.
+ */
+async function reserveAgain(deps: PipelineDeps, ctx: RequestContext, ledgerHold: { released: boolean }): Promise<void> {
+  if (!ledgerHold.released) return;
+  ledgerHold.released = false;
+  await ledgerStage(deps, ctx);
+  if (ctx.answered !== undefined) throw new AnsweredFromLedger('answered from the ledger');
 }
 
 /**

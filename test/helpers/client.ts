@@ -8,11 +8,20 @@ export interface Reply {
   json: any;
 }
 
-export async function call(url: string, init: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {}): Promise<Reply> {
+export interface CallInit {
+  method?: string;
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer;
+  /** Aborts the request (an agent worker that dies mid-call). */
+  signal?: AbortSignal;
+}
+
+export async function call(url: string, init: CallInit = {}): Promise<Reply> {
   const res = await request(url, {
     method: (init.method ?? 'GET') as 'GET',
     headers: init.headers ?? {},
     body: init.body ?? null,
+    ...(init.signal ? { signal: init.signal } : {}),
   });
   const text = await res.body.text();
   let json: any;

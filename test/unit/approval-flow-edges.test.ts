@@ -176,7 +176,7 @@ describe('resolveApproval: edges', () => {
       if (n === 2) await decide('approved');
     };
     const beforeWaits: number[] = [];
-    const outcome = await resolveApproval(env(), call({ beforeWait: () => beforeWaits.push(slept.length) }));
+    const outcome = await resolveApproval(env(), call({ beforeWait: () => void beforeWaits.push(slept.length) }));
     expect(outcome.kind).toBe('consumed');
     expect(slept).toEqual([100, 100]);
     expect(beforeWaits).toEqual([0]);
