@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSampleTool, type SampleTool } from '../../src/demo/sample-tool.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { bearer, postJson } from '../helpers/client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -42,7 +43,7 @@ describe('e2e: the README quick starts', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'epochgate-readme-'));
     mkdirSync(join(dir, 'policies'));
     copyFileSync(join(ROOT, 'policies', 'billing.yaml'), join(dir, 'policies', 'main.yaml'));
-    t = await startTestGateway({ upstreamUrl: tool.url, dir });
+    t = await startTestGateway({ upstreamUrl: tool.url, dir, extraConfig: 'console:\n  enabled: true\n' });
   });
   afterAll(async () => {
     await t?.close();
@@ -63,5 +64,22 @@ describe('e2e: the README quick starts', { timeout: 60_000 }, () => {
     expect(stderr).toMatch(/epochgate run: session ses_\S+ epoch 1 \(created\)/);
     expect(stderr).toMatch(/epochgate run: command exited 0; session ses_\S+ closed/);
     expect(stdout + stderr).not.toContain('demo-billing-bot-secret');
+  });
+
+  it('runs the approvers\' steps as written: approval_required with the console link, then once after approval', async () => {
+    const asked = await run(block('For approvers', 0));
+    const problem = JSON.parse(asked.stdout);
+    expect(problem).toMatchObject({ status: 403, code: 'approval_required', rule_id: 'refunds-need-approval' });
+    expect(problem.approval_url).toBe(`${t.control}/console/approvals/${problem.approval_id}`);
+    // Step 2 is a person in the console (the browser tests drive it); here the same operation through the API.
+    const approved = await postJson(`${t.control}/v1/approvals/${problem.approval_id}/approve`, {}, bearer('demo-alice-secret'));
+    expect(approved.status).toBe(200);
+    const before = tool.calls;
+    const done = await run(block('For approvers', 1));
+    expect(JSON.parse(done.stdout)).toEqual({ path: '/api/refunds', bytes: 33 });
+    expect(tool.calls).toBe(before + 1);
+    const again = await run(block('For approvers', 1));
+    expect(JSON.parse(again.stdout)).toMatchObject({ code: 'approval_required' });
+    expect(tool.calls).toBe(before + 1);
   });
 });
