@@ -1,11 +1,13 @@
-// How the SQLite store holds its SQL. Every sub-store file (`sqlite-<name>.ts`) declares its statements
-// once, at module level, as `const Q = { name: sql<Params, Row>(`…`), … } as const` — the same shape as
-// the PostgreSQL store's `Q` objects — with a comment on each statement whose shape needs a reason. Its
-// constructor turns that object into prepared statements with `prepareStatements(db, Q)` and keeps the
-// result as `this.sql`; transactions are built there from those statements. So the SQL is prepared once,
-// when the store opens (a schema problem stops start-up, not a request), and never per call (DESIGN
-// rule 3). A sub-store whose file would pass 300 lines keeps its object in `sqlite-<name>-sql.ts`
-// (the ledger's `LQ`). To add a statement: add an entry to the sub-store's object, call `this.sql.<name>`.
+// The one layout of the SQLite store's SQL. Each sub-store file (`sqlite-<name>.ts`) declares its
+// statements once, at module level, as `const Q = { name: sql<Params, Row>(`…`), … } as const` (`pluck`
+// for a statement answering one value), with a comment on each statement whose shape needs a reason — the
+// same shape as the PostgreSQL store's `Q` objects. Its constructor prepares the whole object into
+// `this.sql` with `prepareStatements(db, Q)` and builds its transactions from those statements; methods
+// call `this.sql.<name>`. So every statement is prepared once, when the store opens (a statement the
+// schema rejects stops start-up, not a request), never per call (DESIGN rule 3). A sub-store whose file
+// would pass 300 lines keeps its object in `sqlite-<name>-sql.ts` (the ledger's `LQ`); a generated family
+// of statements is an array of specs, each prepared at open with `prepareOne` (the sessions' list filters).
+// Only the migrations and the read-only audit reader prepare one-off statements of their own.
 import type Database from 'better-sqlite3';
 
 type Params = unknown[] | {};
@@ -35,7 +37,7 @@ export type Statements<T> = {
 };
 
 export function prepareOne<P extends Params, R>(db: Database.Database, spec: SqlSpec<P, R>): Database.Statement<P, R> {
-  const statement = db.prepare<P, R>(spec.text) as Database.Statement<P, R>;
+  const statement = db.prepare<P, R>(spec.text);
   // pluck() switches the statement itself (it returns `this`).
   if (spec.pluck) statement.pluck();
   return statement;
