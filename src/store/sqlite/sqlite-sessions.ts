@@ -71,7 +71,8 @@ const Q = {
   selectLatestCheckpoint: sql<unknown[], CheckpointRow>('SELECT * FROM checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1'),
 } as const;
 
-/** Index = filter mask (bit 1: state, bit 2: agent id, bit 4: task id): one statement per combination so each can use an index. */
+/** Indexed by filter mask (bit 1: state, bit 2: agent id, bit 4: task id): one statement per combination so
+ *  each can use an index. */
 const LIST_BY_FILTER = Array.from({ length: 8 }, (_, mask) => {
   const clauses = [
     mask & 1 ? 'state = @state' : null,
