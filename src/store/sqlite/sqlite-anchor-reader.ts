@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import type { StoredAnchor } from '../anchor-types.js';
 import type { PublishedKey } from '../key-types.js';
 import { NEWEST_PER_CHAIN_SQL } from './sqlite-anchors.js';
-import { ALL_KEYS_SQL, toKey, type KeyRow } from './sqlite-keys.js';
+import { ALL_KEYS_SQL, toKey } from './sqlite-keys.js';
+import { prepareOne } from './sqlite-prepare.js';
 
 /** The newest anchor of every chain anchored at or after `createdAtOrAfter` (all chains: 0). */
 export function readStoredAnchors(path: string, createdAtOrAfter = 0): StoredAnchor[] {
@@ -15,7 +16,7 @@ export function readStoredAnchors(path: string, createdAtOrAfter = 0): StoredAnc
     const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'anchors'").pluck().get();
     // A database from before anchors existed holds none; that is not an error of the audit files.
     if (hasTable === undefined) return [];
-    return db.prepare<[number], StoredAnchor>(NEWEST_PER_CHAIN_SQL).all(createdAtOrAfter);
+    return prepareOne(db, NEWEST_PER_CHAIN_SQL).all(createdAtOrAfter);
   } finally {
     db.close();
   }
@@ -28,7 +29,7 @@ export function readPublishedKeys(path: string): PublishedKey[] {
   try {
     const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signing_keys'").pluck().get();
     if (hasTable === undefined) return [];
-    return db.prepare<[], KeyRow>(ALL_KEYS_SQL).all().map(toKey);
+    return prepareOne(db, ALL_KEYS_SQL).all().map(toKey);
   } finally {
     db.close();
   }

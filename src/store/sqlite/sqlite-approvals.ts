@@ -18,106 +18,104 @@ import {
 } from '../approval-types.js';
 import type { StoreGuard } from '../guard.js';
 import { toApproval, type ApprovalRow } from '../approval-rows.js';
+import { prepareStatements, sql, type Statements } from './sqlite-prepare.js';
 
+/** A statement answering approval rows. */
+const rows = (text: string) => sql<unknown[], ApprovalRow>(text);
 
-/** Runs one synchronous operation, turning backend failures into store_unavailable (the store's guard). */
-
-type Statements = ReturnType<typeof prepare>;
-
-function prepare(db: Database.Database) {
-  const row = <P extends unknown[] = unknown[]>(sql: string) => db.prepare<P, ApprovalRow>(sql);
-  const insert = db.prepare(
+const Q = {
+  insert: sql(
     `INSERT INTO approvals (approval_id, session_id, agent_id, digest, rule_id, approver_roles, state, tool, method,
        path, query, mcp_tool, body_preview, body_size, body_sha256, ttl_ms, requested_epoch, request_id, created_at,
        expires_at, updated_at)
      VALUES (@approval_id, @session_id, @agent_id, @digest, @rule_id, @approver_roles, 'pending', @tool, @method,
        @path, @query, @mcp_tool, @body_preview, @body_size, @body_sha256, @ttl_ms, @requested_epoch, @request_id,
        @created_at, @created_at + @ttl_ms, @created_at)`,
-  );
-  const expireLapsedPending = row(
+  ),
+  expireLapsedPending: rows(
     `UPDATE approvals SET state = 'expired', expire_reason = 'ttl', updated_at = @now
      WHERE session_id = @session_id AND digest = @digest AND state = 'pending' AND expires_at <= @now RETURNING *`,
-  );
-  const selectPending = row(`SELECT * FROM approvals WHERE session_id = ? AND digest = ? AND state = 'pending'`);
-  const selectOne = row('SELECT * FROM approvals WHERE approval_id = ?');
-  const selectForAction = row(
+  ),
+  selectPending: rows(`SELECT * FROM approvals WHERE session_id = ? AND digest = ? AND state = 'pending'`),
+  selectOne: rows('SELECT * FROM approvals WHERE approval_id = ?'),
+  selectForAction: rows(
     `SELECT * FROM approvals WHERE session_id = ? AND digest = ? AND state IN ('pending', 'approved', 'denied')
      ORDER BY created_at DESC, approval_id DESC`,
-  );
+  ),
   // Nullable filters keep this to one statement; json_each takes any list of rule ids.
-  const selectList = row(
+  selectList: rows(
     `SELECT * FROM approvals
      WHERE (@state IS NULL OR state = @state) AND (@session_id IS NULL OR session_id = @session_id)
        AND (@rule_ids IS NULL OR rule_id IN (SELECT value FROM json_each(@rule_ids)))
      ORDER BY created_at DESC, approval_id DESC LIMIT @limit`,
-  );
-  const selectOpen = row(
+  ),
+  selectOpen: rows(
     `SELECT * FROM approvals WHERE session_id = ? AND state IN ('pending', 'approved') AND expires_at > ?
      ORDER BY created_at, approval_id`,
-  );
-  const decide = row(
+  ),
+  decide: rows(
     `UPDATE approvals SET state = @state, decided_by = @decided_by, decided_at = @now, comment = @comment,
        expires_at = @now + ttl_ms, updated_at = @now
      WHERE approval_id = @approval_id AND state = 'pending' AND expires_at > @now RETURNING *`,
-  );
-  const consume = row(
+  ),
+  consume: rows(
     `UPDATE approvals SET state = 'consumed', consumed_at = @now, consumed_epoch = @epoch,
        consumed_request_id = @request_id, updated_at = @now
      WHERE approval_id = @approval_id AND state = 'approved' AND expires_at > @now
        AND EXISTS (SELECT 1 FROM sessions s WHERE s.session_id = approvals.session_id AND s.state = 'active' AND s.epoch = @epoch)
      RETURNING *`,
-  );
-  const expire = row(
+  ),
+  expire: rows(
     `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
      WHERE approval_id = @approval_id AND (
        (@reason = 'ttl' AND state IN ('pending', 'approved') AND expires_at <= @now) OR
        (@reason = 'approver_revoked' AND state = 'approved'))
      RETURNING *`,
-  );
-  const expireDue = row(
+  ),
+  expireDue: rows(
     `UPDATE approvals SET state = 'expired', expire_reason = 'ttl', updated_at = @now
      WHERE state IN ('pending', 'approved') AND expires_at <= @now RETURNING *`,
-  );
+  ),
   // Served by approvals_session_digest (session_id is its first column).
-  const expireForSession = row(
+  expireForSession: rows(
     `UPDATE approvals SET state = 'expired', expire_reason = @reason, updated_at = @now
      WHERE session_id = @session_id AND state IN ('pending', 'approved') RETURNING *`,
-  );
-  const expireOfEndedSessions = row(
+  ),
+  expireOfEndedSessions: rows(
     `UPDATE approvals SET state = 'expired', updated_at = @now,
        expire_reason = CASE (SELECT s.state FROM sessions s WHERE s.session_id = approvals.session_id)
          WHEN 'closed' THEN 'session_closed' ELSE 'session_revoked' END
      WHERE state IN ('pending', 'approved')
        AND session_id IN (SELECT session_id FROM sessions WHERE state IN ('closed', 'revoked'))
      RETURNING *`,
-  );
-  const countByState = db.prepare<unknown[], { state: ApprovalState; n: number }>('SELECT state, count(*) AS n FROM approvals GROUP BY state');
-
-  // IMMEDIATE (see findOrCreatePending): the lapse, the lookup and the insert run under one write lock.
-  const findOrCreateTx = db.transaction((approval: NewApproval): FindOrCreateResult => {
-    const key = { session_id: approval.sessionId, digest: approval.digest, now: approval.createdAt };
-    const expired = expireLapsedPending.all(key).map(toApproval);
-    const existing = selectPending.get(approval.sessionId, approval.digest);
-    if (existing !== undefined) return { created: false, approval: toApproval(existing), expired };
-    insert.run(approvalParams(approval));
-    return { created: true, approval: toApproval(selectOne.get(approval.approvalId)!), expired };
-  });
-  return { selectOne, selectForAction, selectList, selectOpen, decide, consume, expire, expireDue, expireForSession, expireOfEndedSessions, countByState, findOrCreateTx } as const;
-}
+  ),
+  countByState: sql<unknown[], { state: ApprovalState; n: number }>('SELECT state, count(*) AS n FROM approvals GROUP BY state'),
+} as const;
 
 export class SqliteApprovals implements ApprovalStore {
-  private readonly sql: Statements;
+  private readonly sql: Statements<typeof Q>;
+  private readonly findOrCreateTx: Database.Transaction<(approval: NewApproval) => FindOrCreateResult>;
 
   /** Prepares every statement now, so a schema problem stops start-up instead of a request. */
   constructor(
     db: Database.Database,
     private readonly guard: StoreGuard,
   ) {
-    this.sql = prepare(db);
+    const q = prepareStatements(db, Q);
+    this.sql = q;
+    // IMMEDIATE (see findOrCreatePending): the lapse, the lookup and the insert run under one write lock.
+    this.findOrCreateTx = db.transaction((approval: NewApproval): FindOrCreateResult => {
+      const key = { session_id: approval.sessionId, digest: approval.digest, now: approval.createdAt };
+      const expired = q.expireLapsedPending.all(key).map(toApproval);
+      const existing = q.selectPending.get(approval.sessionId, approval.digest);
+      if (existing !== undefined) return { created: false, approval: toApproval(existing), expired };
+      q.insert.run(approvalParams(approval));
+      return { created: true, approval: toApproval(q.selectOne.get(approval.approvalId)!), expired };
+    });
   }
 
   findOrCreatePending(approval: NewApproval): Promise<FindOrCreateResult> {
-    return this.guard(() => this.sql.findOrCreateTx.immediate(approval));
+    return this.guard(() => this.findOrCreateTx.immediate(approval));
   }
 
   get(approvalId: string): Promise<ApprovalRecord | null> {

@@ -1,8 +1,9 @@
-// Console sign-in sessions in SQLite. Statements are prepared once when the store opens (DESIGN rule 3);
+// Console sign-in sessions in SQLite. Statements are prepared once when the store opens (sqlite-prepare.ts);
 // touch is one conditional UPDATE … RETURNING, so a lapsed session cannot be renewed by any connection.
 import type Database from 'better-sqlite3';
 import type { ConsoleSessionRecord, ConsoleSessionStore, NewConsoleSession } from '../console-session-types.js';
 import type { StoreGuard } from '../guard.js';
+import { prepareStatements, sql, type Statements } from './sqlite-prepare.js';
 
 interface ConsoleSessionRow {
   id_hash: string;
@@ -22,56 +23,56 @@ const toRecord = (row: ConsoleSessionRow): ConsoleSessionRecord => ({
   expiresAt: row.expires_at,
 });
 
+const Q = {
+  insert: sql<[NewConsoleSession]>(
+    `INSERT INTO console_sessions (id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at)
+     VALUES (@idHash, @personId, @credentialTag, @createdAt, @createdAt, @expiresAt)`,
+  ),
+  update: sql<[{ idHash: string; now: number; expiresAt: number }], ConsoleSessionRow>(
+    `UPDATE console_sessions SET last_seen_at = @now, expires_at = @expiresAt
+     WHERE id_hash = @idHash AND expires_at > @now
+     RETURNING id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at`,
+  ),
+  select: sql<[string, number], ConsoleSessionRow>(
+    `SELECT id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at FROM console_sessions
+     WHERE id_hash = ? AND expires_at > ?`,
+  ),
+  remove: sql<[string]>('DELETE FROM console_sessions WHERE id_hash = ?'),
+  purge: sql<[number]>('DELETE FROM console_sessions WHERE expires_at <= ?'),
+} as const;
+
 export class SqliteConsoleSessions implements ConsoleSessionStore {
-  private readonly insert: Database.Statement<[NewConsoleSession]>;
-  private readonly update: Database.Statement<[{ idHash: string; now: number; expiresAt: number }], ConsoleSessionRow>;
-  private readonly select: Database.Statement<[string, number], ConsoleSessionRow>;
-  private readonly remove: Database.Statement<[string]>;
-  private readonly purge: Database.Statement<[number]>;
+  private readonly sql: Statements<typeof Q>;
 
   constructor(db: Database.Database, private readonly guard: StoreGuard) {
-    this.insert = db.prepare<[NewConsoleSession]>(
-      `INSERT INTO console_sessions (id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at)
-       VALUES (@idHash, @personId, @credentialTag, @createdAt, @createdAt, @expiresAt)`,
-    );
-    this.update = db.prepare<[{ idHash: string; now: number; expiresAt: number }], ConsoleSessionRow>(
-      `UPDATE console_sessions SET last_seen_at = @now, expires_at = @expiresAt
-       WHERE id_hash = @idHash AND expires_at > @now
-       RETURNING id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at`,
-    );
-    this.select = db.prepare<[string, number], ConsoleSessionRow>(
-      `SELECT id_hash, person_id, credential_tag, created_at, last_seen_at, expires_at FROM console_sessions
-       WHERE id_hash = ? AND expires_at > ?`,
-    );
-    this.remove = db.prepare<[string]>('DELETE FROM console_sessions WHERE id_hash = ?');
-    this.purge = db.prepare<[number]>('DELETE FROM console_sessions WHERE expires_at <= ?');
+    this.sql = prepareStatements(db, Q);
   }
 
   create(session: NewConsoleSession): Promise<void> {
     return this.guard(() => {
-      this.insert.run(session);
+      this.sql.insert.run(session);
     });
   }
 
   touch(idHash: string, now: number, expiresAt: number): Promise<ConsoleSessionRecord | null> {
     return this.guard(() => {
-      const row = this.update.get({ idHash, now, expiresAt });
+      const row = this.sql.update.get({ idHash, now, expiresAt });
       return row === undefined ? null : toRecord(row);
     });
   }
 
   find(idHash: string, now: number): Promise<ConsoleSessionRecord | null> {
     return this.guard(() => {
-      const row = this.select.get(idHash, now);
+      const row = this.sql.select.get(idHash, now);
       return row === undefined ? null : toRecord(row);
     });
   }
 
   delete(idHash: string): Promise<boolean> {
-    return this.guard(() => this.remove.run(idHash).changes > 0);
+    return this.guard(() => this.sql.remove.run(idHash).changes > 0);
   }
 
   purgeExpired(now: number): Promise<number> {
-    return this.guard(() => this.purge.run(now).changes);
+    return this.guard(() => this.sql.purge.run(now).changes);
   }
 }

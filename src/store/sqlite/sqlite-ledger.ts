@@ -20,12 +20,13 @@ import type {
 } from '../ledger-types.js';
 import { toSession } from './sqlite-rows.js';
 import { toLedgerEntry, type LedgerRow } from '../ledger-rows.js';
-import { prepareLedgerStatements, PURGE_BATCH, type LedgerStatements } from './sqlite-ledger-statements.js';
+import { LQ, PURGE_BATCH } from './sqlite-ledger-sql.js';
+import { prepareStatements, type Statements } from './sqlite-prepare.js';
 import type { StoreGuard } from '../guard.js';
 import type { BatchedWrite } from './sqlite-write-batch.js';
 
 export class SqliteLedger implements LedgerStore {
-  private readonly sql: LedgerStatements;
+  private readonly sql: Statements<typeof LQ>;
   private readonly occurrences: OccurrenceTable<LedgerRow>;
   /** Set inside the reservation's transaction when the last purge was cut at PURGE_BATCH. */
   private purgeBehind = false;
@@ -43,7 +44,7 @@ export class SqliteLedger implements LedgerStore {
     private readonly write: BatchedWrite,
     private readonly retentionMs = DEFAULT_LEDGER_RETENTION_MS,
   ) {
-    const sql = prepareLedgerStatements(db);
+    const sql = prepareStatements(db, LQ);
     this.sql = sql;
     this.occurrences = this.occurrenceTable();
     this.resolveTx = db.transaction((sessionId: string, entryId: string, resolution: 'retry' | 'done', by: string, now: number): ResolveResult => {

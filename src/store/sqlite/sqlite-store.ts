@@ -1,4 +1,4 @@
-// The embedded Store (SPEC §1, §14). Statements are prepared once at open (sqlite-statements.ts). Each
+// The embedded Store (SPEC §1, §14). Statements are prepared once at open (sqlite-prepare.ts). Each
 // fencing write is one statement or one transaction, so SQLite's write lock makes its check and its write
 // one step for every connection and process. The ledger's hot-path writes share a group commit
 // (sqlite-write-batch.ts): one IMMEDIATE transaction and one fsync per event-loop turn, not two per call.
@@ -7,7 +7,7 @@ import { createStoreGuard, type StoreGuard } from '../guard.js';
 import type { Store } from '../types.js';
 import { openSqliteDatabase, type SqliteSynchronous } from './sqlite-connection.js';
 import type { SqliteLock } from './sqlite-lock.js';
-import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
+import { prepareStatements, pluck, sql, type Statements } from './sqlite-prepare.js';
 import { SqliteApprovals } from './sqlite-approvals.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 import { SqliteMcpSessions } from './sqlite-mcp-sessions.js';
@@ -39,11 +39,20 @@ export interface SqliteSettings {
   readonly busyTimeout: number;
 }
 
+// The store's own statements: the health check and the connection settings it reports.
+const Q = {
+  selectOne: sql('SELECT 1'),
+  journalMode: pluck('PRAGMA journal_mode'),
+  synchronous: pluck('PRAGMA synchronous'),
+  foreignKeys: pluck('PRAGMA foreign_keys'),
+  busyTimeout: pluck('PRAGMA busy_timeout'),
+} as const;
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly lock: SqliteLock | undefined;
-  private readonly sql: SqliteStatements;
+  private readonly sql: Statements<typeof Q>;
   private readonly batch: SqliteWriteBatch;
   private readonly guard: StoreGuard;
   readonly sessions: SqliteSessions;
@@ -64,12 +73,12 @@ export class SqliteStore implements Store {
     const guard = createStoreGuard(options.onError);
     this.guard = guard;
     try {
-      this.sql = prepareStatements(db);
+      this.sql = prepareStatements(db, Q);
       this.batch = new SqliteWriteBatch(db);
       // The group commit's promise settles after its COMMIT; its failures go through the same guard.
       const batched: BatchedWrite = (operation) => guard(() => this.batch.run(operation));
-      this.sessions = new SqliteSessions(this.sql, guard, batched);
-      this.assertionIds = new SqliteAssertionIds(this.sql, guard);
+      this.sessions = new SqliteSessions(db, guard, batched);
+      this.assertionIds = new SqliteAssertionIds(db, guard);
       this.replicas = new SqliteReplicas(db, guard);
       this.approvals = new SqliteApprovals(db, guard);
       this.ledger = new SqliteLedger(db, guard, batched, options.ledgerRetentionMs);
@@ -104,7 +113,12 @@ export class SqliteStore implements Store {
 
   /** The connection's effective pragmas, as SQLite reports them. */
   settings(): SqliteSettings {
-    const [journalMode, synchronous, foreignKeys, busyTimeout] = this.sql.pragmaStatements.map((s) => s.get());
-    return { journalMode: String(journalMode), synchronous: Number(synchronous), foreignKeys: Number(foreignKeys), busyTimeout: Number(busyTimeout) };
+    const q = this.sql;
+    return {
+      journalMode: String(q.journalMode.get()),
+      synchronous: Number(q.synchronous.get()),
+      foreignKeys: Number(q.foreignKeys.get()),
+      busyTimeout: Number(q.busyTimeout.get()),
+    };
   }
 }

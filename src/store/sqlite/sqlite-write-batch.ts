@@ -13,6 +13,17 @@
 //   reservation is on disk and nothing is replayed before it is committed. A failed COMMIT rejects everyone
 //   in the batch (nothing of it is on disk).
 import type Database from 'better-sqlite3';
+import { prepareStatements, sql, type Statements } from './sqlite-prepare.js';
+
+// IMMEDIATE: the write lock is taken at BEGIN, so every operation's reads already run under it.
+const Q = {
+  begin: sql('BEGIN IMMEDIATE'),
+  commit: sql('COMMIT'),
+  rollback: sql('ROLLBACK'),
+  savepoint: sql('SAVEPOINT batch_op'),
+  release: sql('RELEASE batch_op'),
+  rollbackTo: sql('ROLLBACK TO batch_op'),
+} as const;
 
 interface Pending {
   readonly operation: () => unknown;
@@ -28,20 +39,10 @@ export type BatchedWrite = <T>(operation: () => T) => Promise<T>;
 export class SqliteWriteBatch {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly begin: Database.Statement;
-  private readonly commit: Database.Statement;
-  private readonly rollback: Database.Statement;
-  private readonly savepoint: Database.Statement;
-  private readonly release: Database.Statement;
-  private readonly rollbackTo: Database.Statement;
+  private readonly sql: Statements<typeof Q>;
 
   constructor(private readonly db: Database.Database) {
-    this.begin = db.prepare('BEGIN IMMEDIATE');
-    this.commit = db.prepare('COMMIT');
-    this.rollback = db.prepare('ROLLBACK');
-    this.savepoint = db.prepare('SAVEPOINT batch_op');
-    this.release = db.prepare('RELEASE batch_op');
-    this.rollbackTo = db.prepare('ROLLBACK TO batch_op');
+    this.sql = prepareStatements(db, Q);
   }
 
   /** Queues `operation` (synchronous, no await inside) for the next batch; settles after its commit. */
@@ -78,32 +79,32 @@ export class SqliteWriteBatch {
   }
 
   private runBatch(batch: readonly Pending[]): Outcome[] {
-    this.begin.run();
+    this.sql.begin.run();
     const outcomes = batch.map((pending) => this.runOne(pending.operation));
-    this.commit.run();
+    this.sql.commit.run();
     return outcomes;
   }
 
   /** One operation in its own savepoint: a failure undoes only its writes. */
   private runOne(operation: () => unknown): Outcome {
-    this.savepoint.run();
+    this.sql.savepoint.run();
     try {
       const value = operation();
-      this.release.run();
+      this.sql.release.run();
       return { ok: true, value };
     } catch (err) {
       // SQLite may have rolled the whole transaction back itself (SQLITE_FULL, IOERR): then the batch is
       // lost and COMMIT must not run in autocommit mode as if it had succeeded.
       if (!this.db.inTransaction) throw err;
-      this.rollbackTo.run();
-      this.release.run();
+      this.sql.rollbackTo.run();
+      this.sql.release.run();
       return { ok: false, err };
     }
   }
 
   private abandon(): void {
     try {
-      if (this.db.inTransaction) this.rollback.run();
+      if (this.db.inTransaction) this.sql.rollback.run();
     } catch {
       // The connection is unusable; the next batch's BEGIN reports that to its callers.
     }
