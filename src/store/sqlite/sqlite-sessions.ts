@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { StoreGuard } from '../guard.js';
 import {
+  OPEN_STATES_SQL,
   SESSION_STATES,
   type CheckpointRecord,
   type ConditionalResult,
@@ -20,7 +21,7 @@ import { prepareOne, prepareStatements, pluck, sql, type Statements } from './sq
 import { sessionParams, toCheckpoint, toSession, type CheckpointRow, type SessionRow } from './sqlite-rows.js';
 import type { BatchedWrite } from './sqlite-write-batch.js';
 
-const OPEN_STATES = "('active', 'suspended')";
+const OPEN_STATES = OPEN_STATES_SQL;
 
 const Q = {
   insertSession: sql(
