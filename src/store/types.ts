@@ -84,6 +84,23 @@ export interface CheckpointRecord extends NewCheckpoint {
   readonly seq: number;
 }
 
+/** How an epoch began. `before_history`: the session already existed when the store started keeping
+ *  epoch history, so this row stands for its current epoch only and when it began is not known. */
+export type EpochCause = 'create' | 'resume' | 'before_history';
+
+/** One epoch of a session, written by the same atomic operation as the create or the winning resume. */
+export interface EpochRecord {
+  readonly sessionId: string;
+  readonly epoch: number;
+  /** When the epoch began (the create's createdAt, the resume's now); null for `before_history`. */
+  readonly startedAt: number | null;
+  readonly cause: EpochCause;
+  /** The scope granted for this epoch. */
+  readonly scope: readonly string[];
+  /** The agent the epoch was granted to. */
+  readonly agentId: string;
+}
+
 export interface SessionFilter {
   readonly state?: SessionState;
   readonly agentId?: string;
@@ -113,6 +130,10 @@ export interface SessionStore {
   /** Appends with seq = previous + 1, iff the session is active at checkpoint.epoch; null when fenced. */
   appendCheckpoint(checkpoint: NewCheckpoint): Promise<CheckpointRecord | null>;
   latestCheckpoint(sessionId: string): Promise<CheckpointRecord | null>;
+  /** The session's checkpoints, newest (highest seq) first, at most `limit` (≥ 0). */
+  listCheckpoints(sessionId: string, limit: number): Promise<CheckpointRecord[]>;
+  /** The session's epochs, newest first, at most `limit` (≥ 0): one row per create and winning resume. */
+  listEpochs(sessionId: string, limit: number): Promise<EpochRecord[]>;
 }
 
 /** Used client-assertion ids (SPEC §4): single use across every process sharing the store. */

@@ -10,6 +10,7 @@ import { describeKeyContract } from './key-contract.js';
 import { describeNotificationContract } from './notification-contract.js';
 import { describeConsoleSessionContract } from './console-session-contract.js';
 import { describeReplicaContract } from './replica-contract.js';
+import { describeSessionHistoryContract } from './session-history-contract.js';
 
 describeStoreContract({ name: 'memory', create: async () => new MemoryStore() });
 describeApprovalContract({ name: 'memory', create: async () => new MemoryStore() });
@@ -20,6 +21,7 @@ describeKeyContract({ name: 'memory', create: async () => new MemoryStore() });
 describeNotificationContract({ name: 'memory', create: async () => new MemoryStore() });
 describeConsoleSessionContract({ name: 'memory', create: async () => new MemoryStore() });
 describeReplicaContract({ name: 'memory', create: async () => new MemoryStore() }, { exclusive: false });
+describeSessionHistoryContract({ name: 'memory', create: async () => new MemoryStore() });
 
 describe('memory store', () => {
   it('is what openStore returns for kind memory', async () => {

@@ -12,7 +12,7 @@ import { session } from './store-contract.js';
 
 const TABLES = [
   'anchors', 'approvals', 'checkpoints', 'console_sessions', 'epochgate_schema', 'ledger_counters', 'ledger_entries', 'mcp_sessions',
-  'notifications', 'replicas', 'sessions', 'signing_keys', 'used_assertions',
+  'notifications', 'replicas', 'session_epochs', 'sessions', 'signing_keys', 'used_assertions',
 ];
 
 describe('PostgreSQL store: schema and migrations', () => {
@@ -69,7 +69,7 @@ describe('PostgreSQL store: schema and migrations', () => {
     expect(await version(schema.name)).toBe(PG_SCHEMA_VERSION);
   });
 
-  it('brings a version 1 database to the current version, keeping its rows (bindings without URL elicitation)', async () => {
+  it('brings a version 1 database to the current version, keeping its rows (bindings without URL elicitation, epoch history from the current epoch)', async () => {
     const schema = await fresh();
     const admin = await pgAdminClient();
     try {
@@ -79,7 +79,8 @@ describe('PostgreSQL store: schema and migrations', () => {
       await admin.query('INSERT INTO epochgate_schema (version) VALUES (1)');
       await admin.query(
         `INSERT INTO sessions (session_id, task_id, agent_id, state, epoch, scope, original_scope, created_at, updated_at, lease_expires_at)
-         VALUES ('ses_old', 't-1', 'bot', 'active', 1, '[]', '[]', 1, 1, 2)`,
+         VALUES ('ses_old', 't-1', 'bot', 'active', 1, '[]', '[]', 1, 1, 2),
+                ('ses_resumed', 't-2', 'bot', 'active', 3, '["crm"]', '["crm"]', 1, 5, 9)`,
       );
       await admin.query("INSERT INTO mcp_sessions (tool, mcp_session_id, session_id, created_at) VALUES ('crm', 'm-1', 'ses_old', 1)");
     } finally {
@@ -89,11 +90,16 @@ describe('PostgreSQL store: schema and migrations', () => {
     expect(old).not.toContain('signing_keys');
     const store = await open(schema.url);
     expect(await version(schema.name)).toBe(PG_SCHEMA_VERSION);
-    expect(PG_SCHEMA_VERSION).toBe(2);
+    expect(PG_SCHEMA_VERSION).toBe(3);
     expect(await tables(schema.name)).toEqual(TABLES);
     expect(await store.sessions.get('ses_old')).toMatchObject({ sessionId: 'ses_old', epoch: 1, state: 'active' });
     expect(await store.mcpSessions.boundSession('crm', 'm-1')).toBe('ses_old');
     expect(await store.mcpSessions.urlElicitation('crm', 'm-1')).toBe(false);
+    // Epoch history starts at the migration: one row for the current epoch, marked when it is not epoch 1.
+    const first = { sessionId: 'ses_old', epoch: 1, startedAt: 1, cause: 'create', scope: [], agentId: 'bot' };
+    expect(await store.sessions.listEpochs('ses_old', 10)).toEqual([first]);
+    const marked = { sessionId: 'ses_resumed', epoch: 3, startedAt: null, cause: 'before_history', scope: ['crm'], agentId: 'bot' };
+    expect(await store.sessions.listEpochs('ses_resumed', 10)).toEqual([marked]);
     expect(await store.notifications.countByState()).toEqual({ pending: 0, delivered: 0, failed: 0 });
   });
 

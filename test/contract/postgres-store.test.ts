@@ -12,9 +12,10 @@ import { describeKeyContract } from './key-contract.js';
 import { describeNotificationContract } from './notification-contract.js';
 import { describeConsoleSessionContract } from './console-session-contract.js';
 import { describeReplicaContract } from './replica-contract.js';
+import { describeSessionHistoryContract } from './session-history-contract.js';
 
 const TABLES =
-  'mcp_sessions, approvals, ledger_entries, ledger_counters, checkpoints, sessions, used_assertions, replicas, anchors, signing_keys, notifications, console_sessions';
+  'mcp_sessions, approvals, ledger_entries, ledger_counters, checkpoints, session_epochs, sessions, used_assertions, replicas, anchors, signing_keys, notifications, console_sessions';
 
 let schema: PgSchema | undefined;
 
@@ -42,6 +43,7 @@ afterAll(async () => {
 });
 
 describeStoreContract(postgresBackend);
+describeSessionHistoryContract(postgresBackend);
 describeAnchorContract(postgresBackend);
 describeApprovalContract(postgresBackend);
 describeLedgerContract(postgresBackend);

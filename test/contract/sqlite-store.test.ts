@@ -13,6 +13,7 @@ import { describeKeyContract } from './key-contract.js';
 import { describeNotificationContract } from './notification-contract.js';
 import { describeConsoleSessionContract } from './console-session-contract.js';
 import { describeReplicaContract } from './replica-contract.js';
+import { describeSessionHistoryContract } from './session-history-contract.js';
 
 let dir: string | undefined;
 
@@ -33,6 +34,7 @@ const sqliteBackend: ContractBackend = {
 };
 
 describeStoreContract(sqliteBackend);
+describeSessionHistoryContract(sqliteBackend);
 describeAnchorContract(sqliteBackend);
 describeKeyContract(sqliteBackend);
 describeApprovalContract(sqliteBackend);

@@ -9,6 +9,8 @@ import {
   type CheckpointRecord,
   type ConditionalResult,
   type CreateSessionResult,
+  type EpochCause,
+  type EpochRecord,
   type NewCheckpoint,
   type ResumeUpdate,
   type SessionFilter,
@@ -32,6 +34,8 @@ export class MemorySessions implements SessionStore {
   private readonly openByAgentTask = new Map<string, string>();
   private readonly checkpoints = new Map<string, CheckpointRecord[]>();
   private readonly checkpointIds = new Set<string>();
+  /** Oldest first, one per create and winning resume (the sql backends' session_epochs rows). */
+  private readonly epochs = new Map<string, EpochRecord[]>();
 
   constructor(
     private readonly guard: StoreGuard,
@@ -52,7 +56,9 @@ export class MemorySessions implements SessionStore {
       if (this.records.has(session.sessionId)) throw new Error(`duplicate session id ${session.sessionId}`);
       const existing = isOpen(session.state) ? this.openByAgentTask.get(openKey(session)) : undefined;
       if (existing !== undefined) return { ok: false, existingSessionId: existing };
-      return { ok: true, session: this.put(freezeSession(session, copyMetadata(session.metadata))) };
+      const created = this.put(freezeSession(session, copyMetadata(session.metadata)));
+      this.recordEpoch(created, 'create', created.createdAt);
+      return { ok: true, session: created };
     });
   }
 
@@ -92,6 +98,8 @@ export class MemorySessions implements SessionStore {
       const bumped = { epoch: current.epoch + 1, state: 'active', stateReason: null, resumes: current.resumes + 1 } as const;
       const next = { ...current, ...bumped, scope: update.scope, leaseExpiresAt: update.leaseExpiresAt, updatedAt: update.now };
       const session = this.put(freezeSession(next, current.metadata), current);
+      // Same step as the compare-and-set: a winning resume always has its row, a losing one never.
+      this.recordEpoch(session, 'resume', update.now);
       return { ok: true, session };
     });
   }
@@ -164,6 +172,21 @@ export class MemorySessions implements SessionStore {
     return this.guard(() => this.checkpoints.get(sessionId)?.at(-1) ?? null);
   }
 
+  listCheckpoints(sessionId: string, limit: number): Promise<CheckpointRecord[]> {
+    return this.guard(() => newestFirst(this.checkpoints.get(sessionId), limit));
+  }
+
+  listEpochs(sessionId: string, limit: number): Promise<EpochRecord[]> {
+    return this.guard(() => newestFirst(this.epochs.get(sessionId), limit));
+  }
+
+  private recordEpoch(s: SessionRecord, cause: EpochCause, startedAt: number): void {
+    const row = { sessionId: s.sessionId, epoch: s.epoch, startedAt, cause, scope: s.scope, agentId: s.agentId };
+    const list = this.epochs.get(s.sessionId) ?? [];
+    list.push(Object.freeze(row));
+    this.epochs.set(s.sessionId, list);
+  }
+
   /** Stores `next`, keeping the open-session index in step with its state. */
   private put(next: SessionRecord, previous?: SessionRecord): SessionRecord {
     if (previous && isOpen(previous.state)) this.openByAgentTask.delete(openKey(previous));
@@ -180,6 +203,12 @@ export class MemorySessions implements SessionStore {
     }
     return changed;
   }
+}
+
+/** The last `limit` entries of an oldest-first list, newest first (as SQL ORDER BY … DESC LIMIT). */
+function newestFirst<T>(list: readonly T[] | undefined, limit: number): T[] {
+  if (list === undefined || limit <= 0) return [];
+  return list.slice(-limit).reverse();
 }
 
 function isOpen(state: SessionState): boolean {

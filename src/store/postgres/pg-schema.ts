@@ -254,10 +254,42 @@ const KEYS_OUTBOX_CONSOLE = `
   ALTER TABLE mcp_sessions ADD COLUMN url_elicitation boolean NOT NULL DEFAULT false;
 `;
 
+// One row per epoch of a session (the console's session history), written by triggers so the row and the
+// create or the resume's compare-and-set are one statement: a winning resume always has its row, a losing
+// one (no row updated) writes none. Sessions that predate this step get a row for their current epoch
+// only; past epoch 1 it is marked before_history (when it began is not known).
+const SESSION_EPOCHS = `
+  CREATE TABLE session_epochs (
+    session_id text   NOT NULL REFERENCES sessions (session_id),
+    epoch      bigint NOT NULL,
+    started_at bigint,
+    cause      text   NOT NULL CHECK (cause IN ('create', 'resume', 'before_history')),
+    scope      text   NOT NULL,
+    agent_id   text   NOT NULL,
+    PRIMARY KEY (session_id, epoch)
+  );
+  INSERT INTO session_epochs (session_id, epoch, started_at, cause, scope, agent_id)
+    SELECT session_id, epoch, CASE WHEN epoch = 1 THEN created_at END,
+           CASE WHEN epoch = 1 THEN 'create' ELSE 'before_history' END, scope, agent_id
+    FROM sessions;
+  CREATE FUNCTION epochgate_session_epoch() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  BEGIN
+    INSERT INTO session_epochs (session_id, epoch, started_at, cause, scope, agent_id)
+      VALUES (NEW.session_id, NEW.epoch, CASE WHEN TG_OP = 'INSERT' THEN NEW.created_at ELSE NEW.updated_at END,
+              CASE WHEN TG_OP = 'INSERT' THEN 'create' ELSE 'resume' END, NEW.scope, NEW.agent_id);
+    RETURN NULL;
+  END $fn$;
+  CREATE TRIGGER session_epoch_created AFTER INSERT ON sessions
+    FOR EACH ROW EXECUTE FUNCTION epochgate_session_epoch();
+  CREATE TRIGGER session_epoch_resumed AFTER UPDATE OF epoch ON sessions
+    FOR EACH ROW WHEN (NEW.epoch > OLD.epoch) EXECUTE FUNCTION epochgate_session_epoch();
+`;
+
 /** Exported for the migration tests. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 1, sql: SESSIONS + APPROVALS + LEDGER + BINDINGS_AND_ANCHORS },
   { version: 2, sql: KEYS_OUTBOX_CONSOLE },
+  { version: 3, sql: SESSION_EPOCHS },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

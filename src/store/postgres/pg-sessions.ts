@@ -8,6 +8,7 @@ import {
   type CheckpointRecord,
   type ConditionalResult,
   type CreateSessionResult,
+  type EpochRecord,
   type NewCheckpoint,
   type ResumeUpdate,
   type SessionFilter,
@@ -16,7 +17,7 @@ import {
   type SessionStore,
   type TransitionRequest,
 } from '../types.js';
-import { sessionParams, toCheckpoint, toSession, type CheckpointRow, type SessionRow } from '../sqlite/sqlite-rows.js';
+import { sessionParams, toCheckpoint, toEpoch, toSession, type CheckpointRow, type EpochRow, type SessionRow } from '../sqlite/sqlite-rows.js';
 import { sql, type PgDb, type PgQueryable } from './pg-db.js';
 
 const OPEN = OPEN_STATES_SQL;
@@ -79,6 +80,8 @@ const Q = {
      RETURNING *`,
   ),
   latestCheckpoint: sql('checkpoint_latest', 'SELECT * FROM checkpoints WHERE session_id = $1 ORDER BY seq DESC LIMIT 1'),
+  listCheckpoints: sql('checkpoint_list', 'SELECT * FROM checkpoints WHERE session_id = $1 ORDER BY seq DESC LIMIT $2'),
+  listEpochs: sql('session_epoch_list', 'SELECT * FROM session_epochs WHERE session_id = $1 ORDER BY epoch DESC LIMIT $2'),
 } as const;
 
 /** SQLSTATE unique_violation. */
@@ -166,6 +169,14 @@ export class PgSessions implements SessionStore {
   async latestCheckpoint(sessionId: string): Promise<CheckpointRecord | null> {
     const row = await this.db.one<CheckpointRow>(Q.latestCheckpoint, [sessionId]);
     return row === undefined ? null : toCheckpoint(row);
+  }
+
+  async listCheckpoints(sessionId: string, limit: number): Promise<CheckpointRecord[]> {
+    return (await this.db.rows<CheckpointRow>(Q.listCheckpoints, [sessionId, Math.max(0, limit)])).map(toCheckpoint);
+  }
+
+  async listEpochs(sessionId: string, limit: number): Promise<EpochRecord[]> {
+    return (await this.db.rows<EpochRow>(Q.listEpochs, [sessionId, Math.max(0, limit)])).map(toEpoch);
   }
 }
 

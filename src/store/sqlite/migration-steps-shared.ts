@@ -1,5 +1,6 @@
-// Schema steps 7–10 of the SQLite store: what several processes share — replicas, published signing keys,
-// the webhook outbox and console sign-ins. Append new steps at the end (migrations.ts runs them in order).
+// Schema steps 7–11 of the SQLite store: what several processes share — replicas, published signing keys,
+// the webhook outbox, console sign-ins — and the epoch history the console's session page shows. Append
+// new steps at the end (migrations.ts runs them in order).
 import type { Migration } from './migration-steps-core.js';
 
 export const SHARED_STATE_STEPS: readonly Migration[] = [
@@ -79,6 +80,36 @@ export const SHARED_STATE_STEPS: readonly Migration[] = [
       CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
       -- MCP clients that declared URL-mode elicitation get approval_required as that error (console link).
       ALTER TABLE mcp_sessions ADD COLUMN url_elicitation INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    // One row per epoch of a session (the console's session history). Written by triggers, so the row and
+    // the create or the resume's compare-and-set are one statement: a winning resume always has its row,
+    // a losing one (no row updated) writes none. Sessions that predate this step get a row for their
+    // current epoch only; past epoch 1 it is marked before_history (when it began is not known).
+    version: 11,
+    sql: `
+      CREATE TABLE session_epochs (
+        session_id TEXT    NOT NULL REFERENCES sessions (session_id),
+        epoch      INTEGER NOT NULL,
+        started_at INTEGER,
+        cause      TEXT    NOT NULL CHECK (cause IN ('create', 'resume', 'before_history')),
+        scope      TEXT    NOT NULL,
+        agent_id   TEXT    NOT NULL,
+        PRIMARY KEY (session_id, epoch)
+      ) WITHOUT ROWID;
+      INSERT INTO session_epochs (session_id, epoch, started_at, cause, scope, agent_id)
+        SELECT session_id, epoch, CASE WHEN epoch = 1 THEN created_at END,
+               CASE WHEN epoch = 1 THEN 'create' ELSE 'before_history' END, scope, agent_id
+        FROM sessions;
+      CREATE TRIGGER session_epoch_created AFTER INSERT ON sessions BEGIN
+        INSERT INTO session_epochs (session_id, epoch, started_at, cause, scope, agent_id)
+          VALUES (NEW.session_id, NEW.epoch, NEW.created_at, 'create', NEW.scope, NEW.agent_id);
+      END;
+      CREATE TRIGGER session_epoch_resumed AFTER UPDATE OF epoch ON sessions WHEN NEW.epoch > OLD.epoch BEGIN
+        INSERT INTO session_epochs (session_id, epoch, started_at, cause, scope, agent_id)
+          VALUES (NEW.session_id, NEW.epoch, NEW.updated_at, 'resume', NEW.scope, NEW.agent_id);
+      END;
     `,
   },
 ];

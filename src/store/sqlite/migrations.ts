@@ -43,7 +43,7 @@ export function migrate(db: Database, path: string): void {
 }
 
 /** Every table the current schema has: a database claiming our version but missing one is damaged. */
-const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'replicas', 'signing_keys', 'notifications', 'console_sessions'];
+const EXPECTED_TABLES = ['sessions', 'checkpoints', 'used_assertions', 'approvals', 'ledger_entries', 'ledger_counters', 'mcp_sessions', 'anchors', 'replicas', 'signing_keys', 'notifications', 'console_sessions', 'session_epochs'];
 
 export function checkSchema(db: Database, path: string): void {
   const present = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);

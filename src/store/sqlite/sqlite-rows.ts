@@ -1,6 +1,6 @@
 // Row ↔ record mapping. Lists and metadata are JSON text columns; records come back frozen so a caller
 // cannot mistake an edited copy for stored state (the memory store behaves the same).
-import type { CheckpointRecord, SessionRecord, SessionState } from '../types.js';
+import type { CheckpointRecord, EpochCause, EpochRecord, SessionRecord, SessionState } from '../types.js';
 
 export interface SessionRow {
   session_id: string;
@@ -27,6 +27,15 @@ export interface CheckpointRow {
   state: string | null;
   state_digest: string;
   created_at: number;
+}
+
+export interface EpochRow {
+  session_id: string;
+  epoch: number;
+  started_at: number | null;
+  cause: EpochCause;
+  scope: string;
+  agent_id: string;
 }
 
 /** Named parameters for the sessions insert. */
@@ -92,5 +101,16 @@ export function toCheckpoint(row: CheckpointRow): CheckpointRecord {
     state: row.state,
     stateDigest: row.state_digest,
     createdAt: row.created_at,
+  });
+}
+
+export function toEpoch(row: EpochRow): EpochRecord {
+  return Object.freeze({
+    sessionId: row.session_id,
+    epoch: row.epoch,
+    startedAt: row.started_at,
+    cause: row.cause,
+    scope: scopeOf(row.scope),
+    agentId: row.agent_id,
   });
 }

@@ -9,6 +9,7 @@ import {
   type CheckpointRecord,
   type ConditionalResult,
   type CreateSessionResult,
+  type EpochRecord,
   type NewCheckpoint,
   type ResumeUpdate,
   type SessionFilter,
@@ -18,7 +19,7 @@ import {
   type TransitionRequest,
 } from '../types.js';
 import { prepareOne, prepareStatements, pluck, sql, type Statements } from './sqlite-prepare.js';
-import { sessionParams, toCheckpoint, toSession, type CheckpointRow, type SessionRow } from './sqlite-rows.js';
+import { sessionParams, toCheckpoint, toEpoch, toSession, type CheckpointRow, type EpochRow, type SessionRow } from './sqlite-rows.js';
 import type { BatchedWrite } from './sqlite-write-batch.js';
 
 const OPEN_STATES = OPEN_STATES_SQL;
@@ -70,6 +71,8 @@ const Q = {
      RETURNING *`,
   ),
   selectLatestCheckpoint: sql<unknown[], CheckpointRow>('SELECT * FROM checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1'),
+  listCheckpoints: sql<unknown[], CheckpointRow>('SELECT * FROM checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT ?'),
+  listEpochs: sql<unknown[], EpochRow>('SELECT * FROM session_epochs WHERE session_id = ? ORDER BY epoch DESC LIMIT ?'),
 } as const;
 
 /** Indexed by filter mask (bit 1: state, bit 2: agent id, bit 4: task id): one statement per combination so
@@ -206,6 +209,15 @@ export class SqliteSessions implements SessionStore {
       const row = this.sql.selectLatestCheckpoint.get(sessionId);
       return row === undefined ? null : toCheckpoint(row);
     });
+  }
+
+  listCheckpoints(sessionId: string, limit: number): Promise<CheckpointRecord[]> {
+    // As the other backends: a negative limit means none (SQLite reads LIMIT -1 as no limit).
+    return this.guard(() => this.sql.listCheckpoints.all(sessionId, Math.max(0, limit)).map(toCheckpoint));
+  }
+
+  listEpochs(sessionId: string, limit: number): Promise<EpochRecord[]> {
+    return this.guard(() => this.sql.listEpochs.all(sessionId, Math.max(0, limit)).map(toEpoch));
   }
 
   private current(sessionId: string): SessionRecord | null {
