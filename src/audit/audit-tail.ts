@@ -35,6 +35,8 @@ export interface AuditTail {
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
+/** ECMAScript's Date range (±100 000 000 days around 1970). */
+const MAX_DATE_MS = 8.64e15;
 
 /** Throws only when the file cannot be opened or read (the caller says so on the page). */
 export async function readSessionAuditTail(file: string, sessionId: string, options: AuditTailOptions): Promise<AuditTail> {
@@ -91,7 +93,8 @@ export function summarise(line: string, sessionId: string): AuditSummary | null 
   const time = record.time;
   const event = str(at(record, 'unmapped', 'epochgate', 'event')) ?? str(at(record, 'api', 'operation'));
   const status = str(record.status_code);
-  if (typeof time !== 'number' || event === null || status === null) return null;
+  // A time Date cannot represent would make the page's timestamp formatting throw.
+  if (typeof time !== 'number' || !(Math.abs(time) <= MAX_DATE_MS) || event === null || status === null) return null;
   return {
     time,
     event,

@@ -32,6 +32,9 @@ export interface ConsoleDeps {
   readonly streams: InboxStreams;
   /** Where people reach the console (no trailing slash); https makes the cookies Secure. */
   readonly publicUrl: () => string;
+  /** This replica's audit file, read back for a session's recent records; absent when the stream is not a
+   *  file the gateway opened itself (stdout, or a log injected by an embedding program). */
+  readonly auditFile?: string;
   /** How often a live inbox re-reads the store, to see what other replicas did (default 1000 ms). */
   readonly pollMs?: number;
 }

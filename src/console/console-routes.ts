@@ -4,9 +4,8 @@
 import { z } from 'zod';
 import { APPROVAL_DISPOSITION } from '../approvals/approval-events.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { PersonDef } from '../policy/types.js';
 import { SESSION_STATES } from '../store/types.js';
-import { approvalPageData, inboxItems, recentFirst } from './approval-data.js';
+import { approvalPageData, inboxItems } from './approval-data.js';
 import { approvalHref, approvalPage, inboxPage } from './approval-pages.js';
 import { ASSETS } from './assets.js';
 import { actingPerson, requireAdminPerson, signedInPerson } from './console-access.js';
@@ -14,6 +13,7 @@ import { consoleRoute, page, redirect, type ConsoleContext, type ConsoleDeps, ty
 import { decidableRules } from '../approvals/approval-service.js';
 import { parseForm } from './form-body.js';
 import { openInboxStream } from './inbox-stream.js';
+import { sessionPageData } from './session-data.js';
 import { sessionHref, sessionListPage, sessionPage } from './session-pages.js';
 import { SIGN_IN_ROUTES } from './sign-in-routes.js';
 
@@ -94,15 +94,4 @@ function parseQuery(ctx: ConsoleContext): z.infer<typeof sessionFilter> {
   const parsed = sessionFilter.safeParse(params);
   if (!parsed.success) throw new GatewayError('invalid_request', { detail: 'Unknown filter or value (state, agent_id, task_id)' });
   return parsed.data;
-}
-
-async function sessionPageData(deps: ConsoleDeps, person: PersonDef, id: string) {
-  const session = await deps.store.sessions.get(id);
-  if (!session) throw new GatewayError('session_not_found');
-  const [checkpoint, approvals, ledger] = await Promise.all([
-    deps.store.sessions.latestCheckpoint(id),
-    deps.approvals.list(person, { sessionId: id }),
-    deps.store.ledger.list(id, deps.clock.now()),
-  ]);
-  return { session, checkpoint, approvals, ledger: recentFirst(ledger) };
 }

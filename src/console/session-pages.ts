@@ -1,5 +1,5 @@
 // The administrators' pages: the session list with filters, one session's history, and its revoke form.
-import { SESSION_STATES, type CheckpointRecord, type SessionRecord } from '../store/types.js';
+import { SESSION_STATES, type CheckpointRecord, type EpochRecord, type SessionRecord } from '../store/types.js';
 import type { ApprovalRecord } from '../store/approval-types.js';
 import type { LedgerEntry } from '../store/ledger-types.js';
 import type { SignedIn } from './console-auth.js';
@@ -7,6 +7,7 @@ import { actionLine } from './approval-data.js';
 import { approvalHref, callTable } from './approval-pages.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, facts, layout, time } from './layout.js';
+import { auditSection, checkpointSection, epochSection, type AuditView } from './session-sections.js';
 
 export interface SessionFilterInput {
   readonly state?: string | undefined;
@@ -37,13 +38,17 @@ export function sessionListPage(signedIn: SignedIn, sessions: readonly SessionRe
 
 export interface SessionPageData {
   readonly session: SessionRecord;
-  readonly checkpoint: CheckpointRecord | null;
+  /** Newest first, bounded. */
+  readonly epochs: readonly EpochRecord[];
+  /** Newest first, bounded. */
+  readonly checkpoints: readonly CheckpointRecord[];
   readonly approvals: readonly ApprovalRecord[];
   readonly ledger: readonly LedgerEntry[];
+  readonly audit: AuditView;
 }
 
 export function sessionPage(signedIn: SignedIn, data: SessionPageData): SafeHtml {
-  const { session, checkpoint } = data;
+  const { session } = data;
   return layout(
     { title: `Session ${session.sessionId}`, signedIn, pageId: 'session' },
     html`<h1>Session <code>${session.sessionId}</code> <span class="state state-${session.state}" id="session-state">${session.state}</span></h1>
@@ -58,12 +63,13 @@ ${facts([
   ['Lease until', time(session.leaseExpiresAt)],
 ])}
 ${session.metadata ? html`<h2>Metadata</h2><pre class="json" id="metadata">${JSON.stringify(session.metadata, null, 2)}</pre>` : null}
-<h2>Latest checkpoint</h2>
-${checkpoint ? facts([['Sequence', checkpoint.seq], ['Epoch', checkpoint.epoch], ['Label', checkpoint.label], ['State digest', html`<code class="digest">${checkpoint.stateDigest}</code>`], ['At', time(checkpoint.createdAt)]]) : html`<p>None.</p>`}
+${epochSection(data.epochs, session.epoch)}
+${checkpointSection(data.checkpoints)}
 <h2>Approvals</h2>
 ${data.approvals.length === 0 ? html`<p>None.</p>` : html`<ul>${data.approvals.map((a) => html`<li><a href="${approvalHref(a.approvalId)}">${actionLine(a)}</a> — ${a.state}, asked ${time(a.createdAt)}</li>`)}</ul>`}
 <h2>Ledger (side-effecting calls)</h2>
 ${callTable(data.ledger)}
+${auditSection(data.audit)}
 ${revokeForm(signedIn, session)}`,
   );
 }

@@ -1,6 +1,7 @@
 // Start-up phase: the two listeners (SPEC §1) and the three adapters mounted on them — the data plane on
 // one, the control API and the console on the other.
 import { createServer, type Server, type ServerOptions } from 'node:http';
+import { resolve } from 'node:path';
 import type { AnchoredAuditStream } from '../audit/anchors.js';
 import type { GatewayConfig } from '../config/types.js';
 import { ConsoleAuth } from '../console/console-auth.js';
@@ -63,6 +64,7 @@ function buildServers(ctx: StartContext, adapters: Adapters): GatewayServers {
     store, policy: s.policy, approvals: s.approvals, actions: s.actions, audit, clock, logger, metrics, signal: s.approvalSignal,
     auth: consoleAuth, streams: consoleStreams, publicUrl: () => urls.console,
     ...(options.consolePollMs !== undefined ? { pollMs: options.consolePollMs } : {}),
+    ...consoleFromConfig(ctx),
   };
   const controlDeps = {
     store, policy: s.policy, sessions: s.sessions, actions: s.actions, approvals: s.approvals, keys, metrics,
@@ -79,6 +81,13 @@ function buildServers(ctx: StartContext, adapters: Adapters): GatewayServers {
     else void handleControl(controlDeps, req, res);
   });
   return { data, control, consoleAuth, consoleStreams };
+}
+
+/** What the console reads from the config beyond its deps: the audit file its session pages read back. */
+function consoleFromConfig(ctx: StartContext): { auditFile?: string } {
+  // Only a file this process opened itself: not stdout, not an audit log injected by a test.
+  const ownFile = ctx.options.audit === undefined && ctx.config.audit.path !== '-';
+  return ownFile ? { auditFile: resolve(ctx.config.audit.path) } : {};
 }
 
 function serverOptions(config: GatewayConfig): ServerOptions {

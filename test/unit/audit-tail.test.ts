@@ -46,6 +46,7 @@ describe('readSessionAuditTail', () => {
   it('skips torn, foreign and mistyped lines without throwing', async () => {
     const foreign = [
       'not json at all', '{"actor":{"session":{"uid":"ses_a"}}', '[1,2,"ses_a"]', '"ses_a"',
+      JSON.stringify({ time: 1e300, status_code: 'ok', actor: { session: { uid: 'ses_a' } }, api: { operation: 'x' } }),
       JSON.stringify({ time: 'yesterday', status_code: 'ok', actor: { session: { uid: 'ses_a' } }, api: { operation: 'x' } }),
       JSON.stringify({ time: 1, status_code: 'ok', actor: { session: { uid: 'ses_ab' } }, api: { operation: 'x' }, note: '"ses_a"' }),
       JSON.stringify({ time: 1, status_code: 'ok', actor: { session: Object.create(null) }, __proto__: { uid: 'ses_a' }, x: '"ses_a"' }),
