@@ -30,6 +30,8 @@ export interface ConsoleDeps {
   readonly signal: ApprovalSignal;
   readonly auth: ConsoleAuth;
   readonly streams: InboxStreams;
+  /** The origin of console.public_url when it is configured: the only Origin a console POST may carry then. */
+  readonly fixedOrigin?: string;
   /** Where people reach the console (no trailing slash); https makes the cookies Secure. */
   readonly publicUrl: () => string;
   /** This replica's audit file, read back for a session's recent records; absent when the stream is not a

@@ -11,6 +11,7 @@ import { newRequestId } from '../util/ids.js';
 import type { ConsoleContext, ConsoleDeps, ConsoleReply } from './console-deps.js';
 import { CONSOLE_ROUTES } from './console-routes.js';
 import { errorPage } from './layout.js';
+import { foreignOriginRefusal } from './origin-check.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 /** Paths the console answers (everything else on the control plane is the API). */
@@ -40,9 +41,13 @@ async function run(deps: ConsoleDeps, ctx: ConsoleContext): Promise<ConsoleReply
   let reply: ConsoleReply;
   let failure: GatewayError | undefined;
   try {
-    const { route, params } = findRoute(ctx.req.method ?? 'GET', path);
-    ctx.audit.event = route.event;
-    reply = await route.handle(deps, params, ctx);
+    const refused = foreignOriginRefusal(ctx.req, deps.fixedOrigin);
+    const found = findRoute(ctx.req.method ?? 'GET', path);
+    // The refusal is audited as the action it was meant to be, like a CSRF refusal.
+    ctx.audit.event = found?.route.event ?? null;
+    if (refused !== null) throw refused;
+    if (found === undefined) throw new GatewayError('route_not_found', { detail: 'No such console page' });
+    reply = await found.route.handle(deps, found.params, ctx);
     failure = ctx.failure;
   } catch (err) {
     failure = asGatewayError(err);
@@ -130,5 +135,5 @@ function findRoute(method: string, path: string) {
     const match = route.pattern.exec(path);
     if (match && route.method === method) return { route, params: match.slice(1) };
   }
-  throw new GatewayError('route_not_found', { detail: 'No such console page' });
+  return undefined;
 }

@@ -8,7 +8,9 @@ export const CONTENT_SECURITY_POLICY =
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: nothing is sent to other sites either way, but under no-referrer browsers
+  // send `Origin: null` on the console's own form posts, which the Origin check (origin-check.ts) refuses.
+  'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',

@@ -83,11 +83,16 @@ function buildServers(ctx: StartContext, adapters: Adapters): GatewayServers {
   return { data, control, consoleAuth, consoleStreams };
 }
 
-/** What the console reads from the config beyond its deps: the audit file its session pages read back. */
-function consoleFromConfig(ctx: StartContext): { auditFile?: string } {
+/** What the console takes from the config: the audit file its session pages read back, and the only origin
+ *  its POSTs may come from when console.public_url is set. */
+function consoleFromConfig(ctx: StartContext): { auditFile?: string; fixedOrigin?: string } {
   // Only a file this process opened itself: not stdout, not an audit log injected by a test.
   const ownFile = ctx.options.audit === undefined && ctx.config.audit.path !== '-';
-  return ownFile ? { auditFile: resolve(ctx.config.audit.path) } : {};
+  const publicUrl = ctx.config.console.publicUrl;
+  return {
+    ...(ownFile ? { auditFile: resolve(ctx.config.audit.path) } : {}),
+    ...(publicUrl !== null ? { fixedOrigin: new URL(publicUrl).origin } : {}),
+  };
 }
 
 function serverOptions(config: GatewayConfig): ServerOptions {

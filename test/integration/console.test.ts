@@ -41,7 +41,7 @@ describe('approver console over HTTP', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toBe(CSP);
     expect(page.headers['x-content-type-options']).toBe('nosniff');
-    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['referrer-policy']).toBe('same-origin');
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.text).not.toMatch(/https?:\/\/(?!www\.w3)/);
     const signedIn = await signInReply(t.control, 'alice', APPROVER_SECRET);
