@@ -27,21 +27,37 @@ const SCRIPT = `'use strict';
     cell(tr, item.expires_at);
     return tr;
   }
-  var source = new EventSource('/console/events');
-  source.addEventListener('inbox', function (event) {
-    var items = JSON.parse(event.data);
-    while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
-    items.forEach(function (item) { tbody.appendChild(row(item)); });
-    status.textContent = items.length + ' pending';
-    document.body.setAttribute('data-live', 'on');
-  });
-  source.addEventListener('end', function () {
-    source.close();
-    window.location.assign('/console/sign-in');
-  });
-  source.addEventListener('error', function () {
+  // The stream drops when the gateway restarts, a proxy cuts it or the network goes: say so in the live
+  // region, and reconnect. The browser retries by itself after a network error; after a refusal (a 503
+  // while the gateway cannot audit) it gives up, so then a new stream is opened here, backing off to 30 s.
+  // Every new stream starts with the whole inbox, so nothing that happened meanwhile is missed.
+  var delay = 1000;
+  function interrupted() {
     status.textContent = 'Live updates interrupted; reconnecting…';
-  });
+    document.body.setAttribute('data-live', 'reconnecting');
+  }
+  function connect() {
+    var source = new EventSource('/console/events');
+    source.addEventListener('inbox', function (event) {
+      var items = JSON.parse(event.data);
+      while (tbody.firstChild) tbody.removeChild(tbody.firstChild);
+      items.forEach(function (item) { tbody.appendChild(row(item)); });
+      status.textContent = items.length + ' pending';
+      document.body.setAttribute('data-live', 'on');
+      delay = 1000;
+    });
+    source.addEventListener('end', function () {
+      source.close();
+      window.location.assign('/console/sign-in');
+    });
+    source.addEventListener('error', function () {
+      interrupted();
+      if (source.readyState !== EventSource.CLOSED) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    });
+  }
+  connect();
 })();
 `;
 
@@ -67,6 +83,7 @@ pre.json { background: #f6f8fa; border: 1px solid var(--line); padding: 0.75rem;
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+th { overflow-wrap: normal; }
 dl.facts { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.25rem 1rem; }
 dl.facts dt { font-weight: 600; color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }

@@ -4,7 +4,7 @@
 // a second too. An `inbox` event carries the whole list as JSON (plain text: the page's script puts it in
 // the page with textContent, never as markup), sent only when it changed. The stream checks that its
 // person is still signed in without renewing the session (an open tab is not activity) and ends with an
-// `end` event when they are not.
+// `end` event when they are not. Every new stream (also a reconnect) starts with the whole list.
 import type { ServerResponse } from 'node:http';
 import { sha256Hex } from '../util/hash.js';
 import type { SignedIn } from './console-auth.js';
@@ -32,7 +32,8 @@ export class InboxStreams {
 
 export function openInboxStream(deps: ConsoleDeps, ctx: ConsoleContext, signedIn: SignedIn): ConsoleReply {
   ctx.res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'x-request-id': ctx.requestId });
-  ctx.res.write(': inbox\n\n');
+  // retry: a dropped stream is re-opened by the browser after 1 s (its default is a few seconds).
+  ctx.res.write(': inbox\nretry: 1000\n\n');
   new InboxStream(deps, ctx.res, sha256Hex(signedIn.cookie)).start();
   return { kind: 'streamed' };
 }

@@ -1,12 +1,15 @@
 // The approver console in real headless Chromium: sign-in, the live inbox, the approval page showing the
 // exact arguments, approve and deny releasing a held call, agent text that never runs, separation of
-// duties, CSRF and sign-out. Screenshots of the inbox and the approval page go to test-results/console/.
+// duties, CSRF and sign-out, the inbox reconnecting after its stream drops, and an admin's session page.
+// Screenshots of the inbox, the approval page and a session page go to test-results/console/.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_SECRET, APPROVER_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ADMIN_SECRET, AGENT_SECRET, APPROVER_SECRET, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { bearer, postJson } from '../helpers/client.js';
 import { openSession, refund } from '../helpers/approvals.js';
+import { startPgProxy } from '../helpers/postgres-proxy.js';
 import { launchBrowser, SCREENSHOTS, type TestBrowser } from '../helpers/browser.js';
 import { CONSOLE_CONFIG, HOSTILE, consolePolicy, hostileCall, hostileMcpCall, hostileSession } from '../helpers/console-fixtures.js';
 
@@ -31,6 +34,8 @@ describe('approver console in headless Chromium', () => {
   }, SLOW);
 
   const signInAs = async (person: string, secret: string): Promise<void> => {
+    // From a signed-out browser: a signed-in one is sent from the sign-in page to its inbox.
+    await browser.context.clearCookies();
     await page.goto(`${t.control}/console/sign-in`);
     await page.getByLabel('Person id').fill(person);
     await page.getByLabel('Secret').fill(secret);
@@ -137,6 +142,45 @@ describe('approver console in headless Chromium', () => {
     await page.waitForURL(`${t.control}/console/sign-in`);
     const replay = await page.request.get(`${t.control}/console/`, { headers: { cookie: `epochgate_console=${session.value}` }, maxRedirects: 0 });
     expect([replay.status(), replay.headers().location]).toEqual([303, '/console/sign-in']);
+  }, SLOW);
+
+  it('says "reconnecting…" while the live stream is cut, then clears it and shows what arrived meanwhile', async () => {
+    // A TCP relay in front of the control listener (the helper is the one the PostgreSQL tests cut): cutting
+    // it drops the open event stream the way a restart or a proxy would, and refuses new connections.
+    const relay = await startPgProxy(t.control);
+    const base = relay.url.replace(/\/$/, '');
+    try {
+      await signInAs('alice', APPROVER_SECRET);
+      await page.waitForURL(`${t.control}/console/`);
+      await page.goto(`${base}/console/`);
+      await page.locator('body[data-live="on"]').waitFor();
+      await relay.cut();
+      await page.locator('body[data-live="reconnecting"]').waitFor({ timeout: 15_000 });
+      expect(await page.locator('#live-status[aria-live="polite"]').textContent()).toBe('Live updates interrupted; reconnecting…');
+      const s = await openSession(t.control);
+      const asked = await refund(t.data, s.token, '/refunds', '{"amount":3,"while":"offline"}');
+      expect(await page.locator(`#inbox tbody tr[data-approval-id="${asked.json.approval_id}"]`).count()).toBe(0);
+      await relay.restore();
+      await page.locator('body[data-live="on"]').waitFor({ timeout: 15_000 });
+      await page.locator(`#inbox tbody tr[data-approval-id="${asked.json.approval_id}"]`).waitFor();
+      expect(await page.locator('#live-status').textContent()).toMatch(/^\d+ pending$/);
+    } finally {
+      await relay.close();
+    }
+  }, SLOW);
+
+  it('shows an admin a session\'s history: epochs, checkpoints and its audit records', async () => {
+    const s = await openSession(t.control);
+    const cred = { agent_id: 'billing-bot', client_secret: AGENT_SECRET };
+    const resumed = await postJson(`${t.control}/v1/sessions/${s.session_id}/resume`, { ...cred, expected_epoch: 1 });
+    await postJson(`${t.control}/v1/sessions/${s.session_id}/checkpoints`, { label: 'half-way', state: { n: 1 } }, bearer(resumed.json.token));
+    await signInAs('sec-admin', ADMIN_SECRET);
+    await page.waitForURL(`${t.control}/console/`);
+    await page.goto(`${t.control}/console/sessions/${s.session_id}`);
+    expect(await page.locator('#epochs tbody tr').count()).toBe(2);
+    expect(await page.locator('#checkpoints tbody tr').textContent()).toContain('half-way');
+    expect(await page.locator('#audit tbody tr').count()).toBe(3);
+    await page.screenshot({ path: join(SCREENSHOTS, 'session.png'), fullPage: true });
   }, SLOW);
 
   it('shows an admin who is not an approver no approve button, and refuses their forged approve', async () => {
