@@ -15,8 +15,10 @@ import { endedWithin, openStream, startStreamingUpstream, until, type StreamingU
 import { admin, freshDatabase, type FreshDatabase } from '../helpers/pg-database.js';
 import { pgRunUrl } from '../helpers/postgres.js';
 
-/** Short enough for a test, long enough for a loaded machine: heartbeats come every third of it. */
-const REPLICA_TIMEOUT_MS = 3000;
+/** Heartbeats come every third of it. Long enough that a replica stalled by a loaded two-core machine (the
+ *  whole suite runs beside it) is not taken for gone mid-test — which would, correctly, turn its in-flight
+ *  calls `unknown` and fail the race tests; 3 s was seen to be too short there. */
+const REPLICA_TIMEOUT_MS = 8000;
 const RULES = `  - id: side-effects
     effect: allow
     roles: [billing-agent]
