@@ -48,6 +48,9 @@ export interface LedgerGateway {
   resume(id: string): Promise<Reply>;
   post(token: string, path: string, body: unknown, headers?: Record<string, string>): Promise<Reply>;
   seenPaths(from: number): string[];
+  /** The upstream holds every answer until release() (a call stays in flight at the tool); the tests put
+   *  uniqueAnswer back with restore(). */
+  holdAnswers(): { release: () => void; restore: () => void };
 }
 
 /** Starts the gateway and its upstream around the calling describe block; use the result inside tests. */
@@ -86,6 +89,13 @@ export function useLedgerGateway(taskPrefix: string): LedgerGateway {
     },
     post: (token, path, body, headers = {}) => postJson(`${started(t).data}/tools/billing${path}`, body, { ...bearer(token), ...headers }),
     seenPaths: (from) => started(upstream).seen.slice(from).map((s) => `${s.method} ${s.url}`),
+    holdAnswers() {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const tool = started(upstream);
+      tool.handler = (req, res, body) => void held.then(() => uniqueAnswer(req, res, body));
+      return { release, restore: () => (tool.handler = uniqueAnswer) };
+    },
   };
 }
 

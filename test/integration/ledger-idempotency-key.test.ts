@@ -2,7 +2,7 @@
 // upstream on port 0): first use forwarded, later uses replayed across epochs, misuse refused.
 import { describe, expect, it } from 'vitest';
 import { rawRequest } from '../helpers/forge.js';
-import { uniqueAnswer, useLedgerGateway, waitFor } from '../helpers/ledger-gateway.js';
+import { useLedgerGateway, waitFor } from '../helpers/ledger-gateway.js';
 
 describe('idempotency ledger: Idempotency-Key (SPEC §10)', () => {
   const g = useLedgerGateway('ledger-key');
@@ -30,9 +30,7 @@ describe('idempotency ledger: Idempotency-Key (SPEC §10)', () => {
 
   it('answers 409 idempotency_in_progress with Retry-After while the first is in flight (one forwarded)', async () => {
     const s = await open();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    g.upstream.handler = (req, res, body) => void held.then(() => uniqueAnswer(req, res, body));
+    const { release, restore } = g.holdAnswers();
     try {
       const before = g.upstream.seen.length;
       const first = keyed(s.token, 'concurrent-key');
@@ -45,7 +43,7 @@ describe('idempotency ledger: Idempotency-Key (SPEC §10)', () => {
       expect((await first).status).toBe(201);
       expect(g.upstream.seen.length).toBe(before + 1);
     } finally {
-      g.upstream.handler = uniqueAnswer;
+      restore();
     }
   });
 

@@ -207,9 +207,7 @@ describe('idempotency ledger (SPEC §10)', () => {
 
   it('still records the outcome when the agent goes away mid-call', async () => {
     const s = await open();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    g.upstream.handler = (req, res, body) => void held.then(() => uniqueAnswer(req, res, body));
+    const { release, restore } = g.holdAnswers();
     try {
       const before = g.upstream.seen.length;
       const req = http.request(`${g.t.data}/tools/billing/payments/abandoned`, { method: 'POST', headers: { ...bearer(s.token), 'content-type': 'application/json' } });
@@ -220,7 +218,7 @@ describe('idempotency ledger (SPEC §10)', () => {
       release();
       await waitFor(async () => (await call(`${g.t.control}/v1/sessions/${s.id}/ledger`, { headers: ADMIN })).json.entries[0]?.state === 'completed');
     } finally {
-      g.upstream.handler = uniqueAnswer;
+      restore();
     }
     const r = await resume(s.id);
     const replay = await post(r.json.token, '/payments/abandoned', {});
