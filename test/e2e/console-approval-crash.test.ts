@@ -56,7 +56,7 @@ describe('e2e: worker crash while waiting for approval → resume → approve in
     const { session_id: sessionId, token: epoch1Token, scope } = created.json;
     const held1 = refund(gateway!.dataUrl, epoch1Token).then((reply) => reply.status, (err: Error) => err.name);
     const approvalId = await pendingApprovalOf(gateway!.controlUrl, sessionId, APPROVER_SECRET, 10_000);
-    await expect.poll(async () => (await call(`${gateway!.controlUrl}/v1/sessions/${sessionId}/ledger`, { headers: bearer(ADMIN_SECRET) })).json.entries).toEqual([]);
+    await expect.poll(async () => (await call(`${gateway!.controlUrl}/v1/sessions/${sessionId}/ledger`, { headers: bearer(ADMIN_SECRET) })).json.entries, { timeout: 10_000 }).toEqual([]);
 
     // 2. Mid-wait, the gateway is killed -9 (the worker loses its connection and dies with it) and restarted
     //    on the same SQLite file and audit stream.
@@ -98,7 +98,7 @@ describe('e2e: worker crash while waiting for approval → resume → approve in
     expect(upstream.seen.at(-1)!.body).toBe(BODY);
     expect(upstream.seen.at(-1)!.headers['x-epochgate-epoch']).toBe('2');
     expect((await refund(dataUrl, epoch1Token)).json.code).toBe('session_stale_epoch');
-    await expect.poll(() => page.reload().then(() => page.locator('#approval-state').textContent())).toBe('consumed');
+    await expect.poll(() => page.reload().then(() => page.locator('#approval-state').textContent()), { timeout: 10_000 }).toBe('consumed');
     expect(await page.locator('#revalidation').textContent()).toContain('passed re-validation in epoch 2');
     await page.screenshot({ path: join(SCREENSHOTS, 'mission-consumed.png'), fullPage: true });
 

@@ -29,7 +29,7 @@ describe('held calls and the idempotency ledger', () => {
     const s = await openSession(t.control);
     const held = refund(t.data, s.token, '/held/once');
     const approvalId = await pendingApprovalOf(t.control, s.session_id);
-    await expect.poll(() => ledgerOf(s.session_id)).toEqual([]);
+    await expect.poll(() => ledgerOf(s.session_id), { timeout: 10_000 }).toEqual([]);
     expect((await decide(t.control, approvalId, 'approve')).status).toBe(200);
     const answer = await held;
     expect(answer.status).toBe(200);
@@ -61,7 +61,7 @@ describe('held calls and the idempotency ledger', () => {
       const approvalId = await pendingApprovalOf(t.control, s.session_id);
       // Neither holds the key while it waits, so the second is held on the same pending approval too.
       const second = keyed();
-      await expect.poll(() => released).toBe(2);
+      await expect.poll(() => released, { timeout: 10_000 }).toBe(2);
       expect((await t.gw.store.approvals.listForAction(s.session_id, (await t.gw.store.approvals.get(approvalId))!.digest)).map((a) => a.approvalId)).toEqual([approvalId]);
       expect((await decide(t.control, approvalId, 'approve')).status).toBe(200);
       const answers = await Promise.all([first, second]);
