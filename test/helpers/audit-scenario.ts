@@ -10,7 +10,6 @@ import { bearer, call, postJson, type Reply } from './client.js';
 import type { JwtAgent } from './jwt-agent.js';
 import { ADMIN_SECRET, AGENT_SECRET, APPROVER_SECRET, INJECTED_KEY, OTHER_AGENT_SECRET } from './gateway.js';
 
-
 export interface ScenarioTarget {
   readonly gw: RunningGateway;
   readonly control: string;
@@ -25,16 +24,33 @@ export interface ScenarioTarget {
 /** A secret planted in a checkpoint state, a body and a header value: bodies never reach the audit. */
 export const BODY_SECRET = 'body-secret-value-never-audited';
 
-export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
-  const secrets = [AGENT_SECRET, OTHER_AGENT_SECRET, ADMIN_SECRET, APPROVER_SECRET, INJECTED_KEY, BODY_SECRET];
-  const expectStatus = (res: Reply, status: number, code?: string) => {
-    expect(res.status, res.text).toBe(status);
-    if (code) expect(res.json.code).toBe(code);
-  };
-  const admin = bearer(ADMIN_SECRET);
-  const tool = (path: string) => `${t.data}/tools/billing${path}`;
+interface Run {
+  readonly t: ScenarioTarget;
+  /** Every secret value put on the wire so far. */
+  readonly secrets: string[];
+}
 
-  // Sessions: one with a client secret, one with a client assertion (and its replay), and a bad secret.
+const expectStatus = (res: Reply, status: number, code?: string): void => {
+  expect(res.status, res.text).toBe(status);
+  if (code) expect(res.json.code).toBe(code);
+};
+const admin = bearer(ADMIN_SECRET);
+
+export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
+  const run: Run = { t, secrets: [AGENT_SECRET, OTHER_AGENT_SECRET, ADMIN_SECRET, APPROVER_SECRET, INJECTED_KEY, BODY_SECRET] };
+  const { a, viaJwt } = await openSessions(run);
+  const sid = a.json.session_id as string;
+  await dataPlane(run, a.json.token as string);
+  await approvalsAndRoutes(run, a.json.token as string);
+  await lifecycle(run, sid, a.json.token as string);
+  await adminActions(run, sid, viaJwt);
+  await policyReloads(run);
+  await leaseSweep(run);
+  return run.secrets;
+}
+
+/** Sessions: one with a client secret, one with a client assertion (and its replay), and a bad secret. */
+async function openSessions({ t, secrets }: Run): Promise<{ a: Reply; viaJwt: Reply }> {
   const a = await postJson(`${t.control}/v1/sessions`, { agent_id: 'billing-bot', client_secret: AGENT_SECRET, task_id: 'scenario-a' });
   expectStatus(a, 201);
   const usedAssertion = await t.jwt.assertion('jti-scenario-1');
@@ -45,16 +61,23 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   expectStatus(await postJson(`${t.control}/v1/sessions`, { agent_id: 'billing-bot', client_assertion: usedAssertion, task_id: 'scenario-replay' }), 401, 'assertion_replayed');
   expectStatus(await postJson(`${t.control}/v1/sessions`, { agent_id: 'billing-bot', client_secret: 'wrong-secret-value-0001', task_id: 'x' }), 401, 'credential_invalid');
   secrets.push('wrong-secret-value-0001');
+  return { a, viaJwt };
+}
 
-  // Data plane: header and path-token forms, a deny, an approval, an unknown route, no credential, MCP.
-  const sid = a.json.session_id as string;
-  let token = a.json.token as string;
+/** Data plane: header and path-token forms, a deny, a body and a cookie that must never be audited. */
+async function dataPlane({ t }: Run, token: string): Promise<void> {
+  const tool = (path: string) => `${t.data}/tools/billing${path}`;
   expectStatus(await call(tool('/invoices/1'), { headers: { ...bearer(token), traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }), 200);
   expectStatus(await call(`${t.data}/s/${token}/tools/billing/invoices/2?page=1`), 200);
   expectStatus(await call(tool('/echo/x'), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json', cookie: `sid=${BODY_SECRET}` }, body: JSON.stringify({ secret: BODY_SECRET }) }), 200);
   expectStatus(await call(tool('/admin/users'), { headers: bearer(token) }), 403, 'policy_denied');
   expectStatus(await call(tool('/nothing-allows-this'), { headers: bearer(token) }), 403, 'policy_denied');
-  // Approvals (SPEC §9): requested, approved by a person and consumed by the retry; a second one denied.
+}
+
+/** Approvals (SPEC §9): requested, approved by a person and consumed by the retry; a second one denied. Then
+ *  unknown routes, unrouted targets carrying the token, no credential, and an MCP call. */
+async function approvalsAndRoutes({ t }: Run, token: string): Promise<void> {
+  const tool = (path: string) => `${t.data}/tools/billing${path}`;
   const refundCall = (amount: number) =>
     call(tool('/refunds'), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ amount, note: BODY_SECRET }) });
   const approver = bearer(APPROVER_SECRET);
@@ -79,8 +102,12 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   // Allowed and forwarded as sent: the echo upstream answers with the message it received.
   expectStatus(mcpCall, 200);
   expect(mcpCall.json).toEqual({ method: 'POST', url: '/mcp', body: JSON.stringify(mcp) });
+}
 
-  // Control-plane lifecycle: heartbeat, checkpoint, resume (the old token is fenced), refresh, suspend.
+/** Control-plane lifecycle: heartbeat, checkpoint, resume (the old token is fenced), refresh, suspend, close. */
+async function lifecycle({ t, secrets }: Run, sid: string, firstToken: string): Promise<void> {
+  const tool = (path: string) => `${t.data}/tools/billing${path}`;
+  let token = firstToken;
   expectStatus(await postJson(`${t.control}/v1/sessions/${sid}/heartbeat`, {}, bearer(token)), 200);
   expectStatus(await postJson(`${t.control}/v1/sessions/${sid}/checkpoints`, { label: 'step-1', state: { secret: BODY_SECRET } }, bearer(token)), 201);
   // A side-effecting call after the checkpoint: replayed from the ledger after the resume (SPEC §10).
@@ -108,14 +135,19 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   secrets.push(again.json.token);
   expectStatus(await postJson(`${t.control}/v1/sessions/${sid}/close`, {}, bearer(again.json.token)), 200);
   expectStatus(await call(tool('/invoices/1'), { headers: bearer(again.json.token) }), 401, 'session_closed');
+}
 
-  // Admin: list (a read, not audited), revoke; a revoked session's token is refused.
+/** Admin: list (a read, not audited), revoke; a revoked session's token is refused. */
+async function adminActions({ t }: Run, sid: string, viaJwt: Reply): Promise<void> {
+  const tool = (path: string) => `${t.data}/tools/billing${path}`;
   expectStatus(await call(`${t.control}/v1/sessions?state=active`, { headers: admin }), 200);
   expectStatus(await postJson(`${t.control}/v1/sessions/${viaJwt.json.session_id}/revoke`, { reason: 'incident 77' }, admin), 200);
   expectStatus(await call(tool('/invoices/1'), { headers: bearer(viaJwt.json.token) }), 401, 'session_revoked');
   expectStatus(await postJson(`${t.control}/v1/sessions/${sid}/revoke`, {}, bearer(APPROVER_SECRET)), 403, 'forbidden');
+}
 
-  // Policy: a good reload, then a broken one (refused, audited), then the original back.
+/** Policy: a good reload, then a broken one (refused, audited), then the original back. */
+async function policyReloads({ t }: Run): Promise<void> {
   const policyFile = join(t.policyDir, 'main.yaml');
   writeFileSync(policyFile, `${t.jwt.policy}# reloaded\n`);
   expect(await t.gw.reloadPolicy()).toBe(true);
@@ -123,8 +155,10 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   expect(await t.gw.reloadPolicy()).toBe(false);
   writeFileSync(policyFile, t.jwt.policy);
   expect(await t.gw.reloadPolicy()).toBe(true);
+}
 
-  // Lease expiry (SPEC §5): an idle session is suspended by the sweep once lease_ttl (5m) has passed.
+/** Lease expiry (SPEC §5): an idle session is suspended by the sweep once lease_ttl (5m) has passed. */
+async function leaseSweep({ t, secrets }: Run): Promise<void> {
   const idle = await postJson(`${t.control}/v1/sessions`, { agent_id: 'other-bot', client_secret: OTHER_AGENT_SECRET, task_id: 'scenario-idle' });
   expectStatus(idle, 201);
   secrets.push(idle.json.token);
@@ -134,5 +168,4 @@ export async function runBroadScenario(t: ScenarioTarget): Promise<string[]> {
   expect(await t.gw.sweep()).toBe(1);
   const swept = await call(`${t.control}/v1/sessions/${idle.json.session_id}`, { headers: admin });
   expect(swept.json).toMatchObject({ state: 'suspended' });
-  return secrets;
 }
