@@ -42,7 +42,24 @@ export interface Front {
 }
 
 export async function startFront(upstreamPort: number, over: Partial<ToolConfig> = {}, capture?: { maxBytes?: number }): Promise<Front> {
-  const tool: ToolConfig = {
+  const tool = toolConfig(upstreamPort, over);
+  const dispatchers: ToolDispatchers = createDispatchers(new Map([[tool.name, tool]]));
+  cleanups.push(() => dispatchers.destroy());
+  const outcomes: Array<Promise<Outcome>> = [];
+  let taken = 0;
+  const server = http.createServer((req, res) => void outcomes.push(forwardOne(req, res, tool, dispatchers, capture)));
+  const port = await listen(server);
+  return {
+    port,
+    next: async () => {
+      while (outcomes.length <= taken) await new Promise((r) => setImmediate(r));
+      return outcomes[taken++] as Promise<Outcome>;
+    },
+  };
+}
+
+function toolConfig(upstreamPort: number, over: Partial<ToolConfig>): ToolConfig {
+  return {
     name: 'billing',
     upstream: new URL(`http://127.0.0.1:${upstreamPort}/api`),
     protocol: 'http',
@@ -54,55 +71,35 @@ export async function startFront(upstreamPort: number, over: Partial<ToolConfig>
     streamIdleTimeoutMs: 300_000,
     ...over,
   };
-  const dispatchers: ToolDispatchers = createDispatchers(new Map([[tool.name, tool]]));
-  cleanups.push(() => dispatchers.destroy());
-  const outcomes: Array<Promise<Outcome>> = [];
-  let taken = 0;
-  const server = http.createServer((req, res) => {
-    outcomes.push((async (): Promise<Outcome> => {
-        const target = parseDataPlaneTarget(req.url ?? '');
-        if (target.kind !== 'tool') throw new Error('test routes only tools');
-        const body = await readBody(req);
-        res.setHeader('x-request-id', 'gw-req-1');
-        try {
-          const result = await forward(
-            {
-              dispatcher: dispatchers.get(tool.name),
-              url: buildUpstreamUrl(tool.upstream, target.segments, target.query),
-              method: req.method ?? 'GET',
-              headers: buildUpstreamHeaders(req.rawHeaders, {
-                tool,
-                requestId: 'gw-req-1',
-                clientIp: req.socket.remoteAddress ?? '',
-                proto: 'http',
-                host: req.headers.host,
-                sessionId: 'ses_1',
-                epoch: 4,
-                agentId: 'agent-a',
-              }),
-              body: body.length > 0 ? body : null,
-              timeoutMs: tool.timeoutMs,
-              ...(capture ? { capture } : {}),
-            },
-            res,
-          );
-          return { result };
-        } catch (err) {
-          const e = asGatewayError(err);
-          res.writeHead(e.status, { 'x-error-code': e.code });
-          res.end();
-          return { code: e.code };
-        }
-      })());
-  });
-  const port = await listen(server);
-  return {
-    port,
-    next: async () => {
-      while (outcomes.length <= taken) await new Promise((r) => setImmediate(r));
-      return outcomes[taken++] as Promise<Outcome>;
-    },
-  };
+}
+
+/** The front's whole pipeline for one request: parse the target, build the headers, forward, map errors. */
+async function forwardOne(req: IncomingMessage, res: ServerResponse, tool: ToolConfig, dispatchers: ToolDispatchers, capture?: { maxBytes?: number }): Promise<Outcome> {
+  const target = parseDataPlaneTarget(req.url ?? '');
+  if (target.kind !== 'tool') throw new Error('test routes only tools');
+  const body = await readBody(req);
+  res.setHeader('x-request-id', 'gw-req-1');
+  const identity = { requestId: 'gw-req-1', clientIp: req.socket.remoteAddress ?? '', proto: 'http', host: req.headers.host, sessionId: 'ses_1', epoch: 4, agentId: 'agent-a' } as const;
+  try {
+    const result = await forward(
+      {
+        dispatcher: dispatchers.get(tool.name),
+        url: buildUpstreamUrl(tool.upstream, target.segments, target.query),
+        method: req.method ?? 'GET',
+        headers: buildUpstreamHeaders(req.rawHeaders, { tool, ...identity }),
+        body: body.length > 0 ? body : null,
+        timeoutMs: tool.timeoutMs,
+        ...(capture ? { capture } : {}),
+      },
+      res,
+    );
+    return { result };
+  } catch (err) {
+    const e = asGatewayError(err);
+    res.writeHead(e.status, { 'x-error-code': e.code });
+    res.end();
+    return { code: e.code };
+  }
 }
 
 export type Reply = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
