@@ -78,6 +78,7 @@ export function member(value: unknown, key: string): unknown {
 }
 
 type Failure = Extract<VerifyResult, { ok: false }>;
+type RecordEntry = Extract<Entry, { kind: 'record' }>;
 const fail = (line: number, reason: VerifyReason, message: string): Failure => ({ ok: false, line, reason, message });
 
 class Walk {
@@ -135,40 +136,54 @@ class Walk {
   }
 
   /** Names the break at line i (0-based), whose record verifies on its own but does not follow the last one. */
-  private diagnose(i: number, e: Extract<Entry, { kind: 'record' }>): Failure {
-    const lineNo = i + 1;
+  private diagnose(i: number, e: RecordEntry): Failure {
     const copyOf = (this.byHash.get(e.hash) ?? []).find((j) => j !== i);
     if (copyOf !== undefined) {
-      return fail(lineNo, 'removed_or_inserted', `inserted: the record is a copy of line ${copyOf + 1}`);
+      return fail(i + 1, 'removed_or_inserted', `inserted: the record is a copy of line ${copyOf + 1}`);
     }
-    const later = (uid: string | undefined, seq: number): number | undefined =>
-      uid === undefined ? undefined : (this.bySeq.get(seqKey(uid, seq)) ?? []).find((j) => j > i);
+    return e.uid === this.lastUid ? this.diagnoseSameChain(i, e) : this.diagnoseOtherChain(i, e);
+  }
+
+  /** The first line after line i holding sequence `seq` of chain `uid`, if any. */
+  private later(i: number, uid: string | undefined, seq: number): number | undefined {
+    return uid === undefined ? undefined : (this.bySeq.get(seqKey(uid, seq)) ?? []).find((j) => j > i);
+  }
+
+  /** The record is in the chain of the line before it, but is not its next sequence number or link. */
+  private diagnoseSameChain(i: number, e: RecordEntry): Failure {
+    const lineNo = i + 1;
     const expected = this.lastSeq + 1;
-
-    if (e.uid === this.lastUid) {
-      if (e.seq === expected) {
-        // Right place by sequence, wrong link: the previous line was rewritten and its hash recomputed.
-        return fail(lineNo - 1, 'changed', `the record was rewritten: line ${lineNo} links to a different record`);
-      }
-      if (e.seq < expected) return fail(lineNo, 'reordered', `sequence goes back from ${this.lastSeq} to ${e.seq}`);
-      const moved = later(e.uid, expected);
-      if (moved !== undefined) {
-        return fail(lineNo, 'reordered', `sequence ${expected} should come next but is at line ${moved + 1}`);
-      }
-      return fail(lineNo, 'removed_or_inserted', `removed: sequence jumps from ${this.lastSeq} to ${e.seq}`);
+    if (e.seq === expected) {
+      // Right place by sequence, wrong link: the previous line was rewritten and its hash recomputed.
+      return fail(lineNo - 1, 'changed', `the record was rewritten: line ${lineNo} links to a different record`);
     }
+    if (e.seq < expected) return fail(lineNo, 'reordered', `sequence goes back from ${this.lastSeq} to ${e.seq}`);
+    const moved = this.later(i, e.uid, expected);
+    if (moved !== undefined) {
+      return fail(lineNo, 'reordered', `sequence ${expected} should come next but is at line ${moved + 1}`);
+    }
+    return fail(lineNo, 'removed_or_inserted', `removed: sequence jumps from ${this.lastSeq} to ${e.seq}`);
+  }
 
+  /** The record is in another chain than the line before it, and does not start a new chain after it. */
+  private diagnoseOtherChain(i: number, e: RecordEntry): Failure {
+    const lineNo = i + 1;
     if (this.uids.has(e.uid)) {
       return fail(lineNo, 'reordered', `the record belongs to chain ${e.uid}, which ended before line ${lineNo}`);
     }
-    const rest = later(this.lastUid, expected);
+    const rest = this.later(i, this.lastUid, this.lastSeq + 1);
     if (rest !== undefined) return fail(lineNo, 'reordered', `the chain before this line continues later, at line ${rest + 1}`);
     if (e.seq !== 1) {
-      const start = later(e.uid, 1);
+      const start = this.later(i, e.uid, 1);
       if (start !== undefined) return fail(lineNo, 'reordered', `chain ${e.uid} starts later, at line ${start + 1}`);
       return fail(lineNo, 'removed_or_inserted', `removed: chain ${e.uid} starts at sequence ${e.seq}, its first records are missing`);
     }
-    // A new chain whose prev_hash is not the last line's hash.
+    return this.diagnoseNewChain(i, e);
+  }
+
+  /** A new chain (sequence 1) whose prev_hash is not the last line's hash. */
+  private diagnoseNewChain(i: number, e: RecordEntry): Failure {
+    const lineNo = i + 1;
     if (e.prev === this.lastPrev) {
       return fail(
         lineNo - 1,

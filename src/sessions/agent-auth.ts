@@ -52,83 +52,85 @@ const DECOY_DIGEST = sha256Hex('epochgate: no such credential');
 const DECOY_KEYS = createLocalJWKSet({ keys: [] });
 
 export function createAgentAuthenticator(options: AgentAuthOptions): AgentAuthenticator {
-  const { store, issuer, clock } = options;
+  return { authenticate: (policy, input) => authenticate(options, policy, input) };
+}
 
-  async function authenticate(policy: PolicySnapshot, input: AgentCredentialInput): Promise<AgentDef> {
-    const hasSecret = typeof input.client_secret === 'string';
-    const hasAssertion = typeof input.client_assertion === 'string';
-    if (hasSecret === hasAssertion) {
-      const message = 'exactly one of client_secret and client_assertion is required';
-      throw new GatewayError('invalid_request', { detail: message, fields: { errors: [{ path: '', message }] } });
-    }
-    const agent = policy.agents.get(input.agent_id);
-    const now = clock.now();
-
-    if (hasSecret) {
-      const matched = secretMatches(agent, input.client_secret!);
-      if (!agent || !matched) throw credentialInvalid();
-      checkAgentState(agent, now);
-      return agent;
-    }
-
-    const verified = await verifyAssertion(agent, input.client_assertion!, now);
-    if (!agent || !verified) throw credentialInvalid();
-    // Kept until the assertion can no longer pass jwtVerify (exp + tolerance), so a replay inside the
-    // tolerance window is still caught; after that the store may forget it (AssertionIdStore.use).
-    const expiresAt = (verified.payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000;
-    const first = await store.assertionIds.use(`${verified.credential.issuer}\n${verified.payload.jti!}`, expiresAt, now);
-    if (!first) throw new GatewayError('assertion_replayed', { detail: 'This client assertion (jti) was already used' });
-    checkAgentState(agent, verified.payload.iat! * 1000);
+async function authenticate(options: AgentAuthOptions, policy: PolicySnapshot, input: AgentCredentialInput): Promise<AgentDef> {
+  const hasSecret = typeof input.client_secret === 'string';
+  const hasAssertion = typeof input.client_assertion === 'string';
+  if (hasSecret === hasAssertion) {
+    const message = 'exactly one of client_secret and client_assertion is required';
+    throw new GatewayError('invalid_request', { detail: message, fields: { errors: [{ path: '', message }] } });
+  }
+  const agent = policy.agents.get(input.agent_id);
+  const now = options.clock.now();
+  if (hasSecret) {
+    const matched = secretMatches(agent, input.client_secret!);
+    if (!agent || !matched) throw credentialInvalid();
+    checkAgentState(agent, now);
     return agent;
   }
+  return authenticateAssertion(options, agent, input.client_assertion!, now);
+}
 
-  /** Steps 4 and 5; `issuedAt` is the assertion's iat, or now for a secret (ms). */
-  function checkAgentState(agent: AgentDef, issuedAt: number): void {
-    if (!agent.enabled) throw new GatewayError('agent_disabled');
-    if (agent.notBefore !== null && issuedAt < agent.notBefore) {
-      throw credentialInvalid('The credential was issued before the agent not_before');
-    }
+/** Steps 2 to 5 for a client assertion. */
+async function authenticateAssertion(options: AgentAuthOptions, agent: AgentDef | undefined, assertion: string, now: number): Promise<AgentDef> {
+  const verified = await verifyAssertion(options.issuer, agent, assertion, now);
+  if (!agent || !verified) throw credentialInvalid();
+  // Kept until the assertion can no longer pass jwtVerify (exp + tolerance), so a replay inside the
+  // tolerance window is still caught; after that the store may forget it (AssertionIdStore.use).
+  const expiresAt = (verified.payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000;
+  const first = await options.store.assertionIds.use(`${verified.credential.issuer}\n${verified.payload.jti!}`, expiresAt, now);
+  if (!first) throw new GatewayError('assertion_replayed', { detail: 'This client assertion (jti) was already used' });
+  checkAgentState(agent, verified.payload.iat! * 1000);
+  return agent;
+}
+
+/** Steps 4 and 5; `issuedAt` is the assertion's iat, or now for a secret (ms). */
+function checkAgentState(agent: AgentDef, issuedAt: number): void {
+  if (!agent.enabled) throw new GatewayError('agent_disabled');
+  if (agent.notBefore !== null && issuedAt < agent.notBefore) {
+    throw credentialInvalid('The credential was issued before the agent not_before');
   }
+}
 
-  /** The verified claims and the credential that verified them, or null. */
-  async function verifyAssertion(
-    agent: AgentDef | undefined,
-    assertion: string,
-    now: number,
-  ): Promise<{ credential: JwtCredential; payload: JWTPayload } | null> {
-    const credentials = agent?.credentials.filter((c): c is JwtCredential => c.type === 'jwt') ?? [];
-    if (credentials.length === 0) {
-      await jwtVerify(assertion, DECOY_KEYS, { algorithms: ALGORITHMS }).catch(() => undefined);
-      return null;
-    }
-    let unavailable = false;
-    for (const credential of credentials) {
-      try {
-        const { payload } = await jwtVerify(assertion, credential.keys, {
-          issuer: credential.issuer,
-          subject: credential.subject,
-          audience: issuer,
-          algorithms: ALGORITHMS,
-          clockTolerance: CLOCK_TOLERANCE_SECONDS,
-          currentDate: new Date(now),
-          requiredClaims: ['jti', 'iat', 'exp'],
-          // Also rejects an iat in the future (beyond tolerance): a pre-dated assertion would otherwise
-          // stay usable long after it was made and slip past a later not_before.
-          maxTokenAge: MAX_ASSERTION_LIFETIME_SECONDS,
-        });
-        if (typeof payload.jti !== 'string' || payload.jti === '') continue;
-        if (payload.exp! - payload.iat! > MAX_ASSERTION_LIFETIME_SECONDS) continue;
-        return { credential, payload };
-      } catch (err) {
-        // Another credential of the same agent may still verify it; remember only whether keys were missing.
-        if (assertionFailure(err) === 'key set unavailable') unavailable = true;
-      }
-    }
-    if (unavailable) throw credentialInvalid('key set unavailable');
+/** The verified claims and the credential that verified them, or null; `audience` is the gateway's issuer. */
+async function verifyAssertion(
+  audience: string,
+  agent: AgentDef | undefined,
+  assertion: string,
+  now: number,
+): Promise<{ credential: JwtCredential; payload: JWTPayload } | null> {
+  const credentials = agent?.credentials.filter((c): c is JwtCredential => c.type === 'jwt') ?? [];
+  if (credentials.length === 0) {
+    await jwtVerify(assertion, DECOY_KEYS, { algorithms: ALGORITHMS }).catch(() => undefined);
     return null;
   }
-
-  return { authenticate };
+  let unavailable = false;
+  for (const credential of credentials) {
+    try {
+      const { payload } = await jwtVerify(assertion, credential.keys, {
+        issuer: credential.issuer,
+        subject: credential.subject,
+        audience,
+        algorithms: ALGORITHMS,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: new Date(now),
+        requiredClaims: ['jti', 'iat', 'exp'],
+        // Also rejects an iat in the future (beyond tolerance): a pre-dated assertion would otherwise
+        // stay usable long after it was made and slip past a later not_before.
+        maxTokenAge: MAX_ASSERTION_LIFETIME_SECONDS,
+      });
+      if (typeof payload.jti !== 'string' || payload.jti === '') continue;
+      if (payload.exp! - payload.iat! > MAX_ASSERTION_LIFETIME_SECONDS) continue;
+      return { credential, payload };
+    } catch (err) {
+      // Another credential of the same agent may still verify it; remember only whether keys were missing.
+      if (assertionFailure(err) === 'key set unavailable') unavailable = true;
+    }
+  }
+  if (unavailable) throw credentialInvalid('key set unavailable');
+  return null;
 }
 
 /** Step 2 for secrets: constant-time comparison against EVERY secret credential (no early exit). */

@@ -95,6 +95,28 @@ function append(out: HeaderMap, name: string, value: string): void {
  * are lower-case.
  */
 export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: UpstreamHeaderContext): HeaderMap {
+  const scan = scanRequest(rawHeaders);
+  const out = copyAgentHeaders(rawHeaders, connectionNamed(scan.connectionValues), ctx.tool.forwardCookies);
+  // Injected headers replace any incoming header of the same name (the agent cannot add a second
+  // Authorization next to the tool's API key, for example).
+  for (const [name, value] of Object.entries(ctx.tool.headers)) out[name.toLowerCase()] = value;
+  setForwarding(out, ctx);
+  setTraceContext(out, rawHeaders, ctx.traceparent, scan);
+  // SPEC §8: so fencing-aware tools can check the epoch themselves.
+  out['x-epochgate-session'] = ctx.sessionId;
+  out['x-epochgate-epoch'] = String(ctx.epoch);
+  out['x-epochgate-agent'] = ctx.agentId;
+  return out;
+}
+
+/** What the copy and the trace step need to know before they start: Connection values and traceparents. */
+interface RequestScan {
+  readonly connectionValues: readonly string[];
+  readonly rawTraceparent: string | undefined;
+  readonly traceparentCount: number;
+}
+
+function scanRequest(rawHeaders: readonly string[]): RequestScan {
   const connectionValues: string[] = [];
   let rawTraceparent: string | undefined;
   let traceparentCount = 0;
@@ -106,49 +128,51 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Upstrea
       rawTraceparent = rawHeaders[i + 1];
     }
   }
-  const named = connectionNamed(connectionValues);
+  return { connectionValues, rawTraceparent, traceparentCount };
+}
 
+/** The agent's headers that may reach the tool: all but the dropped, Connection-named and reserved ones. */
+function copyAgentHeaders(rawHeaders: readonly string[], named: ReadonlySet<string>, forwardCookies: boolean): HeaderMap {
   // No prototype: a header named "constructor" must not collide with an inherited member in append().
   const out: HeaderMap = Object.create(null) as HeaderMap;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
     if (DROPPED_REQUEST.has(name) || named.has(name)) continue;
-    if (name === 'cookie' && !ctx.tool.forwardCookies) continue;
+    if (name === 'cookie' && !forwardCookies) continue;
     // Names with "_" are dropped: CGI-style servers map "X-Foo_Bar" and "X-Foo-Bar" to the same
     // variable, so an agent could smuggle a value past a check made on the dashed name.
     if (name.includes('_')) continue;
-    // The gateway's own namespaces: set below from verified state, never from the agent.
+    // The gateway's own namespaces: set from verified state, never from the agent.
     if (name.startsWith('x-forwarded-') || name.startsWith('x-epochgate-')) continue;
     append(out, name, rawHeaders[i + 1] as string);
   }
+  return out;
+}
 
-  // Injected headers replace any incoming header of the same name (the agent cannot add a second
-  // Authorization next to the tool's API key, for example).
-  for (const [name, value] of Object.entries(ctx.tool.headers)) out[name.toLowerCase()] = value;
-
-  // We dropped every incoming X-Forwarded-* and Forwarded: the chain starts at this gateway, since an
-  // agent-supplied chain is unverifiable.
+/**
+ * Every incoming X-Forwarded-* and Forwarded was dropped: the chain starts at this gateway, since an
+ * agent-supplied chain is unverifiable.
+ */
+function setForwarding(out: HeaderMap, ctx: UpstreamHeaderContext): void {
   if (ctx.clientIp !== '') out['x-forwarded-for'] = ctx.clientIp;
   out['x-forwarded-proto'] = ctx.proto;
   if (ctx.host !== undefined && ctx.host !== '') out['x-forwarded-host'] = ctx.host;
   out['x-request-id'] = ctx.requestId;
+}
 
-  // W3C Trace Context §3.2/§3.3: a valid traceparent (exactly one) is passed through, with its
-  // tracestate; otherwise a new trace starts and any tracestate is discarded with the invalid parent.
-  const incoming = ctx.traceparent ?? (traceparentCount === 1 ? rawTraceparent : undefined);
-  if (incoming !== undefined && traceparentCount <= 1 && parseTraceparent(incoming)) {
+/**
+ * W3C Trace Context §3.2/§3.3: a valid traceparent (exactly one) is passed through, with its tracestate;
+ * otherwise a new trace starts and any tracestate is discarded with the invalid parent.
+ */
+function setTraceContext(out: HeaderMap, rawHeaders: readonly string[], given: string | undefined, scan: RequestScan): void {
+  const incoming = given ?? (scan.traceparentCount === 1 ? scan.rawTraceparent : undefined);
+  if (incoming !== undefined && scan.traceparentCount <= 1 && parseTraceparent(incoming)) {
     out.traceparent = incoming.trim().toLowerCase();
     const tracestate = collect(rawHeaders, 'tracestate');
     if (tracestate.length > 0) out.tracestate = tracestate.join(',');
   } else {
     out.traceparent = newTraceparent();
   }
-
-  // SPEC §8: so fencing-aware tools can check the epoch themselves.
-  out['x-epochgate-session'] = ctx.sessionId;
-  out['x-epochgate-epoch'] = String(ctx.epoch);
-  out['x-epochgate-agent'] = ctx.agentId;
-  return out;
 }
 
 function collect(rawHeaders: readonly string[], lowerName: string): string[] {

@@ -1,7 +1,9 @@
 // The approval flow (src/approvals/approval-flow.ts) at its edges, written for the survivors of a mutation
 // run (docs/testing.md): the exact refusals, what a consumption records, the poll intervals of a hold, the
-// instant an approval or a denial lapses, and abortableSleep on fake timers. The approvals live in a
-// MemoryApprovals fenced by a fixed session, so these tests need nothing else of a store.
+// instant an approval or a denial lapses, which approvals are re-validated and by whom, the decision wakeups,
+// and abortableSleep on fake timers. The approvals live in a MemoryApprovals fenced by a fixed session, so
+// these tests need nothing else of a store.
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { abortableSleep, resolveApproval, type ApprovalCall, type ApprovalStep } from '../../src/approvals/approval-flow.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
@@ -181,6 +183,43 @@ describe('resolveApproval: edges', () => {
     expect(slept).toEqual([100, 100]);
     expect(beforeWaits).toEqual([0]);
   });
+
+  it('refuses a rule carrying an approval block whose effect is not require_approval (a caller bug)', async () => {
+    const rule = { ...policy.evaluate(FACTS).rule!, effect: 'allow' as const };
+    await expect(resolveApproval(env(), call({ rule }))).rejects.toThrow(new Error('rule refunds is not a require_approval rule'));
+  });
+
+  it('keeps a pending approval pending under a reloaded policy: only an approved one is re-validated', async () => {
+    const first = await rejection(resolveApproval(env(), call()));
+    expect(first.fields.approval_id).toMatch(/^apr_[A-Za-z0-9_-]{24}$/);
+    policy = await load(policyYaml('0s', 'allow'));
+    const again = await rejection(resolveApproval(env(), call({ rule: (await load(policyYaml('0s'))).evaluate(FACTS).rule! })));
+    expect({ code: again.code, id: again.fields.approval_id }).toEqual({ code: 'approval_required', id: first.fields.approval_id });
+    expect((await approvals.list({})).map((a) => a.state)).toEqual(['pending']);
+  });
+
+  it('accepts an approver who holds other roles as well, whatever their order', async () => {
+    policy = await load(policyYaml('0s').replace('roles: [approver]', 'roles: [auditor, approver]'));
+    await rejection(resolveApproval(env(), call()));
+    const id = await decide('approved');
+    expect(await resolveApproval(env(), call())).toMatchObject({ kind: 'consumed', approval: { approvalId: id } });
+  });
+
+  it('waits through the decision wakeups, for this approval, when no sleep is injected', async () => {
+    policy = await load(policyYaml('250ms'));
+    const waits: [string, number][] = [];
+    const wakeups = {
+      sleep: (approvalId: string, ms: number) => {
+        waits.push([approvalId, ms]);
+        clock.advance(ms);
+        return Promise.resolve();
+      },
+    };
+    const flow = { store: { approvals } as unknown as Store, clock, policy: { current: () => policy }, wakeups };
+    const err = await rejection(resolveApproval(flow, call()));
+    const id = err.fields.approval_id as string;
+    expect(waits).toEqual([[id, 100], [id, 100], [id, 50]]);
+  });
 });
 
 describe('abortableSleep', () => {
@@ -212,5 +251,14 @@ describe('abortableSleep', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(done).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('takes its abort listener off the signal when the time is up', async () => {
+    const controller = new AbortController();
+    const sleeping = abortableSleep(50, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(50);
+    await sleeping;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 // Header hygiene at its edges (src/upstream/headers.ts), written for the survivors of a mutation run
 // (docs/testing.md): empty context values, several Connection or tracestate fields, the Connection cache,
-// response header maps as Node gives them, and a fresh traceparent when the random bytes are all zero.
+// response header maps as Node gives them, HTTP2-Settings and raw lists of odd length, and a fresh traceparent
+// when the random bytes are all zero.
 import { describe, expect, it, vi } from 'vitest';
 import type { ToolConfig } from '../../src/config/types.js';
 import {
@@ -87,6 +88,27 @@ describe('buildUpstreamHeaders: the Connection cache', () => {
     const later = build(['Connection', 'x-a', 'X-A', '1', 'X-B', '2']);
     expect(later['x-b']).toBe('2');
     expect(Object.keys(later)).not.toContain('x-a');
+  });
+
+  it('does not answer a message with two Connection fields from the cached names of its first field alone', () => {
+    build(['Connection', 'x-a']);
+    const out = build(['Connection', 'x-a', 'Connection', 'x-b', 'X-A', '1', 'X-B', '2', 'X-C', '3']);
+    expect({ 'x-a': out['x-a'], 'x-b': out['x-b'], 'x-c': out['x-c'] }).toEqual({ 'x-a': undefined, 'x-b': undefined, 'x-c': '3' });
+  });
+});
+
+describe('buildUpstreamHeaders: raw header lists', () => {
+  it('drops HTTP2-Settings, which is connection-specific (RFC 9113 §3.2.1), in both directions', () => {
+    expect(Object.keys(build(['HTTP2-Settings', 'AAMAAABkAAQAoAAAAAIAAAAA', 'X-Kept', '1']))).not.toContain('http2-settings');
+    expect({ ...stripResponseHeaders({ 'http2-settings': 'AAMA', 'x-kept': '1' }) }).toEqual({ 'x-kept': '1' });
+  });
+
+  it('ignores a trailing name without a value (a list of odd length) in every pass', () => {
+    const out = build(['traceparent', VALID_TP, 'tracestate', 'a=1', 'X-Kept', '1', 'traceparent']);
+    expect(out.traceparent).toBe(VALID_TP);
+    expect(out.tracestate).toBe('a=1');
+    expect(build(['tracestate', 'b=2', 'traceparent', VALID_TP, 'tracestate']).tracestate).toBe('b=2');
+    expect(Object.keys(build(['X-Kept', '1', 'X-Dangling']))).not.toContain('x-dangling');
   });
 });
 
