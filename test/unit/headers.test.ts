@@ -157,8 +157,8 @@ describe('buildUpstreamHeaders: injected headers', () => {
   ])('starts a new trace when the traceparent is %s, and drops tracestate', (_name, raw) => {
     const out = build([...raw, 'tracestate', 'a=1']);
     expect(out.traceparent).not.toBe(VALID_TP);
-    expect(parseTraceparent(out.traceparent as string)).toBeDefined();
-    expect(out.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    const [, traceId, parentId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(out.traceparent as string) ?? [];
+    expect(parseTraceparent(out.traceparent as string)).toEqual({ traceId, parentId, flags: '01' });
     expect(out.tracestate).toBeUndefined();
   });
 
@@ -184,12 +184,12 @@ describe('parseTraceparent', () => {
   });
 
   it('accepts a future version with extra fields', () => {
-    expect(parseTraceparent(`01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-xyz`)).toBeDefined();
+    expect(parseTraceparent(`01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-xyz`)).toEqual({ traceId: '0af7651916cd43dd8448eb211c80319c', parentId: 'b7ad6b7169203331', flags: '01' });
   });
 
   it('newTraceparent produces distinct valid values', () => {
     const a = newTraceparent();
-    expect(parseTraceparent(a)).toBeDefined();
+    expect(parseTraceparent(a)).toEqual({ traceId: a.slice(3, 35), parentId: a.slice(36, 52), flags: '01' });
     expect(newTraceparent()).not.toBe(a);
   });
 });
