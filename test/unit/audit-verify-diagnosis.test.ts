@@ -118,6 +118,24 @@ describe('verifyAuditLines: the diagnosis of a break, message included', () => {
     const again = rec('chn_a', 1, a[1]!.hash, 'again');
     expect(verifyAuditLines(file([a[0]!, a[1]!, again]))).toEqual(failure(3, 'reordered', 'sequence goes back from 2 to 1'));
   });
+
+  it('a record of another chain that carries the next sequence number and the link', () => {
+    const b5 = rec('chn_b', 5, a[3]!.hash);
+    expect(verifyAuditLines(file([...a, b5]))).toEqual(
+      failure(5, 'removed_or_inserted', 'removed: chain chn_b starts at sequence 5, its first records are missing'),
+    );
+  });
+
+  it('a second start of a chain that already ended, linked to the line before', () => {
+    const b = chain('chn_b', 1, a[3]!.hash);
+    const again = rec('chn_a', 1, b[0]!.hash, 'again');
+    expect(verifyAuditLines(file([...a, b[0]!, again]))).toEqual(failure(6, 'reordered', 'the record belongs to chain chn_a, which ended before line 6'));
+  });
+
+  it('a new chain that continues from a line further up than the one before the last', () => {
+    const b = chain('chn_b', 1, a[0]!.hash);
+    expect(verifyAuditLines(file([...a, b[0]!]))).toEqual(failure(5, 'removed_or_inserted', 'removed: the record this chain continues from is missing'));
+  });
 });
 
 describe('verifyAuditLines: cut lines', () => {
@@ -172,14 +190,22 @@ describe('parseLine: each malformed chain on its own', () => {
     ['a numeric uid', withChain({ uid: 7 }), CHAIN],
     ['a prev_hash of 63 hex digits', withChain({ prev_hash: '0'.repeat(63) }), CHAIN],
     ['an upper-case prev_hash', withChain({ prev_hash: 'A'.repeat(64) }), CHAIN],
+    ['a prev_hash of 65 hex digits', withChain({ prev_hash: '0'.repeat(65) }), CHAIN],
     ['a numeric prev_hash', withChain({ prev_hash: 1 }), CHAIN],
     ['a numeric hash', withChain({ hash: 1 }), CHAIN],
     ['an array for unmapped', JSON.stringify({ ...good, unmapped: [good.unmapped] }), CHAIN],
+    ['null for unmapped', JSON.stringify({ ...good, unmapped: null }), CHAIN],
+    ['a line that is JSON null', 'null', CHAIN],
     ['sequence 0', withSeq(0), SEQUENCE],
     ['sequence 1.5', withSeq(1.5), SEQUENCE],
     ['a string sequence', withSeq('1'), SEQUENCE],
     ['a sequence beyond 2^53', withSeq(2 ** 53), SEQUENCE],
     ['a line that does not end with its chain', JSON.stringify({ ...good, after: 1 }), 'the line does not end with its chain hash as 64 lowercase hex digits'],
+    [
+      'a line that ends like a chain, but with another object\'s hash',
+      JSON.stringify({ ...good, after: { a: { b: { hash: 'e'.repeat(64) } } } }),
+      'the line does not end with its chain hash as 64 lowercase hex digits',
+    ],
   ])('refuses %s as bad_chain with its own reason', (_name, line, why) => {
     expect(parseLine(line).entry).toEqual({ kind: 'bad_chain', why });
   });

@@ -1,7 +1,7 @@
 // The Idempotency-Key syntax and the re-addressing of replayed MCP answers at their edges
 // (src/ledger/idempotency-key.ts, src/ledger/mcp-replay.ts), written for the survivors of a mutation run
-// (docs/testing.md): each refusal's own detail, quotes that are not a structured-field string, and bodies
-// that are not JSON-RPC responses.
+// (docs/testing.md): each refusal's own detail, quotes that are not a structured-field string, bodies that
+// are not JSON-RPC responses, and content types and event-stream fields other than the ones rewritten.
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { parseIdempotencyKey } from '../../src/ledger/idempotency-key.js';
@@ -88,6 +88,18 @@ describe('rewriteJsonRpcId: edges', () => {
     expect(rewriteJsonRpcId(body, sse, 'x')).toBe(body);
     const untyped = Buffer.from('{"id":1,"result":{}}');
     expect(rewriteJsonRpcId(untyped, {}, 'x')).toBe(untyped);
+  });
+
+  it('re-addresses an event stream with parameters, and leaves data lines of any other type alone', () => {
+    const text = 'data: {"id":1,"result":{}}\n\n';
+    expect(rewriteJsonRpcId(Buffer.from(text), { 'content-type': 'text/event-stream; charset=utf-8' }, 4).toString()).toBe('data: {"id":4,"result":{}}\n\n');
+    const plain = Buffer.from(text);
+    expect(rewriteJsonRpcId(plain, { 'content-type': 'text/plain' }, 4)).toBe(plain);
+  });
+
+  it('leaves an event id field alone even when its value reads as a response', () => {
+    const body = Buffer.from('id:  {"jsonrpc":"2.0","id":1,"result":{}}\ndata: {"id":1,"result":{}}\n\n');
+    expect(rewriteJsonRpcId(body, sse, 2).toString()).toBe('id:  {"jsonrpc":"2.0","id":1,"result":{}}\ndata: {"id":2,"result":{}}\n\n');
   });
 });
 
