@@ -47,4 +47,17 @@ describe('mintSessionToken', () => {
     await expect(mintSessionToken(keys, { ...input, epoch: 0 })).rejects.toThrow(RangeError);
     await expect(mintSessionToken(keys, { ...input, scope: ['a b'] })).rejects.toThrow(RangeError);
   });
+
+  it('names each refusal, and accepts the bounds themselves (epoch 1, a 24 h lifetime)', async () => {
+    const epoch = new RangeError('epoch must be a positive integer');
+    const scope = new RangeError('scope entries must be non-empty and contain no whitespace');
+    await expect(mintSessionToken(keys, { ...input, epoch: 0 })).rejects.toThrow(epoch);
+    await expect(mintSessionToken(keys, { ...input, epoch: 1.5 })).rejects.toThrow(epoch);
+    await expect(mintSessionToken(keys, { ...input, ttlMs: 24 * 3_600_000 + 1000 })).rejects.toThrow(new RangeError('token ttl exceeds 24h (SPEC §6)'));
+    await expect(mintSessionToken(keys, { ...input, scope: ['billing', ''] })).rejects.toThrow(scope);
+    await expect(mintSessionToken(keys, { ...input, scope: ['a\tb'] })).rejects.toThrow(scope);
+    const longest = await mintSessionToken(keys, { ...input, epoch: 1, ttlMs: 24 * 3_600_000 + 999 });
+    expect(longest.exp - longest.iat).toBe(24 * 3600);
+    expect(decodeJwt(longest.token).epoch).toBe(1);
+  });
 });

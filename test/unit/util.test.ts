@@ -52,6 +52,19 @@ describe('safeAuditPath', () => {
     expect(safeAuditPath('/%65yJhbGc%2Ex%2Ey')).toBe('/[redacted]');
     expect(safeAuditPath('/favicon.ico')).toBe('/favicon.ico');
   });
+  it('redacts only a whole first segment of three dot-separated parts', () => {
+    expect(safeAuditPath('/a.b.c.d')).toBe('/a.b.c.d');
+    expect(safeAuditPath('/v~a.b.c')).toBe('/v~a.b.c');
+    expect(safeAuditPath('/a.b.c~v')).toBe('/a.b.c~v');
+  });
+  it('answers / for a target that is not origin-form', () => {
+    expect(safeAuditPath('http://host/eyJhbGc.x.y')).toBe('/');
+    expect(safeAuditPath('*')).toBe('/');
+  });
+  it('redacts a first segment longer than 64 characters, JWS-like or not', () => {
+    expect(safeAuditPath(`/${'a'.repeat(64)}/x`)).toBe(`/${'a'.repeat(64)}`);
+    expect(safeAuditPath(`/${'a'.repeat(65)}/x`)).toBe('/[redacted]');
+  });
 });
 
 describe('bearerToken', () => {
