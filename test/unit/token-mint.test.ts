@@ -47,4 +47,12 @@ describe('mintSessionToken', () => {
     await expect(mintSessionToken(keys, { ...input, epoch: 0 })).rejects.toThrow(RangeError);
     await expect(mintSessionToken(keys, { ...input, scope: ['a b'] })).rejects.toThrow(RangeError);
   });
+
+  it('names each refusal, accepts exactly 24 h, and refuses an empty scope entry', async () => {
+    await expect(mintSessionToken(keys, { ...input, epoch: 0 })).rejects.toThrow(new RangeError('epoch must be a positive integer'));
+    await expect(mintSessionToken(keys, { ...input, ttlMs: 24 * 3_600_000 + 1000 })).rejects.toThrow(new RangeError('token ttl exceeds 24h (SPEC §6)'));
+    await expect(mintSessionToken(keys, { ...input, scope: ['crm', ''] })).rejects.toThrow(new RangeError('scope entries must be non-empty and contain no whitespace'));
+    const day = await mintSessionToken(keys, { ...input, ttlMs: 24 * 3_600_000 });
+    expect(day.exp - day.iat).toBe(86_400);
+  });
 });
