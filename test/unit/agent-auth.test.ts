@@ -3,7 +3,7 @@ import { createLocalJWKSet, createRemoteJWKSet, exportJWK, generateKeyPair, Sign
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import type { AgentCredential, AgentDef, PolicySnapshot } from '../../src/policy/types.js';
-import { createAgentAuthenticator, type AgentAuthenticator } from '../../src/sessions/agent-auth.js';
+import { assertionFailure, createAgentAuthenticator, type AgentAuthenticator } from '../../src/sessions/agent-auth.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import type { Store } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -231,5 +231,68 @@ describe('agent-auth: client_assertion (RFC 7523)', () => {
     const broken = { assertionIds: { use: async () => { throw new GatewayError('store_unavailable'); } } } as unknown as Store;
     const a = createAgentAuthenticator({ store: broken, issuer: ISSUER, clock });
     await rejects(a.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: await assertion() }), 'store_unavailable');
+  });
+});
+
+describe('agent-auth: the detail of each refusal', () => {
+  it('says what was wrong, and nothing of the credential', async () => {
+    const message = 'exactly one of client_secret and client_assertion is required';
+    const both = await rejects(auth.authenticate(policy(agent()), { agent_id: 'bot' }), 'invalid_request');
+    expect({ detail: both.message, fields: both.fields }).toEqual({ detail: message, fields: { errors: [{ path: '', message }] } });
+    const bad = await rejects(auth.authenticate(policy(agent()), { agent_id: 'bot', client_secret: 'x' }), 'credential_invalid');
+    expect(bad.message).toBe('The agent credential does not verify');
+    const early = await rejects(auth.authenticate(policy(agent({ notBefore: clock.now() + 1 })), { agent_id: 'bot', client_secret: SECRET }), 'credential_invalid');
+    expect(early.message).toBe('The credential was issued before the agent not_before');
+    const a = await assertion();
+    await auth.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: a });
+    const again = await rejects(auth.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: a }), 'assertion_replayed');
+    expect(again.message).toBe('This client assertion (jti) was already used');
+  });
+
+  it('answers an assertion no key verifies as not verifying, not as a key set that is unavailable', async () => {
+    const stranger = await generateKeyPair('ES256');
+    const err = await rejects(auth.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: await assertion({}, { key: stranger.privateKey }) }), 'credential_invalid');
+    expect(err.message).toBe('The agent credential does not verify');
+  });
+
+  it('refuses an assertion whose jti is empty', async () => {
+    await rejects(auth.authenticate(policy(agent()), { agent_id: 'bot', client_assertion: await assertion({ jti: '' }) }), 'credential_invalid');
+    expect(store.used.size).toBe(0);
+  });
+
+  it.each(['ES384', 'RS256', 'PS256'])('accepts an assertion signed with %s', async (alg) => {
+    const pair = await generateKeyPair(alg);
+    const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), alg }] });
+    const only = agent({}, [{ type: 'jwt', issuer: WORKLOAD_ISS, subject: WORKLOAD_SUB, keys }]);
+    await expect(auth.authenticate(policy(only), { agent_id: 'bot', client_assertion: await assertion({}, { alg, key: pair.privateKey }) })).resolves.toBe(only);
+  });
+});
+
+describe('assertionFailure', () => {
+  it.each([
+    ['ERR_JWKS_TIMEOUT', 'key set unavailable'],
+    ['ERR_JWKS_INVALID', 'key set unavailable'],
+    ['ERR_JOSE_GENERIC', 'key set unavailable'],
+    ['ECONNREFUSED', 'key set unavailable'],
+    ['ERR_JWT_EXPIRED', 'does not verify'],
+    ['ERR_JWT_CLAIM_VALIDATION_FAILED', 'does not verify'],
+    ['ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'does not verify'],
+    ['ERR_JOSE_ALG_NOT_ALLOWED', 'does not verify'],
+    ['ERR_JOSE_NOT_SUPPORTED', 'does not verify'],
+    ['ERR_JWS_INVALID', 'does not verify'],
+    ['ERR_JWT_INVALID', 'does not verify'],
+    ['ERR_JWK_INVALID', 'does not verify'],
+    ['ERR_JWKS_NO_MATCHING_KEY', 'does not verify'],
+    ['ERR_JWKS_MULTIPLE_MATCHING_KEYS', 'does not verify'],
+  ])('maps %s to "%s"', (code, expected) => {
+    expect(assertionFailure(Object.assign(new Error('x'), { code }))).toBe(expected);
+  });
+
+  it('takes anything without a jose code for an unreachable key set', () => {
+    expect([assertionFailure(null), assertionFailure(new TypeError('fetch failed')), assertionFailure({ code: '' })]).toEqual([
+      'key set unavailable',
+      'key set unavailable',
+      'key set unavailable',
+    ]);
   });
 });
