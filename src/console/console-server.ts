@@ -3,6 +3,7 @@
 // fails, written before the response). DESIGN rule 15: nothing here throws out of the request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CATALOGUE, type ErrorCode } from '../errors/catalogue.js';
+import { actionRecord } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { asGatewayError } from '../errors/problem.js';
 import { ownRequestErrors, bodyLeftUnread } from '../http/read-body.js';
@@ -74,27 +75,12 @@ function replyStatus(reply: ConsoleReply, failure: GatewayError | undefined): nu
 
 /** The audit record of an action (reads write none), synchronously, before the response. */
 function settle(deps: ConsoleDeps, ctx: ConsoleContext, path: string, status: 'ok' | ErrorCode, httpStatus: number): void {
-  const draft = ctx.audit;
-  if (draft.event === null) return;
   const now = deps.clock.now();
-  deps.audit.write({
-    event: draft.event,
-    time: now,
-    requestId: ctx.requestId,
-    status,
-    disposition: draft.disposition ?? (status === 'ok' ? 'allowed' : 'blocked'),
-    ...(draft.actor ? { actor: draft.actor } : {}),
-    ...(draft.sessionId ? { sessionId: draft.sessionId } : {}),
-    ...(draft.epoch !== undefined ? { epoch: draft.epoch } : {}),
-    ...(draft.taskId ? { taskId: draft.taskId } : {}),
-    policyRevision: deps.policy.current().revision,
-    method: ctx.req.method ?? 'GET',
-    path,
-    httpStatus,
-    durationMs: now - ctx.startedAt,
-    srcIp: ctx.req.socket.remoteAddress ?? '',
-    extra: draft.extra,
+  const record = actionRecord(ctx.audit, {
+    time: now, requestId: ctx.requestId, status, policyRevision: deps.policy.current().revision, method: ctx.req.method ?? 'GET',
+    path, httpStatus, durationMs: now - ctx.startedAt, srcIp: ctx.req.socket.remoteAddress ?? '',
   });
+  if (record) deps.audit.write(record);
 }
 
 function failurePage(ctx: ConsoleContext, error: GatewayError): ConsoleReply {

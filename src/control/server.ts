@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AuditStream } from '../audit/types.js';
 import type { ErrorCode } from '../errors/catalogue.js';
+import { actionRecord } from '../audit/audit-draft.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { asGatewayError, problemReply, type ProblemReply } from '../errors/problem.js';
 import { ownRequestErrors } from '../http/read-body.js';
@@ -87,29 +88,12 @@ interface Outcome {
 }
 
 function settle(deps: ControlServerDeps, ctx: ControlContext, req: IncomingMessage, outcome: Outcome): void {
-  const draft = ctx.audit;
-  if (draft.event === null) return;
   const now = deps.clock.now();
-  const { status } = outcome;
-  deps.audit.write({
-    event: draft.event,
-    time: now,
-    requestId: ctx.requestId,
-    status,
-    disposition: draft.disposition ?? (status === 'ok' ? 'allowed' : 'blocked'),
-    ...(draft.actor ? { actor: draft.actor } : {}),
-    ...(draft.sessionId ? { sessionId: draft.sessionId } : {}),
-    ...(draft.tokenJti ? { tokenJti: draft.tokenJti } : {}),
-    ...(draft.epoch !== undefined ? { epoch: draft.epoch } : {}),
-    ...(draft.taskId ? { taskId: draft.taskId } : {}),
-    policyRevision: deps.policy.current().revision,
-    method: req.method ?? 'GET',
-    path: outcome.path,
-    httpStatus: outcome.httpStatus,
-    durationMs: now - ctx.startedAt,
-    srcIp: req.socket.remoteAddress ?? '',
-    extra: draft.extra,
+  const record = actionRecord(ctx.audit, {
+    ...outcome, time: now, requestId: ctx.requestId, policyRevision: deps.policy.current().revision, method: req.method ?? 'GET',
+    durationMs: now - ctx.startedAt, srcIp: req.socket.remoteAddress ?? '',
   });
+  if (record) deps.audit.write(record);
 }
 
 /** Client faults found below the catalogue (JSON too deep to walk) as the control plane's code (SPEC §8). */
