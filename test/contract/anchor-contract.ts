@@ -1,7 +1,8 @@
 // The audit anchor part of the Store contract (SPEC §13 "Anchors"): every backend runs these.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import type { ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const anchor = (chainUid: string, sequence: number, createdAt = T0 + sequence) => ({
@@ -15,14 +16,8 @@ const anchor = (chainUid: string, sequence: number, createdAt = T0 + sequence) =
 export function describeAnchorContract(backend: ContractBackend): void {
   describe(`Store contract: ${backend.name} audit anchors`, () => {
     let store: Store;
-    const extra: Store[] = [];
-    beforeEach(async () => {
-      store = await backend.create();
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
+    const { extra } = storePerTest(backend, (opened) => {
+      store = opened;
     });
 
     it('has no anchor for a chain it never saw', async () => {

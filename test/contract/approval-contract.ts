@@ -1,8 +1,9 @@
 // The approval part of the Store contract (SPEC §9, DESIGN rules 7 and 10): every backend runs exactly these.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NewApproval } from '../../src/store/approval-types.js';
 import type { Store } from '../../src/store/types.js';
 import { session, type ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const TTL = 60_000;
@@ -32,19 +33,12 @@ const approve = (now: number, by = 'alice') => ({ state: 'approved' as const, de
 export function describeApprovalContract(backend: ContractBackend): void {
   describe(`Store contract: ${backend.name} approvals`, () => {
     let store: Store;
-    const extra: Store[] = [];
-
-    beforeEach(async () => {
-      store = await backend.create();
+    const { extra } = storePerTest(backend, async (opened) => {
+      store = opened;
       for (const id of ['ses_a', 'ses_b']) {
         const created = await store.sessions.create(session({ sessionId: id, taskId: `task-${id}` }));
         if (!created.ok) throw new Error('fixture session not created');
       }
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
     });
 
     it('creates a pending approval with expiry created + ttl, and reads it back intact', async () => {

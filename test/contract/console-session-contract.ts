@@ -1,7 +1,8 @@
 // The console sign-in session part of the Store contract (DESIGN rules 7 and 10): every backend runs these.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import type { ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const IDLE = 30 * 60_000;
@@ -14,15 +15,8 @@ const fresh = (n: number, over: { personId?: string; createdAt?: number } = {}) 
 export function describeConsoleSessionContract(backend: ContractBackend): void {
   describe(`Store contract: ${backend.name} console sessions`, () => {
     let store: Store;
-    const extra: Store[] = [];
-
-    beforeEach(async () => {
-      store = await backend.create();
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
+    const { extra } = storePerTest(backend, (opened) => {
+      store = opened;
     });
 
     it('touches a live session: renews its idle deadline and records when it was last seen', async () => {

@@ -1,7 +1,8 @@
 // The published signing key part of the Store contract (SPEC §17 "Signing keys"): every backend runs these.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import type { ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const jwk = (kid: string, x = `x-${kid}`) => ({ kty: 'OKP', crv: 'Ed25519', x, kid, alg: 'EdDSA', use: 'sig' });
@@ -10,14 +11,8 @@ const key = (kid: string, publishedAt = T0, x?: string) => ({ kid, jwk: jwk(kid,
 export function describeKeyContract(backend: ContractBackend): void {
   describe(`Store contract: ${backend.name} published signing keys`, () => {
     let store: Store;
-    const extra: Store[] = [];
-    beforeEach(async () => {
-      store = await backend.create();
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
+    const { extra } = storePerTest(backend, (opened) => {
+      store = opened;
     });
 
     it('publishes a key once and reads it back by kid', async () => {

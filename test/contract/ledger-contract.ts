@@ -1,8 +1,9 @@
 // The LedgerStore contract (SPEC §10), run against every backend like store-contract.ts.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CompletedOutcome, ReserveRequest, ReserveResult } from '../../src/store/ledger-types.js';
 import type { Store } from '../../src/store/types.js';
 import { session, type ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 export const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 export const DAY = 24 * 60 * 60 * 1000;
@@ -42,17 +43,10 @@ export function describeLedgerContract(backend: ContractBackend): void {
     // so they are defined for those backends rather than skipped for the others (no skipped tests).
     const persistent = backend.openPeer !== undefined;
     let store: Store;
-    const extra: Store[] = [];
-
-    beforeEach(async () => {
-      store = await backend.create();
+    const { extra } = storePerTest(backend, async (opened) => {
+      store = opened;
       const created = await store.sessions.create(session());
       if (!created.ok) throw new Error('fixture session not created');
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
     });
 
     const resume = async (from: number): Promise<void> => {

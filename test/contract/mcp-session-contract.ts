@@ -1,7 +1,8 @@
 // The MCP session binding part of the Store contract (SPEC §11, DESIGN rules 7 and 10): every backend runs these.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import { session, type ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const binding = (sessionId: string, over: { tool?: string; mcpSessionId?: string } = {}) => ({
@@ -15,19 +16,12 @@ const binding = (sessionId: string, over: { tool?: string; mcpSessionId?: string
 export function describeMcpSessionContract(backend: ContractBackend): void {
   describe(`Store contract: ${backend.name} MCP session bindings`, () => {
     let store: Store;
-    const extra: Store[] = [];
-
-    beforeEach(async () => {
-      store = await backend.create();
+    const { extra } = storePerTest(backend, async (opened) => {
+      store = opened;
       for (const id of ['ses_a', 'ses_b']) {
         const created = await store.sessions.create(session({ sessionId: id, taskId: `task-${id}` }));
         if (!created.ok) throw new Error('fixture session not created');
       }
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
     });
 
     it('reports an unbound id as null', async () => {

@@ -1,8 +1,9 @@
 // The webhook outbox part of the Store contract (SPEC §18 "Notifications"): every backend runs these.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NewDelivery } from '../../src/store/notification-types.js';
 import type { Store } from '../../src/store/types.js';
 import type { ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const DAY = 86_400_000;
@@ -20,14 +21,8 @@ const claim = (store: Store, name: string, now = T0, limit = 10, leaseMs = 60_00
 export function describeNotificationContract(backend: ContractBackend): void {
   describe(`Store contract: ${backend.name} notification outbox`, () => {
     let store: Store;
-    const extra: Store[] = [];
-    beforeEach(async () => {
-      store = await backend.create();
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
+    const { extra } = storePerTest(backend, (opened) => {
+      store = opened;
     });
 
     it('enqueues deliveries as pending, due at once, with no attempts', async () => {

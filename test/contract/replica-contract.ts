@@ -1,23 +1,20 @@
 // The ReplicaStore contract and replica-aware ledger recovery (SPEC §17, §10), run against every backend.
 // `exclusive`: the backend admits one process at a time (SQLite's one-writer lock), so registering a
 // replica stops every other registration; shared backends (memory, PostgreSQL) leave the others running.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/types.js';
 import { call, T0 } from './ledger-contract.js';
 import { session, type ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 export function describeReplicaContract(backend: ContractBackend, options: { readonly exclusive: boolean }): void {
   describe(`ReplicaStore contract: ${backend.name}`, () => {
     let store: Store;
 
-    beforeEach(async () => {
-      store = await backend.create();
+    storePerTest(backend, async (opened) => {
+      store = opened;
       const created = await store.sessions.create(session());
       if (!created.ok) throw new Error('fixture session not created');
-    });
-    afterEach(async () => {
-      await store.close();
-      await backend.destroy?.();
     });
 
     /** Reserves an occurrence-ledger entry forwarded by `replicaId`; returns its id. */

@@ -1,9 +1,10 @@
 // The session history part of the Store contract (the console's session page): one epoch row per create and
 // winning resume, written atomically with it, and every checkpoint, newest first and bounded. Every backend
 // runs exactly these.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EpochRecord, ResumeUpdate, Store } from '../../src/store/types.js';
 import { session, type ContractBackend } from './store-contract.js';
+import { storePerTest } from './store-fixtures.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
@@ -18,16 +19,9 @@ const epoch = (n: number, startedAt: number, cause: EpochRecord['cause'], scope:
 export function describeSessionHistoryContract(backend: ContractBackend): void {
   describe(`Store contract: ${backend.name} session history`, () => {
     let store: Store;
-    const extra: Store[] = [];
-
-    beforeEach(async () => {
-      store = await backend.create();
+    const { extra } = storePerTest(backend, async (opened) => {
+      store = opened;
       expect((await store.sessions.create(session())).ok).toBe(true);
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
     });
 
     it('writes epoch 1 (create, its time, scope and agent) when the session is created', async () => {

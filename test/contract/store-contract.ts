@@ -1,8 +1,8 @@
 // The one Store contract suite (DESIGN rule 7): every backend runs exactly these tests.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import type { SessionRecord, Store } from '../../src/store/types.js';
-import { checkpoint, LEASE, resumeAt, session, T0, type ContractBackend } from './store-fixtures.js';
+import { checkpoint, LEASE, resumeAt, session, T0, type ContractBackend, storePerTest } from './store-fixtures.js';
 
 export { session, type ContractBackend } from './store-fixtures.js';
 
@@ -12,7 +12,6 @@ export function describeStoreContract(backend: ContractBackend): void {
     // so they are defined for those backends rather than skipped for the others (no skipped tests).
     const persistent = backend.openPeer !== undefined;
     let store: Store;
-    const extra: Store[] = [];
     /** A second instance over the same state, closed after the test. */
     const peer = async (): Promise<Store> => extra[extra.push(await backend.openPeer!()) - 1]!;
     const create = async (over: Partial<SessionRecord> = {}): Promise<SessionRecord> => {
@@ -20,14 +19,8 @@ export function describeStoreContract(backend: ContractBackend): void {
       if (!result.ok) throw new Error('fixture session not created');
       return result.session;
     };
-
-    beforeEach(async () => {
-      store = await backend.create();
-    });
-    afterEach(async () => {
-      for (const s of extra.splice(0)) await s.close();
-      await store.close();
-      await backend.destroy?.();
+    const { extra } = storePerTest(backend, (opened) => {
+      store = opened;
     });
 
     describe('sessions', () => {

@@ -1,5 +1,6 @@
 // What every backend's contract suite shares: how a backend is handed to the suites, and the records the
 // session cases build on.
+import { afterEach, beforeEach } from 'vitest';
 import type { NewCheckpoint, ResumeUpdate, SessionRecord, Store } from '../../src/store/types.js';
 
 export interface ContractBackend {
@@ -35,3 +36,22 @@ export const checkpoint = (epoch: number, id: string, over: Partial<NewCheckpoin
   const content = { label: `step ${id}`, state: JSON.stringify({ id }), stateDigest: `sha256:${id}` };
   return { checkpointId: id, sessionId: 'ses_a', epoch, ...content, createdAt: T0 + 500, ...over };
 };
+
+/**
+ * A fresh store per test over fresh state, handed to `opened` (which also plants the test's fixtures), and
+ * closed after the test with every extra instance the test opened (pushed onto `extra`).
+ */
+export function storePerTest(backend: ContractBackend, opened: (store: Store) => void | Promise<void>): { readonly extra: Store[] } {
+  const extra: Store[] = [];
+  let store: Store | undefined;
+  beforeEach(async () => {
+    store = await backend.create();
+    await opened(store);
+  });
+  afterEach(async () => {
+    for (const s of extra.splice(0)) await s.close();
+    await store?.close();
+    await backend.destroy?.();
+  });
+  return { extra };
+}
