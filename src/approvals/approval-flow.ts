@@ -61,6 +61,9 @@ export interface ApprovalCall {
   /** Called before each wait of a hold: steps emitted so far are written now, and what the call holds
    *  that it must not keep while it waits is let go (see stage-approval). */
   readonly beforeWait?: () => void | Promise<void>;
+  /** Called when the call is about to proceed (before an approval is consumed, or when none is needed any
+   *  more): it takes back what beforeWait let go; a throw refuses the call and consumes nothing. */
+  readonly beforeProceed?: () => Promise<void>;
 }
 
 /** The call may proceed: it consumed `approval`, or the current policy no longer asks for one. */
@@ -111,12 +114,16 @@ async function attempt(env: ApprovalFlowEnv, call: ApprovalCall): Promise<Attemp
 
   for (const approved of live.filter((a) => a.state === 'approved')) {
     const verdict = revalidate(env.policy.current(), call, approved);
-    if (verdict === 'not_required') return { kind: 'not_required' };
+    if (verdict === 'not_required') {
+      await call.beforeProceed?.();
+      return { kind: 'not_required' };
+    }
     if (verdict === 'approver_revoked') {
       const expired = await approvals.expire(approved.approvalId, now, 'approver_revoked');
       if (expired) call.emit({ event: 'approval.expire', approval: expired });
       continue;
     }
+    await call.beforeProceed?.();
     const consumed = await approvals.consume(approved.approvalId, { now, epoch: call.session.epoch, requestId: call.requestId });
     if (consumed) {
       call.emit({ event: 'approval.consume', approval: consumed });

@@ -73,10 +73,8 @@ function approvalCall(deps: PipelineDeps, ctx: RequestContext, rule: CompiledRul
     bodySha256: action.bodySha256 ?? null,
     requestId: ctx.requestId,
     signal,
-    recheck: async () => {
-      await recheck(deps, ctx);
-      await reserveAgain(deps, ctx, ledgerHold);
-    },
+    recheck: () => recheck(deps, ctx),
+    beforeProceed: () => reserveAgain(deps, ctx, ledgerHold),
     emit: (step) => {
       ctx.sideEvents.push(stepEvent(deps, ctx, step));
       // The step is already in the store: a listener that re-reads now sees it.
@@ -118,10 +116,11 @@ function holdSignal(ctx: RequestContext): { signal: AbortSignal; dispose: () => 
 class AnsweredFromLedger extends Error {}
 
 /**
- * A held call let its ledger reservation go while it waited (LedgerReservation.releaseForHold); before it can
- * consume an approval and be forwarded, it reserves again, as if it arrived now (SPEC §10: the ledger holds
- * forwarded calls). A matching call completed meanwhile is answered from the ledger, consuming nothing; an
- * in-progress or unknown match, or a fenced session, refuses the call as the ledger stage would.
+ * A held call let its ledger reservation go while it waited (LedgerReservation.releaseForHold). Only once it
+ * is about to consume an approval (or needs none any more) does it reserve again, as if it arrived now
+ * (SPEC §10: the ledger holds forwarded calls); a hold that ends without a decision writes nothing more. A
+ * matching call completed meanwhile is answered from the ledger, consuming nothing; an in-progress or unknown
+ * match, or a fenced session, refuses the call as the ledger stage would.
  */
 async function reserveAgain(deps: PipelineDeps, ctx: RequestContext, ledgerHold: { released: boolean }): Promise<void> {
   if (!ledgerHold.released) return;
