@@ -101,6 +101,21 @@ describe('console forms: hostile fields, cookies and Origins', () => {
   });
 });
 
+describe('console refusals the integration tests check by status only', () => {
+  it('answers an approver 403 forbidden on the admin-only session list', async () => {
+    expectPage(await alice.get('/console/sessions'), 'forbidden');
+  });
+
+  it('answers a sign-in without its form token 403 forbidden, audited, setting no session cookie', async () => {
+    const before = t.auditRecords().length;
+    const reply = await post('/console/sign-in', form({ person: 'sec-admin', secret: ADMIN_SECRET }));
+    expectPage(reply, 'forbidden');
+    expect(String(reply.headers['set-cookie'] ?? '')).not.toContain('epochgate_console=');
+    expect(reply.text).not.toContain(ADMIN_SECRET);
+    expect(t.auditRecords().slice(before).map((r) => [r.api?.operation, r.status_code])).toEqual([['console.sign_in', 'forbidden']]);
+  });
+});
+
 describe('console paths: traversal and oversized ids', () => {
   const ROWS: [string, number, ErrorCode][] = [
     ['/console/approvals/../sessions', 400, 'bad_request'],
@@ -172,6 +187,12 @@ describe('GET /v1/notifications: hostile query strings', () => {
     [`?state=${'x'.repeat(8 * 1024)}`, 400, 'invalid_request'],
     ['?__proto__=x', 400, 'invalid_request'],
   ];
+  it('answers an approver 403 forbidden and no credential 401 token_missing with the bare challenge', async () => {
+    const approver = await call(`${t.control}/v1/notifications`, { headers: bearer(APPROVER_SECRET) });
+    const none = await call(`${t.control}/v1/notifications`);
+    expect([approver.status, approver.json.code, none.status, none.json.code]).toEqual([403, 'forbidden', 401, 'token_missing']);
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="epochgate"');
+  });
   for (const [query, status, code] of ROWS) {
     it(`answers ${query.slice(0, 40)} with ${status} ${code}`, async () => {
       const reply = await call(`${t.control}/v1/notifications${query}`, { headers: bearer(ADMIN_SECRET) });
