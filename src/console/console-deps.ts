@@ -54,7 +54,7 @@ export interface ConsoleContext extends ActionTrail {
 }
 
 export type ConsoleReply =
-  | { readonly kind: 'page'; readonly status: number; readonly body: SafeHtml; readonly cookies?: readonly string[] }
+  | { readonly kind: 'page'; readonly status: number; readonly body: SafeHtml; readonly cookies?: readonly string[]; readonly retryAfterSeconds?: number }
   | { readonly kind: 'redirect'; readonly location: string; readonly cookies?: readonly string[] }
   | { readonly kind: 'asset'; readonly body: string; readonly contentType: string }
   /** The route wrote the response itself (the live inbox's event stream). */

@@ -39,6 +39,9 @@ export async function handleConsole(deps: ConsoleDeps, req: IncomingMessage, res
 
 async function run(deps: ConsoleDeps, ctx: ConsoleContext): Promise<ConsoleReply> {
   const path = new URL(ctx.req.url ?? '/', 'http://x').pathname;
+  // Browsers resolve dot segments before sending; a target the URL parser would rewrite (`..`, `%2e`, `\`)
+  // is refused like a malformed data-plane path, so the route run and the path audited are the ones sent.
+  const rewritten = path !== (ctx.req.url ?? '/').split('?', 1)[0];
   let reply: ConsoleReply;
   let failure: GatewayError | undefined;
   try {
@@ -47,6 +50,7 @@ async function run(deps: ConsoleDeps, ctx: ConsoleContext): Promise<ConsoleReply
     // The refusal is audited as the action it was meant to be, like a CSRF refusal.
     ctx.audit.event = found?.route.event ?? null;
     if (refused !== null) throw refused;
+    if (rewritten) throw new GatewayError('bad_request', { detail: 'The console path has dot segments or characters no console page uses' });
     if (found === undefined) throw new GatewayError('route_not_found', { detail: 'No such console page' });
     reply = await found.route.handle(deps, found.params, ctx);
     failure = ctx.failure;
@@ -85,7 +89,9 @@ function settle(deps: ConsoleDeps, ctx: ConsoleContext, path: string, status: 'o
 
 function failurePage(ctx: ConsoleContext, error: GatewayError): ConsoleReply {
   const detail = error.code === 'internal_error' ? 'Something went wrong; the request was not carried out.' : error.message;
-  return { kind: 'page', status: error.status, body: errorPage(ctx.signedIn, error.status, titleOf(error.code), detail) };
+  const page = { kind: 'page', status: error.status, body: errorPage(ctx.signedIn, error.status, titleOf(error.code), detail) } as const;
+  // 503s tell the browser (and scripts) when to try again, as the API's problem replies do.
+  return error.retryAfterSeconds === undefined ? page : { ...page, retryAfterSeconds: error.retryAfterSeconds };
 }
 
 const titleOf = (code: ErrorCode): string => CATALOGUE[code].title;
@@ -101,6 +107,7 @@ function send(ctx: ConsoleContext, reply: ConsoleReply): void {
     const headers: Record<string, string | string[]> = { ...SECURITY_HEADERS, 'x-request-id': ctx.requestId };
     if (bodyLeftUnread(req)) headers.connection = 'close';
     if (reply.kind !== 'asset' && reply.cookies) headers['set-cookie'] = [...reply.cookies];
+    if (reply.kind === 'page' && reply.retryAfterSeconds !== undefined) headers['retry-after'] = String(reply.retryAfterSeconds);
     if (reply.kind === 'redirect') {
       res.writeHead(303, { ...headers, location: reply.location, 'content-length': '0' });
       res.end();
