@@ -32,6 +32,11 @@ const HEADLINES: Readonly<Record<string, string>> = {
   'ledger.unknown': 'Call outcome unknown',
 };
 
+/**
+ * Everything an agent chose (paths, tool and task ids) goes into `plain_text` objects, which Slack shows as
+ * they are: no bold or strike-through, links or mentions an agent could slip into an approver's channel. Each
+ * text is clipped so a long path cannot exceed Slack's block limits and have every retry rejected.
+ */
 export function slackPayload(details: NotificationDetails, deliveryId: string, link: ConsoleLink): Record<string, unknown> {
   const d = details;
   const action = [d.method, d.tool, d.path].filter((part) => part !== undefined).join(' ');
@@ -40,23 +45,36 @@ export function slackPayload(details: NotificationDetails, deliveryId: string, l
     ['Session', d.sessionId], ['Rule', d.ruleId], ['Decided by', d.decidedBy], ['Revoked by', d.revokedBy],
     ['Reason', d.reason], ['Expires', d.expiresAt === undefined ? undefined : rfc3339(d.expiresAt)],
   ];
-  const lines = facts.filter(([, v]) => v !== undefined).map(([k, v]) => `*${k}:* ${slackEscape(String(v))}`);
+  const fields = facts.filter(([, v]) => v !== undefined).map(([k, v]) => plainText(`${k}: ${String(v)}`));
   const url = d.approvalId !== undefined ? approvalUrl(link, d.approvalId) : `${link.baseUrl}/`;
   const headline = `${HEADLINES[d.event] ?? d.event}${action === '' ? '' : `: ${action}`}`;
   return {
-    text: `epochgate: ${slackEscape(headline)} ${url}`,
+    text: `epochgate: ${clip(slackEscape(headline))} ${url}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${slackEscape(headline)}*\n${lines.join('\n')}` } },
+      { type: 'section', text: plainText(headline) },
+      ...(fields.length > 0 ? [{ type: 'section', fields }] : []),
       { type: 'context', elements: [{ type: 'mrkdwn', text: `<${url}|Open in the epochgate console> · ${deliveryId}` }] },
     ],
   };
+}
+
+/** Slack allows 2000 characters in a section field; a clipped text ends with an ellipsis. */
+const MAX_TEXT = 1000;
+
+function clip(text: string): string {
+  // Never ends inside an escape (`&am…`), which Slack would show as it is.
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1).replace(/&[a-z]{0,3}$/, '')}…`;
+}
+
+function plainText(text: string): { type: 'plain_text'; text: string; emoji: false } {
+  return { type: 'plain_text', text: clip(slackEscape(text)), emoji: false };
 }
 
 function approvalUrl(link: ConsoleLink, approvalId: string): string {
   return `${link.baseUrl}/approvals/${encodeURIComponent(approvalId)}`;
 }
 
-/** Slack mrkdwn control characters: agent-chosen text (paths, task ids) must not become links or mentions. */
+/** Slack's control characters, escaped in every text it is sent: agent-chosen text must not become a link or a mention. */
 export function slackEscape(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }

@@ -144,6 +144,24 @@ describe('payloads', () => {
     expect(text).toContain('/x/&lt;!channel&gt;/&lt;https://evil|click&gt;');
   });
 
+  it('Slack: agent-chosen text is plain text (no formatting), clipped whole escapes and all', () => {
+    const path = `/*bold*/_it_/~strike~/\`code\`/${'&'.repeat(400)}`;
+    const details = { event: 'approval.request', occurredAt: T0, method: 'POST', tool: 'billing', path, taskId: '*urgent*', approvalId: 'apr 1' };
+    const payload = slackPayload(details, 'dlv_1', { baseUrl: 'https://gw/console', enabled: true }) as { text: string; blocks: Record<string, unknown>[] };
+    const [headline, facts, context] = payload.blocks as [{ text: { type: string; text: string; emoji: boolean } }, { fields: { type: string; text: string; emoji: boolean }[] }, unknown];
+    const escapedPath = path.replaceAll('&', '&amp;');
+    const clipped = `Approval requested: POST billing ${escapedPath}`.slice(0, 999).replace(/&[a-z]{0,3}$/, '') + '…';
+    expect(headline.text).toEqual({ type: 'plain_text', text: clipped, emoji: false });
+    expect(clipped.length).toBeLessThanOrEqual(1000);
+    expect(clipped.endsWith('&amp;…')).toBe(true);
+    expect(facts.fields.map((f) => [f.type, f.emoji, f.text.slice(0, 40)])).toEqual([
+      ['plain_text', false, `Action: POST billing ${escapedPath}`.slice(0, 40)], ['plain_text', false, 'Task: *urgent*'],
+    ]);
+    expect(context).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: '<https://gw/console/approvals/apr%201|Open in the epochgate console> · dlv_1' }] });
+    expect(payload.text).toBe(`epochgate: ${clipped} https://gw/console/approvals/apr%201`);
+    expect(payload.blocks).toHaveLength(3);
+  });
+
   it('an enqueue that fails is counted and never thrown at the caller', async () => {
     const store = new MemoryStore();
     await store.close();
