@@ -16,6 +16,7 @@ import { openInboxStream } from './inbox-stream.js';
 import { sessionPageData } from './session-data.js';
 import { sessionHref, sessionListPage, sessionPage } from './session-pages.js';
 import { SIGN_IN_ROUTES } from './sign-in-routes.js';
+import { queryParams } from '../http/query-params.js';
 
 const decisionForm = z.object({ csrf: z.string().max(200).optional(), comment: z.string().max(1000).optional() }).strict();
 const revokeForm = z.object({ csrf: z.string().max(200).optional(), reason: z.string().min(1).max(500) }).strict();
@@ -90,7 +91,7 @@ async function decide(deps: ConsoleDeps, id: string, state: 'approved' | 'denied
 }
 
 function parseQuery(ctx: ConsoleContext): z.infer<typeof sessionFilter> {
-  const params = Object.fromEntries(new URL(ctx.req.url ?? '/', 'http://x').searchParams);
+  const params = queryParams(ctx.req.url);
   const parsed = sessionFilter.safeParse(params);
   if (!parsed.success) throw new GatewayError('invalid_request', { detail: 'Unknown filter or value (state, agent_id, task_id)' });
   return parsed.data;

@@ -12,6 +12,7 @@ import { personCaller, presentsSessionToken } from './caller.js';
 import type { ControlContext, ControlReply } from './control-context.js';
 import { parseJsonBody, validate } from './json-body.js';
 import { route, type ControlDeps, type ControlRoute } from './route.js';
+import { queryParams } from '../http/query-params.js';
 
 const approvalListQuery = z
   .object({
@@ -26,7 +27,7 @@ const decisionBody = z.object({ comment: z.string().min(1).max(1000).optional() 
 export const APPROVAL_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/approvals', null, async (deps, _p, req, ctx) => {
     const person = await approver(deps, req, ctx);
-    const query = validate(approvalListQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
+    const query = validate(approvalListQuery, queryParams(req.url));
     const approvals = await deps.approvals.list(person, { state: query.state, sessionId: query.session_id });
     return { status: 200, body: { approvals: approvals.map(approvalView) } };
   }),

@@ -6,6 +6,7 @@ import { personCaller, requireAdmin } from './caller.js';
 import { validate } from './json-body.js';
 import { deliveryView } from './notification-views.js';
 import { route, type ControlRoute } from './route.js';
+import { queryParams } from '../http/query-params.js';
 
 const notificationListQuery = z.object({ state: z.enum(DELIVERY_STATES).optional() }).strict();
 
@@ -15,7 +16,7 @@ const LIST_LIMIT = 500;
 export const NOTIFICATION_ROUTES: readonly ControlRoute[] = [
   route('GET', '/v1/notifications', null, async (deps, _p, req, ctx) => {
     requireAdmin(personCaller(deps.policy.current(), req, ctx));
-    const query = validate(notificationListQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
+    const query = validate(notificationListQuery, queryParams(req.url));
     const deliveries = await deps.store.notifications.list({ ...(query.state ? { state: query.state } : {}), limit: LIST_LIMIT });
     return { status: 200, body: { deliveries: deliveries.map(deliveryView) } };
   }),

@@ -14,6 +14,7 @@ import { ledgerSummaryView } from './ledger-views.js';
 import { route, type ControlDeps, type ControlRoute } from './route.js';
 import * as schemas from './schemas.js';
 import { checkpointSummary, checkpointWithState, sessionView, tokenView } from './session-views.js';
+import { queryParams } from '../http/query-params.js';
 
 export const SESSION_ROUTES: readonly ControlRoute[] = [
   route('POST', '/v1/sessions', 'session.create', async (deps, _p, req, ctx) =>
@@ -22,7 +23,7 @@ export const SESSION_ROUTES: readonly ControlRoute[] = [
   // Reads stay direct store lookups: a domain function would only wrap them (nothing is decided or changed).
   route('GET', '/v1/sessions', null, async (deps, _p, req, ctx) => {
     requireAdmin(personCaller(deps.policy.current(), req, ctx));
-    const query = validate(schemas.sessionListQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams));
+    const query = validate(schemas.sessionListQuery, queryParams(req.url));
     const sessions = await deps.store.sessions.list({
       ...(query.state ? { state: query.state } : {}),
       ...(query.agent_id ? { agentId: query.agent_id } : {}),
