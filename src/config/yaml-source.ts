@@ -1,6 +1,6 @@
 // YAML → plain data, keeping source positions so every load error can name its line (SPEC §2, §3).
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { FileIssue, KeyPath, LineLocator } from './file-issues.js';
+import { at, type FileIssue, type KeyPath, type LineLocator } from './file-issues.js';
 
 export interface YamlSource {
   /** The document as plain data (undefined when it failed to parse). */
@@ -27,10 +27,23 @@ export function parseYaml(file: string, text: string): YamlSource {
   }
   try {
     // maxAliasCount bounds alias expansion ("billion laughs").
-    return { value: doc.toJS({ maxAliasCount: 100 }), locate, issues: [] };
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const issues = reservedKeys(value).map((path) => at(file, path, locate, 'the key name __proto__ is reserved'));
+    return { value: issues.length > 0 ? undefined : value, locate, issues };
   } catch (err) {
     return { value: undefined, locate, issues: [{ file, path: '', message: (err as Error).message }] };
   }
+}
+
+/**
+ * Paths of every `__proto__` key. Validation would not see them: zod records skip that key, and a copy made
+ * with `obj[key] = value` turns it into the copy's prototype. Either way an entry the author wrote (an agent,
+ * a person, a header) would vanish without an error, so the file is refused instead.
+ */
+function reservedKeys(value: unknown, path: KeyPath = []): KeyPath[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => reservedKeys(item, [...path, i]));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, item]) => [...(key === '__proto__' ? [[...path, key]] : []), ...reservedKeys(item, [...path, key])]);
 }
 
 /**

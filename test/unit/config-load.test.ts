@@ -27,6 +27,14 @@ function failure(yaml: string, env: NodeJS.ProcessEnv = {}, overrides = {}): Con
 }
 
 describe('loadConfig', () => {
+  it('refuses a __proto__ key at any depth instead of letting it vanish or lend keys to the file', () => {
+    const err = failure(`__proto__:\n  log: { level: debug }\n${MINIMAL}    headers:\n      __proto__: x\n`);
+    expect(err.issues.map((i) => [i.path, i.line, i.message])).toEqual([
+      ['__proto__', 1, 'the key name __proto__ is reserved'],
+      ['tools.billing.headers.__proto__', 7, 'the key name __proto__ is reserved'],
+    ]);
+  });
+
   it('applies the SPEC §2 defaults and resolves relative paths against the config directory', () => {
     const file = write(MINIMAL);
     const dir = join(file, '..');

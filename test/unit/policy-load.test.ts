@@ -37,6 +37,17 @@ describe('loadPolicyDir', () => {
     expect(Object.isFrozen(snapshot)).toBe(true);
   });
 
+  it('refuses a __proto__ key wherever it is (validation would not see it), naming each with its line', async () => {
+    const err = await failure({
+      'a.yaml': `${HEADER}__proto__: {}\nagents:\n  __proto__:\n    credentials: [{ type: secret, sha256: "${SHA_A}" }]\nrules:\n  - id: r1\n    effect: allow\n    __proto__: { tools: [crm] }\n`,
+    });
+    expect(err.issues.map((i) => [i.path, i.line, i.message])).toEqual([
+      ['__proto__', 3, 'the key name __proto__ is reserved'],
+      ['agents.__proto__', 5, 'the key name __proto__ is reserved'],
+      ['rules[0].__proto__', 10, 'the key name __proto__ is reserved'],
+    ]);
+  });
+
   it('applies a sessions block and not_before', async () => {
     const snapshot = await loadPolicyDir(
       writePolicyDir({
