@@ -13,10 +13,9 @@ import { basePolicy, writePolicyDir } from '../fixtures/policy/write-policy-dir.
 import { cleanups, type Reply } from '../helpers/forward-front.js';
 import { NOW, SESSION, StageHarness } from '../helpers/forward-stage.js';
 
-const RULES = `  - id: http-tools
-    effect: allow
-    tools: [billing, gone]
-  - id: search
+// No rule allows the HTTP tools: a list relayed for one unfiltered was not vetted at all (the stage does
+// not decide; a list filter wrongly applied to an HTTP tool would remove every item).
+const RULES = `  - id: search
     effect: allow
     tools: [docs]
     mcp_tools: ["search_*"]
