@@ -73,6 +73,8 @@ describe('mcpBufferedTransform: which answers are buffered', () => {
       ['docs', 'tools/list', true], ['crm', 'tools/list', true],
       ['docs', 'resources/list', true], ['crm', 'resources/list', false],
       ['docs', 'prompts/list', false], ['crm', 'prompts/list', true],
+      // A method named like an Object member is no list (it would be looked up on the prototype).
+      ['crm', 'toString', false], ['crm', 'constructor', false], ['crm', '__proto__', false],
     ];
     const buffered = cases.map(([tool, method]) => {
       const { deps, ctx } = setup({ tool, ...(method !== undefined && { method }) });

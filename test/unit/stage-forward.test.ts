@@ -19,6 +19,10 @@ const RULES = `  - id: search
     effect: allow
     tools: [docs]
     mcp_tools: ["search_*"]
+  - id: summaries
+    effect: allow
+    tools: [docs]
+    mcp_prompts: ["summarise_*"]
 `;
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const LIST = '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"search_a"},{"name":"drop_b"}]}}';
@@ -208,6 +212,8 @@ describe('forwardStage: MCP tools', () => {
     const h = await harness();
     h.tool = answer('text/event-stream', `data: ${LIST}\n\n`);
     expect(replied(await h.call({ tool: 'docs', message: 'tools/call' }))).toEqual([200, `data: ${KEPT}\n\n`]);
+    // A method named like an Object member is no list request: its stream is vetted like any other.
+    expect(replied(await h.call({ tool: 'docs', message: 'toString' }))).toEqual([200, `data: ${KEPT}\n\n`]);
     expect(replied(await h.call({ tool: 'billing' }))).toEqual([200, `data: ${LIST}\n\n`]);
   });
 
