@@ -18,11 +18,13 @@ export interface ListKind {
   readonly key: 'name' | 'uri';
 }
 
-export const LIST_KINDS: Readonly<Record<string, ListKind>> = {
+/** By JSON-RPC method. No prototype: a method named like an Object member ("toString", "constructor") is
+ *  no list kind (looked up by the agent's method name in mcp-forward.ts). */
+export const LIST_KINDS: Readonly<Record<string, ListKind>> = Object.assign(Object.create(null) as Record<string, ListKind>, {
   'tools/list': { member: 'tools', key: 'name' },
   'resources/list': { member: 'resources', key: 'uri' },
   'prompts/list': { member: 'prompts', key: 'name' },
-};
+});
 
 export function filterListAnswer(body: Buffer, contentType: string | undefined, kind: ListKind, keep: KeepItem): Buffer | undefined {
   if (body.length === 0) return body;
