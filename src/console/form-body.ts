@@ -14,7 +14,8 @@ export async function parseForm<S extends z.ZodType>(req: IncomingMessage, schem
   if (raw !== null && type !== 'application/x-www-form-urlencoded') {
     throw new GatewayError('invalid_request', { detail: 'Expected a form (application/x-www-form-urlencoded)' });
   }
-  const fields: Record<string, string> = {};
+  // No prototype: a field named __proto__ is a field (refused as unknown below), not the object's prototype.
+  const fields = Object.create(null) as Record<string, string>;
   for (const [name, value] of new URLSearchParams(raw === null ? '' : raw.toString('utf8'))) {
     if (Object.hasOwn(fields, name)) throw new GatewayError('invalid_request', { detail: `The field ${name} is given twice` });
     fields[name] = value;

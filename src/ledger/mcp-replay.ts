@@ -43,7 +43,7 @@ function parse(text: string): Record<string, unknown> | undefined {
  *  this client: replaying them would make the client adopt an MCP session that may be gone (its next call
  *  then fails with 404). The client keeps the MCP session it has. */
 export function withoutSessionHeaders(headers: RecordedHeaders): RecordedHeaders {
-  const kept: Record<string, RecordedHeaders[string]> = {};
+  const kept = Object.create(null) as Record<string, RecordedHeaders[string]>; // keeps a header named __proto__
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     if (lower !== 'mcp-session-id' && lower !== 'set-cookie') kept[name] = value;

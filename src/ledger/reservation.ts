@@ -145,7 +145,7 @@ function neverSent(err: unknown): boolean {
 
 /** What is replayed later: the relayed headers minus the ones that belong to one exchange. */
 function recordedHeaders(headers: HeaderMap): HeaderMap {
-  const out: HeaderMap = {};
+  const out: HeaderMap = Object.create(null) as HeaderMap; // a header named __proto__ is recorded too
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     // A replay carries its own X-Request-Id and its own replay marker.

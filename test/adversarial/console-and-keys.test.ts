@@ -62,6 +62,7 @@ const revoke = () => `/console/sessions/${session.session_id}/revoke`;
 const FORM_ROWS: FormRow[] = [
   { name: 'the csrf field given twice', send: async () => post(approve(), `csrf=${await alice.csrf()}&csrf=${await alice.csrf()}`, { cookie: alice.cookie }), code: 'invalid_request' },
   { name: 'an unknown form field', send: async () => post(approve(), form({ csrf: await alice.csrf(), approver: 'bob' }), { cookie: alice.cookie }), code: 'invalid_request' },
+  { name: 'a field named __proto__', send: async () => post(approve(), `csrf=${encodeURIComponent(await alice.csrf())}&__proto__=x`, { cookie: alice.cookie }), code: 'invalid_request' },
   { name: 'a comment over 1000 characters', send: async () => post(approve(), form({ csrf: await alice.csrf(), comment: 'c'.repeat(1001) }), { cookie: alice.cookie }), code: 'invalid_request' },
   { name: 'a revoke reason over 500 characters', send: async () => post(revoke(), form({ csrf: await admin.csrf(), reason: 'r'.repeat(501) }), { cookie: admin.cookie }), code: 'invalid_request' },
   { name: 'a form body over 64 KiB', send: async () => post(revoke(), form({ csrf: await admin.csrf(), reason: 'r'.repeat(70 * 1024) }), { cookie: admin.cookie }), code: 'payload_too_large' },

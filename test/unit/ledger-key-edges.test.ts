@@ -111,6 +111,12 @@ describe('withoutSessionHeaders and mcpDoneBody: edges', () => {
     });
   });
 
+  it('keeps a recorded header named __proto__ as a header', () => {
+    const recorded = JSON.parse('{"__proto__":"p","constructor":"c","mcp-session-id":"old"}') as Record<string, string>;
+    const kept = withoutSessionHeaders(recorded);
+    expect([Object.keys(kept), Object.hasOwn(kept, '__proto__') && kept['__proto__']]).toEqual([['__proto__', 'constructor'], 'p']);
+  });
+
   it('answers a done tools/call with the exact text and marker, and any other method with the marker only', () => {
     const replay = { replayed: true, resolution: 'done', entry_id: 'led_1' };
     expect(JSON.parse(mcpDoneBody('led_1', 4, 'tools/call').toString())).toEqual({
