@@ -28,6 +28,7 @@ export default {
     'src/sessions/signing-keys.ts',
     'src/sessions/agent-auth.ts',
     'src/pipeline/stage-*.ts',
+    'src/pipeline/mcp-forward.ts',
     'src/pipeline/audit-path.ts',
     'src/pipeline/action-digest.ts',
     'src/upstream/headers.ts',
