@@ -92,6 +92,14 @@ describe('approvalStage: the re-check after a wait (the approval decided meanwhi
     expect([err.code, err.fields]).toStrictEqual(['policy_denied', { rule_id: 'refunds' }]);
   });
 
+  it('refuses with policy_denied a call whose hold ended without a decision once the policy denies it', async () => {
+    const s = await held({ hold: '1s' });
+    const deny = await loadPolicy({ effect: 'deny' });
+    s.duringSleep.run = () => void (s.current.policy = deny);
+    const err = await refusal(s);
+    expect([err.code, s.sleeps.length, (await onlyApproval(s.store)).state]).toStrictEqual(['policy_denied', 10, 'pending']);
+  });
+
   it('refuses with the session state as the store holds it now', async () => {
     const s = await held();
     const err = await recheckRefusal(s, async () => {
@@ -127,6 +135,33 @@ describe('approvalStage: a held call and its ledger reservation', () => {
       action_digest: DIGEST, ledger_entry_id: after.entry.entryId, ledger_occurrence: after.occurrence, approval_id: (await onlyApproval(s.store)).approvalId,
     });
     expect(s.ctx.finishers.length).toBe(2);
+  });
+
+  it('reserves again once only, when the first approval it tries was consumed by another call', async () => {
+    const s = await held();
+    await ledgerStage(s.deps, s.ctx);
+    const approvals = s.store.approvals;
+    const consume = approvals.consume.bind(approvals);
+    let raced: string | undefined;
+    approvals.consume = async (id, use) => {
+      if (raced !== undefined) return consume(id, use);
+      raced = id;
+      await consume(id, { ...use, requestId: 'req_other' });
+      return null;
+    };
+    s.duringSleep.run = async () => {
+      const first = await onlyApproval(s.store);
+      await approve(s, first.approvalId);
+      // A second approval for the same call, approved too (the newest is tried first).
+      const second = await approvals.findOrCreatePending({ ...first, approvalId: 'apr_second', createdAt: s.clock.now() });
+      await approve(s, second.approval.approvalId);
+    };
+    expect(await outcomeOf(approvalStage(s.deps, s.ctx))).toBe(undefined);
+    const used = await approvals.list({ state: 'consumed' });
+    expect([raced, used.map((a) => [a.approvalId, a.consumedRequestId]).sort()]).toStrictEqual([
+      'apr_second', [['apr_second', 'req_other'], [s.ctx.auditExtra.approval_id, 'req_1']].sort(),
+    ]);
+    expect([(await ledgerOf(s)).map((e) => [e.entryId, e.state]), s.ctx.finishers.length]).toStrictEqual([[[s.ctx.ledger!.entry.entryId, 'in_flight']], 2]);
   });
 
   it('is answered from the ledger when a matching call completed meanwhile, consuming nothing', async () => {
