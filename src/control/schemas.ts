@@ -10,6 +10,17 @@ const credentialFields = {
   client_assertion: z.string().min(1).max(16_384).optional(),
 };
 
+/**
+ * Free-form session metadata, stored as sent. A zod record skips a member named `__proto__`, so such an entry
+ * would vanish without an error: it is refused instead. (Deeper values are stored as they are, that name too.)
+ */
+function metadataSchema() {
+  return z
+    .unknown()
+    .refine((value) => value === null || typeof value !== 'object' || !Object.hasOwn(value, '__proto__'), { message: 'the key name __proto__ is reserved', path: ['__proto__'] })
+    .pipe(z.record(z.string(), z.unknown()));
+}
+
 const printable = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
 export const createSessionBody = z
@@ -17,7 +28,7 @@ export const createSessionBody = z
     ...credentialFields,
     task_id: z.string().min(1).max(200).regex(printable, 'must be printable ASCII').optional(),
     scope: z.array(z.string().min(1).max(64)).min(1).max(256).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
+    metadata: metadataSchema().optional(),
   })
   .strict();
 

@@ -1,11 +1,12 @@
 // Names that are also members of every JavaScript object (`__proto__`, `constructor`, `toString`), sent where
 // the gateway keys something by a name it was given: a tool in the path, a response header recorded in the
-// ledger. Each is an ordinary name: an unknown tool is 404, and a tool's headers so named are relayed and
-// replayed from the ledger exactly like any other. (Config and policy keys: unit/config-load, unit/policy-load;
+// ledger, a session's metadata. Each is an ordinary name: an unknown tool is 404, a tool's headers so named
+// are relayed and replayed from the ledger exactly like any other, and metadata keeps every member as sent,
+// except a top-level __proto__, which a record would drop without a word and is therefore refused (400). (Config and policy keys: unit/config-load, unit/policy-load;
 // MCP methods: unit/mcp-forward; console form fields and list filters: console-and-keys, repeated-query.)
 import { describe, expect, it } from 'vitest';
 import { call, bearer } from '../helpers/client.js';
-import { uniqueAnswer, useLedgerGateway } from '../helpers/ledger-gateway.js';
+import { ADMIN, CRED, uniqueAnswer, useLedgerGateway } from '../helpers/ledger-gateway.js';
 
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
 /** Header names arrive lower-cased: these two are the object members among them. */
@@ -18,6 +19,19 @@ describe('object member names', () => {
     const { token } = await g.open();
     const reply = await call(`${g.t.data}/tools/${name}/x`, { headers: bearer(token) });
     expect([reply.status, reply.json.code]).toEqual([404, 'route_not_found']);
+  });
+
+  it('refuses session metadata with a top-level __proto__ member, and stores every other member as sent', async () => {
+    const sessionsOfTask = async () => (await call(`${g.t.control}/v1/sessions?task_id=proto-body`, { headers: ADMIN })).json.sessions as unknown[];
+    const refusedBody = `{"agent_id":"billing-bot","client_secret":${JSON.stringify(CRED.client_secret)},"task_id":"proto-body","metadata":{"__proto__":{"a":1}}}`;
+    const refused = await call(`${g.t.control}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: refusedBody });
+    expect([refused.status, refused.json.code, refused.json.errors]).toEqual([400, 'invalid_request', [{ path: 'metadata.__proto__', message: 'the key name __proto__ is reserved' }]]);
+    expect([refused.text.includes(CRED.client_secret), await sessionsOfTask()]).toEqual([false, []]);
+
+    const keptBody = refusedBody.replace('{"__proto__":{"a":1}}', '{"constructor":"c","deep":[{"__proto__":2}]}');
+    const created = await call(`${g.t.control}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: keptBody });
+    const stored = await call(`${g.t.control}/v1/sessions/${created.json.session_id}`, { headers: ADMIN });
+    expect([created.status, JSON.stringify(stored.json.metadata), (await sessionsOfTask()).length]).toEqual([201, '{"constructor":"c","deep":[{"__proto__":2}]}', 1]);
   });
 
   it('relays response headers with those names, and replays them from the ledger after a resume', async () => {
