@@ -32,6 +32,13 @@ describe('object member names', () => {
     const created = await call(`${g.t.control}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: keptBody });
     const stored = await call(`${g.t.control}/v1/sessions/${created.json.session_id}`, { headers: ADMIN });
     expect([created.status, JSON.stringify(stored.json.metadata), (await sessionsOfTask()).length]).toEqual([201, '{"constructor":"c","deep":[{"__proto__":2}]}', 1]);
+
+    // A checkpoint's state is the agent's own data: stored and given back on resume as sent, that name included.
+    const checkpoint = await call(`${g.t.control}/v1/sessions/${created.json.session_id}/checkpoints`, {
+      method: 'POST', headers: { ...bearer(created.json.token), 'content-type': 'application/json' }, body: '{"label":"l","state":{"__proto__":{"x":1}}}',
+    });
+    const resumed = await g.resume(created.json.session_id);
+    expect([checkpoint.status, JSON.stringify(resumed.json.checkpoint.state)]).toEqual([201, '{"__proto__":{"x":1}}']);
   });
 
   it('relays response headers with those names, and replays them from the ledger after a resume', async () => {
