@@ -15,32 +15,14 @@ import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import type { ApprovalRecord } from '../../src/store/approval-types.js';
 import type { SessionRecord } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { HEADER, SHA_A, writePolicyDir } from '../fixtures/policy/write-policy-dir.js';
+import { refundsPolicy, writePolicyDir } from '../fixtures/policy/write-policy-dir.js';
 
 export const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 export const BODY = '{"amount":5}';
 
-/** bot (billing-agent) and pat (approver); `refunds` is require_approval, or `effect` when given. */
+/** The shared refunds policy (test/fixtures/policy/write-policy-dir.ts), loaded. */
 export function loadPolicy(opts: { hold?: string; effect?: string } = {}): Promise<PolicySnapshot> {
-  const effect = opts.effect ?? 'require_approval';
-  const approval = effect === 'require_approval' ? `    approval: { approvers: [approver], ttl: 1h, hold: ${opts.hold ?? '0s'} }\n` : '';
-  const yaml = `${HEADER}agents:
-  bot:
-    roles: [billing-agent]
-    credentials: [{ type: secret, sha256: "${SHA_A}" }]
-people:
-  pat:
-    roles: [approver]
-    credentials: [{ type: secret, sha256: "${SHA_A}" }]
-rules:
-  - id: refunds
-    effect: ${effect}
-    roles: [billing-agent]
-    tools: [billing]
-    methods: [POST]
-    paths: ["/refunds"]
-${approval}`;
-  return loadPolicyDir(writePolicyDir({ 'main.yaml': yaml }), { now: T0, toolNames: new Set(['billing']) });
+  return loadPolicyDir(writePolicyDir({ 'main.yaml': refundsPolicy(opts.hold, opts.effect) }), { now: T0, toolNames: new Set(['billing']) });
 }
 
 export const evaluate = (policy: PolicySnapshot): Decision =>

@@ -12,27 +12,11 @@ import type { PolicySnapshot } from '../../src/policy/types.js';
 import { MemoryApprovals } from '../../src/store/memory/memory-approvals.js';
 import type { SessionRecord, Store } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { HEADER, SHA_A, writePolicyDir } from '../fixtures/policy/write-policy-dir.js';
+import { refundsPolicy, writePolicyDir } from '../fixtures/policy/write-policy-dir.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 const ISO_T0_PLUS_1H = '2026-11-24T13:00:00.000Z';
 
-const policyYaml = (hold: string, effect = 'require_approval'): string => `${HEADER}agents:
-  bot:
-    roles: [billing-agent]
-    credentials: [{ type: secret, sha256: "${SHA_A}" }]
-people:
-  pat:
-    roles: [approver]
-    credentials: [{ type: secret, sha256: "${SHA_A}" }]
-rules:
-  - id: refunds
-    effect: ${effect}
-    roles: [billing-agent]
-    tools: [billing]
-    methods: [POST]
-    paths: ["/refunds"]
-${effect === 'require_approval' ? `    approval: { approvers: [approver], ttl: 1h, hold: ${hold} }\n` : ''}`;
 const load = (yaml: string): Promise<PolicySnapshot> => loadPolicyDir(writePolicyDir({ 'main.yaml': yaml }), { now: T0, toolNames: new Set(['billing']) });
 
 const session: SessionRecord = {
@@ -87,14 +71,14 @@ describe('resolveApproval: edges', () => {
   beforeEach(async () => {
     approvals = new MemoryApprovals((operation) => Promise.resolve().then(operation), (id) => (id === session.sessionId ? session : undefined));
     clock = new ManualClock(T0);
-    policy = await load(policyYaml('0s'));
+    policy = await load(refundsPolicy('0s'));
     steps = [];
     slept = [];
     duringSleep = () => {};
   });
 
   it('refuses to run for a rule that does not require approval (a caller bug)', async () => {
-    const allow = await load(policyYaml('0s', 'allow'));
+    const allow = await load(refundsPolicy('0s', 'allow'));
     const rule = allow.evaluate(FACTS).rule!;
     await expect(resolveApproval(env(), call({ rule }))).rejects.toThrow(new Error('rule refunds is not a require_approval rule'));
     expect(await approvals.list({})).toEqual([]);
@@ -159,21 +143,21 @@ describe('resolveApproval: edges', () => {
   it('refuses with agent_disabled when the current policy no longer has the agent enabled', async () => {
     await rejection(resolveApproval(env(), call()));
     const id = await decide('approved');
-    policy = await load(policyYaml('0s').replace('  bot:\n', '  bot:\n    enabled: false\n'));
-    const err = await rejection(resolveApproval(env(), call({ rule: (await load(policyYaml('0s'))).evaluate(FACTS).rule! })));
+    policy = await load(refundsPolicy('0s').replace('  bot:\n', '  bot:\n    enabled: false\n'));
+    const err = await rejection(resolveApproval(env(), call({ rule: (await load(refundsPolicy('0s'))).evaluate(FACTS).rule! })));
     expect({ code: err.code, bearer: err.bearer }).toEqual({ code: 'agent_disabled', bearer: true });
     expect((await approvals.get(id))!.state).toBe('approved');
   });
 
   it('polls every pollMs and then only the time left, stopping at exactly the hold', async () => {
-    policy = await load(policyYaml('250ms'));
+    policy = await load(refundsPolicy('250ms'));
     expect((await rejection(resolveApproval(env(), call()))).code).toBe('approval_required');
     expect(slept).toEqual([100, 100, 50]);
     expect(clock.now()).toBe(T0 + 250);
   });
 
   it('stops polling once the approval is no longer pending, and consumes it in the same request', async () => {
-    policy = await load(policyYaml('1s'));
+    policy = await load(refundsPolicy('1s'));
     duringSleep = async (n) => {
       if (n === 2) await decide('approved');
     };
@@ -192,21 +176,21 @@ describe('resolveApproval: edges', () => {
   it('keeps a pending approval pending under a reloaded policy: only an approved one is re-validated', async () => {
     const first = await rejection(resolveApproval(env(), call()));
     expect(first.fields.approval_id).toMatch(/^apr_[A-Za-z0-9_-]{24}$/);
-    policy = await load(policyYaml('0s', 'allow'));
-    const again = await rejection(resolveApproval(env(), call({ rule: (await load(policyYaml('0s'))).evaluate(FACTS).rule! })));
+    policy = await load(refundsPolicy('0s', 'allow'));
+    const again = await rejection(resolveApproval(env(), call({ rule: (await load(refundsPolicy('0s'))).evaluate(FACTS).rule! })));
     expect({ code: again.code, id: again.fields.approval_id }).toEqual({ code: 'approval_required', id: first.fields.approval_id });
     expect((await approvals.list({})).map((a) => a.state)).toEqual(['pending']);
   });
 
   it('accepts an approver who holds other roles as well, whatever their order', async () => {
-    policy = await load(policyYaml('0s').replace('roles: [approver]', 'roles: [auditor, approver]'));
+    policy = await load(refundsPolicy('0s').replace('roles: [approver]', 'roles: [auditor, approver]'));
     await rejection(resolveApproval(env(), call()));
     const id = await decide('approved');
     expect(await resolveApproval(env(), call())).toMatchObject({ kind: 'consumed', approval: { approvalId: id } });
   });
 
   it('waits through the decision wakeups, for this approval, when no sleep is injected', async () => {
-    policy = await load(policyYaml('250ms'));
+    policy = await load(refundsPolicy('250ms'));
     const waits: [string, number][] = [];
     const wakeups = {
       sleep: (approvalId: string, ms: number) => {
