@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
+import { singleValued } from '../http/query-params.js';
 import { readBody } from '../http/read-body.js';
 
 /** Forms hold a comment or a reason at most: 64 KiB is plenty. */
@@ -14,12 +15,7 @@ export async function parseForm<S extends z.ZodType>(req: IncomingMessage, schem
   if (raw !== null && type !== 'application/x-www-form-urlencoded') {
     throw new GatewayError('invalid_request', { detail: 'Expected a form (application/x-www-form-urlencoded)' });
   }
-  // No prototype: a field named __proto__ is a field (refused as unknown below), not the object's prototype.
-  const fields = Object.create(null) as Record<string, string>;
-  for (const [name, value] of new URLSearchParams(raw === null ? '' : raw.toString('utf8'))) {
-    if (Object.hasOwn(fields, name)) throw new GatewayError('invalid_request', { detail: `The field ${name} is given twice` });
-    fields[name] = value;
-  }
+  const fields = singleValued(new URLSearchParams(raw === null ? '' : raw.toString('utf8')));
   const result = schema.safeParse(fields);
   if (result.success) return result.data;
   // Field names only: a value may be a secret (the sign-in form).

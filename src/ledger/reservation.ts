@@ -10,7 +10,7 @@ import { isGatewayError } from '../errors/gateway-error.js';
 import type { LedgerEntry, LedgerStore, UnknownReason } from '../store/ledger-types.js';
 import type { Clock } from '../util/clock.js';
 import type { CapturedBody, ForwardOptions, ForwardResult } from '../upstream/forward.js';
-import type { HeaderMap } from '../upstream/headers.js';
+import { emptyHeaderMap, type HeaderMap } from '../upstream/headers.js';
 
 /** SPEC §10: response bodies are recorded up to 1 MiB. */
 export const MAX_RECORDED_BODY_BYTES = 1024 * 1024;
@@ -145,7 +145,7 @@ function neverSent(err: unknown): boolean {
 
 /** What is replayed later: the relayed headers minus the ones that belong to one exchange. */
 function recordedHeaders(headers: HeaderMap): HeaderMap {
-  const out: HeaderMap = Object.create(null) as HeaderMap; // a header named __proto__ is recorded too
+  const out = emptyHeaderMap(); // a header named __proto__ is recorded too
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     // A replay carries its own X-Request-Id and its own replay marker.

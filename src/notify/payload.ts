@@ -47,11 +47,11 @@ export function slackPayload(details: NotificationDetails, deliveryId: string, l
   ];
   const fields = facts.filter(([, v]) => v !== undefined).map(([k, v]) => plainText(`${k}: ${String(v)}`));
   const url = d.approvalId !== undefined ? approvalUrl(link, d.approvalId) : `${link.baseUrl}/`;
-  const headline = `${HEADLINES[d.event] ?? d.event}${action === '' ? '' : `: ${action}`}`;
+  const headline = plainText(`${HEADLINES[d.event] ?? d.event}${action === '' ? '' : `: ${action}`}`);
   return {
-    text: `epochgate: ${clip(slackEscape(headline))} ${url}`,
+    text: `epochgate: ${headline.text} ${url}`,
     blocks: [
-      { type: 'section', text: plainText(headline) },
+      { type: 'section', text: headline },
       ...(fields.length > 0 ? [{ type: 'section', fields }] : []),
       { type: 'context', elements: [{ type: 'mrkdwn', text: `<${url}|Open in the epochgate console> · ${deliveryId}` }] },
     ],

@@ -8,6 +8,9 @@ import type { ToolConfig } from '../config/types.js';
 
 export type HeaderMap = Record<string, string | string[]>;
 
+/** An empty header map without a prototype: a header named `constructor` or `__proto__` is just a header. */
+export const emptyHeaderMap = (): HeaderMap => Object.create(null) as HeaderMap;
+
 export interface UpstreamHeaderContext {
   readonly tool: ToolConfig;
   readonly requestId: string;
@@ -101,7 +104,7 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Upstrea
   // Authorization next to the tool's API key, for example).
   for (const [name, value] of Object.entries(ctx.tool.headers)) out[name.toLowerCase()] = value;
   setForwarding(out, ctx);
-  setTraceContext(out, rawHeaders, ctx.traceparent, scan);
+  setTraceContext(out, ctx.traceparent, scan);
   // SPEC §8: so fencing-aware tools can check the epoch themselves.
   out['x-epochgate-session'] = ctx.sessionId;
   out['x-epochgate-epoch'] = String(ctx.epoch);
@@ -109,32 +112,36 @@ export function buildUpstreamHeaders(rawHeaders: readonly string[], ctx: Upstrea
   return out;
 }
 
-/** What the copy and the trace step need to know before they start: Connection values and traceparents. */
+/** What the copy and the trace step need to know, read in one pass: Connection values and trace context. */
 interface RequestScan {
   readonly connectionValues: readonly string[];
   readonly rawTraceparent: string | undefined;
   readonly traceparentCount: number;
+  readonly tracestate: readonly string[];
 }
 
 function scanRequest(rawHeaders: readonly string[]): RequestScan {
   const connectionValues: string[] = [];
+  const tracestate: string[] = [];
   let rawTraceparent: string | undefined;
   let traceparentCount = 0;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
-    if (name === 'connection') connectionValues.push(rawHeaders[i + 1] as string);
+    const value = rawHeaders[i + 1] as string;
+    if (name === 'connection') connectionValues.push(value);
+    else if (name === 'tracestate') tracestate.push(value);
     else if (name === 'traceparent') {
       traceparentCount += 1;
-      rawTraceparent = rawHeaders[i + 1];
+      rawTraceparent = value;
     }
   }
-  return { connectionValues, rawTraceparent, traceparentCount };
+  return { connectionValues, rawTraceparent, traceparentCount, tracestate };
 }
 
 /** The agent's headers that may reach the tool: all but the dropped, Connection-named and reserved ones. */
 function copyAgentHeaders(rawHeaders: readonly string[], named: ReadonlySet<string>, forwardCookies: boolean): HeaderMap {
   // No prototype: a header named "constructor" must not collide with an inherited member in append().
-  const out: HeaderMap = Object.create(null) as HeaderMap;
+  const out = emptyHeaderMap();
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
     if (DROPPED_REQUEST.has(name) || named.has(name)) continue;
@@ -164,23 +171,14 @@ function setForwarding(out: HeaderMap, ctx: UpstreamHeaderContext): void {
  * W3C Trace Context §3.2/§3.3: a valid traceparent (exactly one) is passed through, with its tracestate;
  * otherwise a new trace starts and any tracestate is discarded with the invalid parent.
  */
-function setTraceContext(out: HeaderMap, rawHeaders: readonly string[], given: string | undefined, scan: RequestScan): void {
+function setTraceContext(out: HeaderMap, given: string | undefined, scan: RequestScan): void {
   const incoming = given ?? (scan.traceparentCount === 1 ? scan.rawTraceparent : undefined);
   if (incoming !== undefined && scan.traceparentCount <= 1 && parseTraceparent(incoming)) {
     out.traceparent = incoming.trim().toLowerCase();
-    const tracestate = collect(rawHeaders, 'tracestate');
-    if (tracestate.length > 0) out.tracestate = tracestate.join(',');
+    if (scan.tracestate.length > 0) out.tracestate = scan.tracestate.join(',');
   } else {
     out.traceparent = newTraceparent();
   }
-}
-
-function collect(rawHeaders: readonly string[], lowerName: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] as string).toLowerCase() === lowerName) values.push(rawHeaders[i + 1] as string);
-  }
-  return values;
 }
 
 /**
@@ -199,7 +197,7 @@ export function duplicateSecurityHeader(rawHeaders: readonly string[]): string |
 export function stripResponseHeaders(upstreamHeaders: Readonly<Record<string, string | string[] | undefined>>): HeaderMap {
   const connection = upstreamHeaders.connection ?? upstreamHeaders.Connection;
   const named = connectionNamed(connection === undefined ? [] : Array.isArray(connection) ? connection : [connection]);
-  const out: HeaderMap = Object.create(null) as HeaderMap;
+  const out = emptyHeaderMap();
   for (const [rawName, value] of Object.entries(upstreamHeaders)) {
     if (value === undefined) continue;
     const name = rawName.toLowerCase();

@@ -39,7 +39,7 @@ describe('control API list endpoints', () => {
 
   it('does not echo a repeated name that is not a filter', async () => {
     const reply = await call(`${t.control}/v1/sessions?%3Cb%3Ex=1&%3Cb%3Ex=2`, { headers: bearer(ADMIN_SECRET) });
-    expect([reply.status, reply.json.code, reply.json.errors]).toEqual([400, 'invalid_request', [{ path: '(query parameter)', message: 'given more than once' }]]);
+    expect([reply.status, reply.json.code, reply.json.errors]).toEqual([400, 'invalid_request', [{ path: '(parameter)', message: 'given more than once' }]]);
     expect(reply.text.includes('<b>')).toBe(false);
   });
 });

@@ -70,29 +70,14 @@ describe('reserveCall', () => {
     expect(await refusal({ kind: 'fenced', current: session({ epoch: 3 }) })).toStrictEqual(['internal_error', 'Internal error', {}]);
   });
 
-  it('refuses a call whose match is still in flight, saying which kind of match', async () => {
-    expect(await refusal({ kind: 'in_progress', entry: ENTRY })).toStrictEqual([
-      'idempotency_in_progress',
-      'A matching call from an earlier epoch is still in flight',
-      { entry_id: 'led_seen' },
-    ]);
-    expect(await refusal({ kind: 'in_progress', entry: ENTRY }, { idempotencyKey: 'k' })).toStrictEqual([
-      'idempotency_in_progress',
-      'A request with this key is still in flight',
-      { entry_id: 'led_seen' },
-    ]);
-  });
-
-  it('refuses a call whose match has an unknown outcome, and a key reused for another request', async () => {
-    expect(await refusal({ kind: 'unknown', entry: ENTRY })).toStrictEqual([
-      'outcome_unknown',
-      'The outcome of a matching earlier call is unknown; an admin must resolve the ledger entry',
-      { entry_id: 'led_seen' },
-    ]);
-    expect(await refusal({ kind: 'key_reused', entry: ENTRY }, { idempotencyKey: 'k' })).toStrictEqual([
-      'idempotency_key_reused',
-      'This Idempotency-Key was used for a different request',
-      {},
-    ]);
+  // A match in flight (with or without a key), an unknown outcome, and a key reused for another request.
+  it.each([
+    ['in_progress', undefined, 'idempotency_in_progress', 'A matching call from an earlier epoch is still in flight', { entry_id: 'led_seen' }],
+    ['in_progress', 'k', 'idempotency_in_progress', 'A request with this key is still in flight', { entry_id: 'led_seen' }],
+    ['unknown', undefined, 'outcome_unknown', 'The outcome of a matching earlier call is unknown; an admin must resolve the ledger entry', { entry_id: 'led_seen' }],
+    ['key_reused', 'k', 'idempotency_key_reused', 'This Idempotency-Key was used for a different request', {}],
+  ] as const)('refuses a %s match (key %s) with %s, its detail and fields', async (kind, key, code, detail, fields) => {
+    const options = key === undefined ? undefined : { idempotencyKey: key };
+    expect(await refusal({ kind, entry: ENTRY }, options)).toStrictEqual([code, detail, fields]);
   });
 });
